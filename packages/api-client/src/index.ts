@@ -1,0 +1,2 @@
+// Placeholder: this package gets its contents with the console-server issue.
+export {};
