@@ -1,1 +1,76 @@
-export {};
+// @ims/routing-core: the pure routing policy engine. No I/O, no Node APIs:
+// the SMTP node, the console and the browser all run this same code.
+
+export {
+  type AdviceContext,
+  advise,
+  applyFix,
+  type Finding,
+  type Fix,
+  type JsonPatchOperation,
+  type Severity,
+} from './advise';
+export {
+  type AddressListName,
+  type AddressRule,
+  type CriterionRule,
+  compile,
+  InvalidConfigError,
+  Policy,
+  RESTRICTION_LABELS,
+  type RouteRule,
+  type Rule,
+} from './compile';
+export {
+  type AddressList,
+  defaultConfig,
+  INBOUND,
+  type IpEntry,
+  MAX_ENTRIES,
+  MAX_ROUTES,
+  type RerouteMode,
+  type Restrictions,
+  type Route,
+  type RoutingConfig,
+  routingConfigJsonSchema,
+} from './config';
+export { isDomainAtOrBelow, normaliseDomain, punycodeEncode } from './domain';
+export {
+  type Action,
+  type Decision,
+  type EvaluateInput,
+  type EvaluateOptions,
+  evaluate,
+  type NextHop,
+  policyOf,
+  type Reason,
+} from './evaluate';
+export {
+  formatIp,
+  type IpAddress,
+  type IpFamily,
+  parseIp,
+  parseMask,
+  parsePeerIp,
+  prefixContains,
+} from './ip';
+export { IpPrefixTable, type PrefixMatch } from './ip-table';
+export {
+  type DomainKind,
+  type Mailbox,
+  type ParsedPath,
+  type ParsePathOptions,
+  type PathError,
+  parsePath,
+} from './path';
+export {
+  escapePointer,
+  formatRouteTarget,
+  parseIpEntry,
+  parseRouteTarget,
+  parseSentTo,
+  type RouteTarget,
+  type ValidationIssue,
+  type ValidationResult,
+  validate,
+} from './validate';
