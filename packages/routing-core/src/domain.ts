@@ -73,19 +73,57 @@ const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const IDEOGRAPHIC_STOPS = /[\u3002\uff0e\uff61]/g;
 
 /**
- * Normalises a domain name to its stored form: lower case, NFC, at most one
- * trailing dot removed, each non-ASCII label converted to its A-label
- * (`xn--…`). Then checks it: labels of 1 to 63 letters, digits or hyphens, not
- * starting or ending with a hyphen, at most 253 characters, and a last label
- * that is not all digits (so an IP address is never taken for a domain).
+ * Checks an already lower-case ASCII name in one pass: LDH labels of 1 to 63
+ * characters, no leading or trailing hyphen, at most 253 characters, a last
+ * label not all digits. Returns false for anything else (the slow path then
+ * normalises it or explains what is wrong).
+ */
+function isPlainLdhName(name: string): boolean {
+  const len = name.length;
+  if (len === 0 || len > 253) return false;
+  let labelStart = 0;
+  let allDigits = true;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? name.charCodeAt(i) : 46;
+    if (c === 46 /* . */) {
+      const labelLen = i - labelStart;
+      if (labelLen === 0 || labelLen > 63) return false;
+      if (name.charCodeAt(labelStart) === 45 || name.charCodeAt(i - 1) === 45) return false;
+      if (i === len && allDigits) return false;
+      labelStart = i + 1;
+      allDigits = true;
+    } else if (c >= 97 && c <= 122) {
+      allDigits = false;
+    } else if (c === 45) {
+      allDigits = false;
+    } else if (c < 48 || c > 57) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A U-label, after mapping: letters, marks, digits and hyphens of any script.
+const U_LABEL = /^[\p{L}\p{M}\p{N}-]+$/u;
+
+/**
+ * Normalises a domain name to its stored form: lower case, at most one
+ * trailing dot removed, each non-ASCII label mapped as IDNA (UTS #46) roughly
+ * does (lower case, NFKC, so full-width forms become ASCII) and converted to
+ * its A-label (`xn--…`). Then checks it: labels of 1 to 63 letters, digits or
+ * hyphens, not starting or ending with a hyphen, at most 253 characters, and a
+ * last label that is not all digits (so an IP address is never taken for a
+ * domain).
  */
 export function normaliseDomain(text: string): DomainResult {
-  let name = text;
-  // Fast path: plain lower-case ASCII needs no Unicode work.
-  if (!/^[a-z0-9.-]*$/.test(name)) {
-    name = name.normalize('NFC').toLowerCase().replace(IDEOGRAPHIC_STOPS, '.');
+  // Fast path: a name already in stored form needs no work at all.
+  if (isPlainLdhName(text)) return { ok: true, value: text };
+  let name = text.toLowerCase();
+  if (/[\u0080-\uffff]/.test(name)) {
+    name = name.normalize('NFKC').toLowerCase().replace(IDEOGRAPHIC_STOPS, '.');
   }
   if (name.endsWith('.')) name = name.slice(0, -1);
+  if (isPlainLdhName(name)) return { ok: true, value: name };
   if (name.length === 0) return { ok: false, message: 'The domain is empty.' };
   const labels = name.split('.');
   for (let i = 0; i < labels.length; i++) {
@@ -97,6 +135,12 @@ export function normaliseDomain(text: string): DomainResult {
       };
     }
     if (/[\u0080-\uffff]/.test(label)) {
+      if (!U_LABEL.test(label)) {
+        return {
+          ok: false,
+          message: `"${text}" holds a character that cannot be part of a domain name.`,
+        };
+      }
       label = `xn--${punycodeEncode(label)}`;
       labels[i] = label;
     }

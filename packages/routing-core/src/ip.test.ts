@@ -129,6 +129,8 @@ describe('domains', () => {
     ['例え。テスト', 'xn--r8jz45g.xn--zckzah'],
     ['com', 'com'],
     ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ['ｅｘａｍｐｌｅ．com', 'example.com'],
+    ['MÜNCHEN.example', 'xn--mnchen-3ya.example'],
   ])('%s → %s', (text, value) => {
     expect(normaliseDomain(text)).toEqual({ ok: true, value });
   });
@@ -142,6 +144,9 @@ describe('domains', () => {
     'a-.com',
     'a_b.com',
     'a b.com',
+    'example.com\u00a0',
+    'a\ud800.com',
+    'a\u200b.com',
     '1.2.3.4',
     `${'a'.repeat(64)}.com`,
     `${'a.'.repeat(127)}com`,
