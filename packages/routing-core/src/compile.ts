@@ -18,6 +18,11 @@ import {
 /** The address lists of the Routing Restrictions dialog. */
 export type AddressListName = 'clientAddresses' | 'internalAddresses' | 'neverRoute';
 
+export type NextHop =
+  | { kind: 'host'; host: string; port?: number }
+  /** No routing-table entry: the smart host or the domain's MX. */
+  | { kind: 'outbound'; domain: string };
+
 /** The routing-table entry that decided. */
 export interface RouteRule {
   kind: 'route';
@@ -30,6 +35,8 @@ export interface RouteRule {
   exact: boolean;
   domain: string;
   target: RouteTarget;
+  /** For a host entry: where it reroutes to. */
+  nextHop?: NextHop;
 }
 
 /** The restriction address entry that decided. */
@@ -107,6 +114,39 @@ function maskBits(dotted: string): number {
   return bits;
 }
 
+/** The hash findRoute() computes for a domain: characters taken right to left. */
+function domainHash(domain: string): number {
+  let h = 0;
+  for (let i = domain.length - 1; i >= 0; i--) h = (Math.imul(h, 31) + domain.charCodeAt(i)) | 0;
+  return h;
+}
+
+// Scratch space for findRoute(): at most one candidate per label (a domain has < 128).
+const candidates: RouteRule[][] = [];
+
+/** The entry of a bucket whose domain is a whole-label proper suffix of `domain`. */
+function pickSuffix(bucket: readonly RouteRule[], domain: string): RouteRule | undefined {
+  for (const rule of bucket) {
+    const n = rule.domain.length;
+    if (
+      n < domain.length &&
+      domain.charCodeAt(domain.length - n - 1) === 46 &&
+      domain.endsWith(rule.domain)
+    ) {
+      return rule;
+    }
+  }
+  return undefined;
+}
+
+/** The entry of a hash bucket whose domain is the last `length` characters of `domain`. */
+function pick(bucket: readonly RouteRule[], domain: string, length: number): RouteRule | undefined {
+  for (const rule of bucket) {
+    if (rule.domain.length === length && domain.endsWith(rule.domain)) return rule;
+  }
+  return undefined;
+}
+
 /** A compiled configuration: build it once per version, evaluate many times. */
 export class Policy {
   readonly config: RoutingConfig;
@@ -116,14 +156,19 @@ export class Policy {
   readonly neverRoute: IpPrefixTable<AddressRule>;
   readonly clientAddresses: IpPrefixTable<AddressRule>;
   readonly internalAddresses: IpPrefixTable<AddressRule>;
-  private readonly exactRoutes = new Map<string, RouteRule>();
-  private readonly plainRoutes = new Map<string, RouteRule>();
+  /** `postmaster@` the site domain: where postmaster mail is delivered. */
+  readonly postmaster: string;
+  // Route entries keyed by domainHash(domain): integer keys, so a lookup
+  // hashes the recipient's domain once, right to left, and never slices it.
+  private readonly exactRoutes = new Map<number, RouteRule[]>();
+  private readonly plainRoutes = new Map<number, RouteRule[]>();
 
   /** Use compile(): it validates first. */
   constructor(config: RoutingConfig) {
     this.config = config;
     this.reroute = config.rerouteMode === 'reroute';
     this.siteDomain = config.siteDomain;
+    this.postmaster = `postmaster@${config.siteDomain}`;
     const r = config.restrictions;
     this.anyCriterion = r.authenticated || r.clientAddresses.enabled || r.internalAddresses.enabled;
     this.neverRoute = buildTable('neverRoute', r.neverRoute);
@@ -134,8 +179,10 @@ export class Policy {
       const target = parseRouteTarget(route.routeTo);
       if ('error' in sent || 'error' in target) return; // cannot happen for a validated document
       const map = sent.exact ? this.exactRoutes : this.plainRoutes;
-      if (map.has(sent.domain)) return; // a duplicate: the first entry is the one used
-      map.set(sent.domain, {
+      const key = domainHash(sent.domain);
+      const bucket = map.get(key) ?? [];
+      if (bucket.some((r) => r.domain === sent.domain)) return; // a duplicate: the first is used
+      const rule: RouteRule = {
         kind: 'route',
         index,
         pointer: `/routes/${index}`,
@@ -144,27 +191,59 @@ export class Policy {
         exact: sent.exact,
         domain: sent.domain,
         target,
-      });
+      };
+      if (target.kind === 'host') {
+        rule.nextHop =
+          target.port === undefined
+            ? { kind: 'host', host: target.host }
+            : { kind: 'host', host: target.host, port: target.port };
+      }
+      bucket.push(rule);
+      map.set(key, bucket);
     });
   }
 
   /**
    * The routing-table entry for a (normalised) domain: an exact `#domain`
-   * entry first, then the most specific plain entry by whole labels, found by
-   * walking the domain's labels from the left (cost: one map lookup a label).
+   * entry first, then the most specific plain entry by whole labels. One
+   * right-to-left pass hashes each label-boundary suffix (`com`, `sea.com`,
+   * `x.sea.com`) and looks it up: the cost grows with the domain's length,
+   * not with the number of entries.
    */
   findRoute(domain: string): RouteRule | undefined {
-    const exact = this.exactRoutes.get(domain);
-    if (exact) return exact;
-    if (this.plainRoutes.size === 0) return undefined;
-    let d = domain;
-    for (;;) {
-      const found = this.plainRoutes.get(d);
-      if (found) return found;
-      const dot = d.indexOf('.');
-      if (dot < 0) return undefined;
-      d = d.slice(dot + 1);
+    const plain = this.plainRoutes;
+    const searchPlain = plain.size > 0;
+    // Candidates by hash and length; verified (string compare) only at the end,
+    // most specific first, so a typical lookup compares strings once.
+    const found = candidates;
+    let count = 0;
+    let h = 0;
+    const len = domain.length;
+    for (let i = len - 1; i >= 0; i--) {
+      const c = domain.charCodeAt(i);
+      if (c === 46 && searchPlain) {
+        const bucket = plain.get(h);
+        if (bucket !== undefined) found[count++] = bucket;
+      }
+      h = (Math.imul(h, 31) + c) | 0;
     }
+    const exactBucket = this.exactRoutes.get(h);
+    if (exactBucket !== undefined) {
+      const exact = pick(exactBucket, domain, len);
+      if (exact) return exact;
+    }
+    if (searchPlain) {
+      const bucket = plain.get(h);
+      if (bucket !== undefined) {
+        const whole = pick(bucket, domain, len);
+        if (whole) return whole;
+      }
+    }
+    for (let k = count - 1; k >= 0; k--) {
+      const rule = pickSuffix(found[k] as RouteRule[], domain);
+      if (rule) return rule;
+    }
+    return undefined;
   }
 
   /** Whether the table routes `domain` to local delivery. */

@@ -78,7 +78,7 @@ const IDEOGRAPHIC_STOPS = /[\u3002\uff0e\uff61]/g;
  * label not all digits. Returns false for anything else (the slow path then
  * normalises it or explains what is wrong).
  */
-function isPlainLdhName(name: string): boolean {
+export function isPlainLdhName(name: string): boolean {
   const len = name.length;
   if (len === 0 || len > 253) return false;
   let labelStart = 0;

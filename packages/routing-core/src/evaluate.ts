@@ -8,6 +8,7 @@ import {
   type AddressRule,
   type CriterionRule,
   compile,
+  type NextHop,
   Policy,
   RESTRICTION_LABELS,
   type RouteRule,
@@ -15,7 +16,7 @@ import {
 } from './compile';
 import type { RoutingConfig } from './config';
 import { formatIp, type IpAddress, parsePeerIp } from './ip';
-import { parsePath } from './path';
+import { type ParsedPath, parsePath } from './path';
 
 export interface EvaluateInput {
   /** The client's IP address, as the socket reports it (IPv4-mapped IPv6 is read as IPv4). */
@@ -61,10 +62,7 @@ export type Reason =
   /** reject: the MAIL FROM path is malformed. */
   | 'bad-sender';
 
-export type NextHop =
-  | { kind: 'host'; host: string; port?: number }
-  /** No routing-table entry: the smart host or the domain's MX. */
-  | { kind: 'outbound'; domain: string };
+export type { NextHop };
 
 export interface Decision {
   action: Action;
@@ -109,7 +107,79 @@ function describeAddressRule(rule: AddressRule): string {
   return `${rule.ip}/${rule.mask} (${RESTRICTION_LABELS[rule.list]}, entry ${rule.index + 1})`;
 }
 
+function describeHop(hop: NextHop): string {
+  if (hop.kind === 'host') return hop.port === undefined ? hop.host : `${hop.host}:${hop.port}`;
+  return `${hop.domain} by the smart host or its MX`;
+}
+
+function sameIp(ip: IpAddress, literal: string): boolean {
+  const other = parsePeerIp(literal);
+  return !!other && other.family === ip.family && other.words.every((w, i) => w === ip.words[i]);
+}
+
 const NO_TRACE: string[] = [];
+const NULL_SENDER = 'nobody (null sender)';
+const AUTHENTICATED_RULE: CriterionRule = {
+  kind: 'criterion',
+  criterion: 'authenticated',
+  pointer: '/restrictions/authenticated',
+};
+const UNRESTRICTED_RULE: CriterionRule = {
+  kind: 'criterion',
+  criterion: 'no-restrictions',
+  pointer: '/restrictions',
+};
+
+// Every recipient of a message shares its MAIL FROM: the last one parsed is kept.
+let lastFromText: string | undefined;
+let lastFrom: ParsedPath | undefined;
+
+function parseMailFrom(text: string): ParsedPath {
+  if (text !== lastFromText || lastFrom === undefined) {
+    lastFrom = parsePath(text, { allowNull: true });
+    lastFromText = text;
+  }
+  return lastFrom;
+}
+
+// Every recipient of a session shares its server address (for address literals).
+let lastServerText: string | undefined;
+let lastServer: IpAddress | null = null;
+
+function serverAddress(text: string): IpAddress | null {
+  if (text !== lastServerText) {
+    lastServer = parsePeerIp(text);
+    lastServerText = text;
+  }
+  return lastServer;
+}
+
+function relayDecision(
+  reason: Reason,
+  rule: Rule,
+  trace: string[],
+  recipient: string,
+  nextHop: NextHop,
+  route: RouteRule | undefined,
+): Decision {
+  if (trace !== NO_TRACE) trace.push(`Relay allowed: it goes to ${describeHop(nextHop)}.`);
+  const d: Decision = { action: 'relay', reason, rule, trace, recipient, nextHop };
+  if (route) d.route = route;
+  return d;
+}
+
+function denyDecision(
+  reason: Reason,
+  rule: Rule | undefined,
+  trace: string[],
+  recipient: string,
+  route: RouteRule | undefined,
+): Decision {
+  const d: Decision = { action: 'reject', reason, trace, recipient };
+  if (rule) d.rule = rule;
+  if (route) d.route = route;
+  return d;
+}
 
 /** Decides what happens to one recipient of one message. */
 export function evaluate(
@@ -121,21 +191,22 @@ export function evaluate(
   const tracing = options?.trace !== false;
   const trace: string[] = tracing ? [] : NO_TRACE;
 
-  const from = parsePath(input.mailFrom, { allowNull: true });
+  const from = parseMailFrom(input.mailFrom);
   if (!from.ok) {
     if (tracing) trace.push(`MAIL FROM ${input.mailFrom} is not a valid path: ${from.message}`);
     return { action: 'reject', reason: 'bad-sender', trace, detail: from.error };
   }
-  const rcpt = parsePath(input.rcptTo, { allowPostmaster: true });
+  const rcpt = parsePath(input.rcptTo, RCPT_OPTIONS);
   if (!rcpt.ok) {
     if (tracing) trace.push(`RCPT TO ${input.rcptTo} is not a valid address: ${rcpt.message}`);
     return { action: 'reject', reason: 'bad-address', trace, detail: rcpt.error };
   }
-  const postmaster = `postmaster@${policy.siteDomain}`;
+  const postmaster = policy.postmaster;
   if (rcpt.kind !== 'mailbox') {
     // Only 'postmaster' can reach here: the null path is not accepted for RCPT.
-    if (tracing)
+    if (tracing) {
       trace.push(`<Postmaster> is always accepted (RFC 5321 §4.5.1): delivered to ${postmaster}.`);
+    }
     return {
       action: 'deliver',
       reason: 'postmaster',
@@ -145,49 +216,42 @@ export function evaluate(
     };
   }
   const mailbox = rcpt.mailbox;
+  const recipient = mailbox.address;
   if (tracing && rcpt.sourceRoute.length > 0) {
     trace.push(
-      `Source route @${rcpt.sourceRoute.join(',@')} ignored (RFC 5321 §3.6.1); judged as ${mailbox.address}.`,
+      `Source route @${rcpt.sourceRoute.join(',@')} ignored (RFC 5321 §3.6.1); judged as ${recipient}.`,
     );
   }
-  const ndrTo = from.kind === 'mailbox' ? from.mailbox.address : null;
 
   // 1. Is the recipient local?
   let local = false;
-  let localAddress = mailbox.address;
+  let localAddress = recipient;
   let route: RouteRule | undefined;
-  let nextHop: NextHop = { kind: 'outbound', domain: mailbox.domain };
   if (mailbox.domainKind !== 'name') {
-    const server = parsePeerIp(input.serverIp);
+    const server = serverAddress(input.serverIp);
     if (server && sameIp(server, mailbox.domain)) {
       local = true;
       localAddress = `${mailbox.localPart}@${policy.siteDomain}`;
-      if (tracing)
+      if (tracing) {
         trace.push(
           `[${mailbox.domain}] is this server's own address: treated as ${policy.siteDomain}.`,
         );
+      }
     } else if (tracing) {
       trace.push(`[${mailbox.domain}] is an address literal for another host: not local.`);
     }
   } else if (policy.reroute) {
-    const found = policy.findRoute(mailbox.domain);
-    if (!found) {
+    route = policy.findRoute(mailbox.domain);
+    if (!route) {
       if (tracing)
         trace.push(`Routing table: no entry matches ${mailbox.domain}; it would go outbound.`);
     } else {
-      route = found;
       if (tracing) {
         trace.push(
-          `Routing table: ${mailbox.domain} matches "${found.sentTo}" → ${found.routeTo} (entry ${found.index + 1}${found.exact ? ', exact' : ', most specific'}).`,
+          `Routing table: ${mailbox.domain} matches "${route.sentTo}" → ${route.routeTo} (entry ${route.index + 1}${route.exact ? ', exact' : ', most specific'}).`,
         );
       }
-      if (found.target.kind === 'inbound') local = true;
-      else {
-        nextHop =
-          found.target.port === undefined
-            ? { kind: 'host', host: found.target.host }
-            : { kind: 'host', host: found.target.host, port: found.target.port };
-      }
+      local = route.target.kind === 'inbound';
     }
   } else {
     local = mailbox.domain === policy.siteDomain;
@@ -197,33 +261,38 @@ export function evaluate(
       );
     }
   }
+  const ndrTo = from.kind === 'mailbox' ? from.mailbox.address : null;
 
   // 2. Local delivery is never restricted (rule 1).
   if (local) {
-    const base: Pick<Decision, 'recipient' | 'rule' | 'route'> = route
-      ? { recipient: mailbox.address, rule: route, route }
-      : { recipient: mailbox.address };
-    const at = localAddress.lastIndexOf('@');
-    if (localAddress.slice(0, at).toLowerCase() === 'postmaster') {
+    let d: Decision;
+    const lp = mailbox.localPart;
+    if (lp.length === 10 && lp.toLowerCase() === 'postmaster') {
       if (tracing)
         trace.push(`Postmaster of a local domain is always accepted: delivered to ${postmaster}.`);
-      return { action: 'deliver', reason: 'postmaster', trace, ...base, mailbox: postmaster };
-    }
-    if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
+      d = { action: 'deliver', reason: 'postmaster', trace, recipient, mailbox: postmaster };
+    } else if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
       if (policy.config.rejectUnknownRecipients) {
         if (tracing) trace.push(`${localAddress} is not in the directory: rejected at RCPT time.`);
-        return { action: 'reject', reason: 'unknown-recipient', trace, ...base };
+        d = { action: 'reject', reason: 'unknown-recipient', trace, recipient };
+      } else {
+        if (tracing) {
+          trace.push(
+            `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER}.`,
+          );
+        }
+        d = { action: 'accept-ndr', reason: 'unknown-recipient', trace, recipient, ndrTo };
       }
-      if (tracing) {
-        trace.push(
-          `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? 'nobody (null sender)'}.`,
-        );
-      }
-      return { action: 'accept-ndr', reason: 'unknown-recipient', trace, ...base, ndrTo };
+    } else {
+      if (tracing)
+        trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
+      d = { action: 'deliver', reason: 'local-delivery', trace, recipient, mailbox: localAddress };
     }
-    if (tracing)
-      trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
-    return { action: 'deliver', reason: 'local-delivery', trace, ...base, mailbox: localAddress };
+    if (route) {
+      d.rule = route;
+      d.route = route;
+    }
+    return d;
   }
 
   // 3. Not local. "Do not reroute": never relayed (rule 4).
@@ -231,109 +300,140 @@ export function evaluate(
     if (policy.config.rejectUnknownRecipients) {
       if (tracing)
         trace.push('Not local, and this service does not reroute: rejected at RCPT time.');
-      return { action: 'reject', reason: 'no-reroute', trace, recipient: mailbox.address };
+      return { action: 'reject', reason: 'no-reroute', trace, recipient };
     }
     if (tracing) {
       trace.push(
-        `Not local, and this service does not reroute: accepted, then a non-delivery report goes to ${ndrTo ?? 'nobody (null sender)'} (Q255695).`,
+        `Not local, and this service does not reroute: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER} (Q255695).`,
       );
     }
-    return { action: 'accept-ndr', reason: 'no-reroute', trace, recipient: mailbox.address, ndrTo };
+    return { action: 'accept-ndr', reason: 'no-reroute', trace, recipient, ndrTo };
   }
 
-  // 4. Relaying: never-route first, then the ticked criteria, OR-ed (rules 5, 6).
-  const relay = (reason: Reason, rule: Rule): Decision => {
-    if (tracing) trace.push(`Relay allowed: it goes to ${describeHop(nextHop)}.`);
-    const d: Decision = {
-      action: 'relay',
-      reason,
-      rule,
-      trace,
-      recipient: mailbox.address,
-      nextHop,
-    };
-    if (route) d.route = route;
-    return d;
-  };
-  const deny = (reason: Reason, rule?: Rule): Decision => {
-    const d: Decision = { action: 'reject', reason, trace, recipient: mailbox.address };
-    if (rule) d.rule = rule;
-    if (route) d.route = route;
-    return d;
-  };
+  // 4. Relaying: whether this client may relay (rules 5, 6).
+  const nextHop: NextHop = route
+    ? (route.nextHop as NextHop)
+    : { kind: 'outbound', domain: mailbox.domain };
+  const verdict = relayVerdict(policy, input, tracing);
+  if (tracing) {
+    trace.push('Not local, so this is relaying: the routing restrictions apply.');
+    for (const step of verdict.steps) trace.push(step);
+  }
+  if (verdict.allowed) {
+    return relayDecision(verdict.reason, verdict.rule as Rule, trace, recipient, nextHop, route);
+  }
+  return denyDecision(verdict.reason, verdict.rule, trace, recipient, route);
+}
 
-  if (tracing) trace.push('Not local, so this is relaying: the routing restrictions apply.');
+/** Whether a client may relay: it depends on the session only, never on the recipient. */
+interface RelayVerdict {
+  allowed: boolean;
+  reason: Reason;
+  rule: Rule | undefined;
+  /** Trace lines (empty when computed without a trace). */
+  steps: string[];
+  traced: boolean;
+}
+
+// Every recipient of a session gets the same verdict: the last one is kept.
+let lastVerdict: RelayVerdict | undefined;
+let lastVerdictPolicy: Policy | undefined;
+let lastVerdictClient: string | undefined;
+let lastVerdictServer: string | undefined;
+let lastVerdictAuth = false;
+
+function relayVerdict(policy: Policy, input: EvaluateInput, tracing: boolean): RelayVerdict {
+  if (
+    lastVerdict !== undefined &&
+    lastVerdictPolicy === policy &&
+    lastVerdictClient === input.clientIp &&
+    lastVerdictServer === input.serverIp &&
+    lastVerdictAuth === input.authenticated &&
+    (lastVerdict.traced || !tracing)
+  ) {
+    return lastVerdict;
+  }
+  const verdict = decideRelay(policy, input, tracing);
+  lastVerdict = verdict;
+  lastVerdictPolicy = policy;
+  lastVerdictClient = input.clientIp;
+  lastVerdictServer = input.serverIp;
+  lastVerdictAuth = input.authenticated;
+  return verdict;
+}
+
+function makeVerdict(
+  allowed: boolean,
+  reason: Reason,
+  rule: Rule | undefined,
+  steps: string[],
+  traced: boolean,
+): RelayVerdict {
+  return { allowed, reason, rule, steps, traced };
+}
+
+/** Never-route first, then the ticked criteria, OR-ed (rules 5, 6). */
+function decideRelay(policy: Policy, input: EvaluateInput, tracing: boolean): RelayVerdict {
+  const steps: string[] = tracing ? [] : NO_TRACE;
   const client = parsePeerIp(input.clientIp);
   if (!client) {
-    if (tracing) trace.push(`The client address "${input.clientIp}" cannot be read: relay denied.`);
-    return deny('relay-denied');
+    if (tracing) steps.push(`The client address "${input.clientIp}" cannot be read: relay denied.`);
+    return makeVerdict(false, 'relay-denied', undefined, steps, tracing);
   }
   const never = policy.neverRoute.lookup(client);
   if (never) {
-    if (tracing)
-      trace.push(
-        `Client ${formatIp(client)} matches never-route entry ${describeAddressRule(never.value)}: relay denied.`,
+    if (tracing) {
+      steps.push(
+        `Client ${formatIp(client)} matches never-route entry ${describeAddressRule(never)}: relay denied.`,
       );
-    return deny('never-route', never.value);
+    }
+    return makeVerdict(false, 'never-route', never, steps, tracing);
   }
   const r = policy.config.restrictions;
   if (!policy.anyCriterion) {
-    if (tracing)
-      trace.push('No restriction is ticked, so every client may relay (open relay, Q260562).');
-    return relay('relay-unrestricted', {
-      kind: 'criterion',
-      criterion: 'no-restrictions',
-      pointer: '/restrictions',
-    });
+    if (tracing) {
+      steps.push('No restriction is ticked, so every client may relay (open relay, Q260562).');
+    }
+    return makeVerdict(true, 'relay-unrestricted', UNRESTRICTED_RULE, steps, tracing);
   }
   if (r.authenticated) {
     if (input.authenticated) {
-      if (tracing)
-        trace.push(`The session authenticated: "${RESTRICTION_LABELS.authenticated}" holds.`);
-      const rule: CriterionRule = {
-        kind: 'criterion',
-        criterion: 'authenticated',
-        pointer: '/restrictions/authenticated',
-      };
-      return relay('relay-authenticated', rule);
+      if (tracing) {
+        steps.push(`The session authenticated: "${RESTRICTION_LABELS.authenticated}" holds.`);
+      }
+      return makeVerdict(true, 'relay-authenticated', AUTHENTICATED_RULE, steps, tracing);
     }
-    if (tracing) trace.push('The session did not authenticate.');
+    if (tracing) steps.push('The session did not authenticate.');
   }
   if (r.clientAddresses.enabled) {
     const hit = policy.clientAddresses.lookup(client);
     if (hit) {
-      if (tracing)
-        trace.push(`Client ${formatIp(client)} matches ${describeAddressRule(hit.value)}.`);
-      return relay('relay-client-address', hit.value);
+      if (tracing) steps.push(`Client ${formatIp(client)} matches ${describeAddressRule(hit)}.`);
+      return makeVerdict(true, 'relay-client-address', hit, steps, tracing);
     }
-    if (tracing)
-      trace.push(`Client ${formatIp(client)} is not on "${RESTRICTION_LABELS.clientAddresses}".`);
+    if (tracing) {
+      steps.push(`Client ${formatIp(client)} is not on "${RESTRICTION_LABELS.clientAddresses}".`);
+    }
   }
   if (r.internalAddresses.enabled) {
     const server = parsePeerIp(input.serverIp);
     const hit = server ? policy.internalAddresses.lookup(server) : undefined;
     if (hit && server) {
-      if (tracing)
-        trace.push(
-          `The client connected to ${formatIp(server)}, which matches ${describeAddressRule(hit.value)}.`,
+      if (tracing) {
+        steps.push(
+          `The client connected to ${formatIp(server)}, which matches ${describeAddressRule(hit)}.`,
         );
-      return relay('relay-internal-address', hit.value);
+      }
+      return makeVerdict(true, 'relay-internal-address', hit, steps, tracing);
     }
-    if (tracing)
-      trace.push(
+    if (tracing) {
+      steps.push(
         `Server address ${input.serverIp} is not on "${RESTRICTION_LABELS.internalAddresses}".`,
       );
+    }
   }
-  if (tracing) trace.push('No ticked restriction holds: relay denied.');
-  return deny('relay-denied');
+  if (tracing) steps.push('No ticked restriction holds: relay denied.');
+  return makeVerdict(false, 'relay-denied', undefined, steps, tracing);
 }
 
-function describeHop(hop: NextHop): string {
-  if (hop.kind === 'host') return hop.port === undefined ? hop.host : `${hop.host}:${hop.port}`;
-  return `${hop.domain} by the smart host or its MX`;
-}
-
-function sameIp(ip: IpAddress, literal: string): boolean {
-  const other = parsePeerIp(literal);
-  return !!other && other.family === ip.family && other.words.every((w, i) => w === ip.words[i]);
-}
+const RCPT_OPTIONS = { allowPostmaster: true } as const;

@@ -54,7 +54,7 @@ export {
   parsePeerIp,
   prefixContains,
 } from './ip';
-export { IpPrefixTable, type PrefixMatch } from './ip-table';
+export { IpPrefixTable } from './ip-table';
 export {
   type DomainKind,
   type Mailbox,

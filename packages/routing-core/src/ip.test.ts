@@ -98,7 +98,7 @@ describe('IpPrefixTable', () => {
     for (const order of [entries, [...entries].reverse()]) {
       const t = new IpPrefixTable<string>();
       for (const [ip, p] of order) t.insert(parseIp(ip)!, p, `${ip}/${p}`);
-      const find = (ip: string) => t.lookup(parseIp(ip)!)?.value;
+      const find = (ip: string) => t.lookup(parseIp(ip)!);
       expect(find('10.1.2.3')).toBe('10.1.2.3/32');
       expect(find('10.1.2.4')).toBe('10.1.0.0/16');
       expect(find('10.2.0.1')).toBe('10.0.0.0/8');
@@ -112,7 +112,7 @@ describe('IpPrefixTable', () => {
     const t = new IpPrefixTable<number>();
     expect(t.insert(parseIp('10.0.0.0')!, 8, 1)).toBe(true);
     expect(t.insert(parseIp('10.0.0.0')!, 8, 2)).toBe(false);
-    expect(t.lookup(parseIp('10.0.0.1')!)?.value).toBe(1);
+    expect(t.lookup(parseIp('10.0.0.1')!)).toBe(1);
   });
 });
 

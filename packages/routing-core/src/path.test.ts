@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normaliseDomain } from './domain';
 import type { DomainKind, Mailbox, ParsedPath, ParsePathOptions, PathError } from './path';
 import { parsePath } from './path';
 
@@ -602,6 +603,27 @@ describe('parsePath properties', () => {
         else expect(tail).toBe(domainKind === 'ipv4' ? `[${domain}]` : `[IPv6:${domain}]`);
         expect(/^[\x20-\x7e]*$/.test(address)).toBe(true);
         expect(address.length).toBeLessThanOrEqual(254);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('parsePath: its stored-form fast path agrees with normaliseDomain', () => {
+  it('for domains made of LDH characters, dots and digits', () => {
+    const ch = fc.constantFrom('a', 'z', 'B', '0', '9', '-', '.', 'x');
+    fc.assert(
+      fc.property(fc.array(ch, { minLength: 1, maxLength: 70 }), (chars) => {
+        const text = chars.join('');
+        const parsed = parsePath(`<u@${text}>`);
+        const normalised = normaliseDomain(text);
+        if (normalised.ok) {
+          expect(parsed.ok && parsed.kind === 'mailbox' && parsed.mailbox.domain).toBe(
+            normalised.value,
+          );
+        } else {
+          expect(parsed.ok).toBe(false);
+        }
       }),
       { numRuns: 3000 },
     );

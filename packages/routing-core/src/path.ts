@@ -46,7 +46,7 @@ export type PathError =
 export type ParsedPath =
   | { ok: true; kind: 'null' }
   | { ok: true; kind: 'postmaster' }
-  | { ok: true; kind: 'mailbox'; mailbox: Mailbox; sourceRoute: string[] }
+  | { ok: true; kind: 'mailbox'; mailbox: Mailbox; sourceRoute: readonly string[] }
   | { ok: false; error: PathError; message: string };
 
 export interface ParsePathOptions {
@@ -149,6 +149,9 @@ const SYNTAX_MESSAGES = {
   domain: 'The domain of the address contains a character that is not allowed.',
   at: 'The address has more than one @ outside quotes.',
 } as const;
+
+// Shared by every result without a source route; never written to.
+const NO_ROUTE: string[] = Object.freeze([]) as unknown as string[];
 
 const NULL_PATH: ParsedPath = Object.freeze({ ok: true, kind: 'null' });
 const POSTMASTER: ParsedPath = Object.freeze({ ok: true, kind: 'postmaster' });
@@ -279,11 +282,35 @@ export function parsePath(input: string, options?: ParsePathOptions): ParsedPath
   // Domain: the rest, after the @. Another @ means the local part held an
   // unquoted @ (a@b@c), which RFC 5321 does not allow.
   const domainStart = localEnd + 1;
+  // The same scan tells whether the domain is already in stored form (what
+  // normaliseDomain's isPlainLdhName checks): lower-case LDH labels of 1 to 63
+  // characters, no hyphen at either end, at most 253 characters, a last label
+  // not all digits. Such a domain needs no normalising.
+  let plainDomain = end - domainStart <= 253;
+  let labelStart = domainStart;
+  let allDigits = true;
   for (let j = domainStart; j < end; j++) {
     const c = input.charCodeAt(j);
-    if (!isDomainStructuralChar(c)) {
-      return fail('syntax', c === AT ? SYNTAX_MESSAGES.at : SYNTAX_MESSAGES.domain);
+    if (c >= 97 && c <= 122) {
+      allDigits = false;
+    } else if (c === DOT) {
+      const n = j - labelStart;
+      if (n === 0 || n > 63 || input.charCodeAt(j - 1) === 45) plainDomain = false;
+      labelStart = j + 1;
+      allDigits = true;
+    } else if (c === 45) {
+      if (j === labelStart) plainDomain = false;
+      allDigits = false;
+    } else if (c < 48 || c > 57) {
+      plainDomain = false;
+      if (!isDomainStructuralChar(c)) {
+        return fail('syntax', c === AT ? SYNTAX_MESSAGES.at : SYNTAX_MESSAGES.domain);
+      }
     }
+  }
+  {
+    const n = end - labelStart;
+    if (allDigits || n === 0 || n > 63 || input.charCodeAt(end - 1) === 45) plainDomain = false;
   }
 
   // ---- Pass 2: limits ---------------------------------------------------
@@ -300,7 +327,7 @@ export function parsePath(input: string, options?: ParsePathOptions): ParsedPath
 
   // ---- Pass 3: domains and the canonical form ---------------------------
 
-  const sourceRoute: string[] = [];
+  const sourceRoute: string[] = hasRoute ? [] : NO_ROUTE;
   if (hasRoute) {
     // Pass 1 checked the shape: @d,@d,...,@d: with no empty domain.
     let from = start + 1;
@@ -340,11 +367,17 @@ export function parsePath(input: string, options?: ParsePathOptions): ParsedPath
     domainKind = literal.kind;
     address = domainKind === 'ipv4' ? `${localPart}@[${domain}]` : `${localPart}@[IPv6:${domain}]`;
   } else {
-    const d = normaliseDomain(input.slice(domainStart, end));
-    if (!d.ok) return fail('bad-domain', 'The domain is not a valid domain name.');
-    domain = d.value;
     domainKind = 'name';
-    address = `${localPart}@${domain}`;
+    if (plainDomain) {
+      domain = input.slice(domainStart, end);
+      // Nothing to rewrite: the address is the input's own text.
+      address = quoted ? `${localPart}@${domain}` : input.slice(localStart, end);
+    } else {
+      const d = normaliseDomain(input.slice(domainStart, end));
+      if (!d.ok) return fail('bad-domain', 'The domain is not a valid domain name.');
+      domain = d.value;
+      address = `${localPart}@${domain}`;
+    }
   }
 
   // The canonical address can be longer than the input (an IDN's A-label);
