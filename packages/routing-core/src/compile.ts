@@ -124,14 +124,25 @@ function domainHash(domain: string): number {
 // Scratch space for findRoute(): at most one candidate per label (a domain has < 128).
 const candidates: RouteRule[][] = [];
 
+/** Whether `domain` ends with `suffix` (compared from the end, without allocating). */
+function endsWithText(domain: string, suffix: string): boolean {
+  const offset = domain.length - suffix.length;
+  if (offset < 0) return false;
+  for (let i = suffix.length - 1; i >= 0; i--) {
+    if (domain.charCodeAt(offset + i) !== suffix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** The entry of a bucket whose domain is a whole-label proper suffix of `domain`. */
 function pickSuffix(bucket: readonly RouteRule[], domain: string): RouteRule | undefined {
-  for (const rule of bucket) {
+  for (let k = 0; k < bucket.length; k++) {
+    const rule = bucket[k] as RouteRule;
     const n = rule.domain.length;
     if (
       n < domain.length &&
       domain.charCodeAt(domain.length - n - 1) === 46 &&
-      domain.endsWith(rule.domain)
+      endsWithText(domain, rule.domain)
     ) {
       return rule;
     }
@@ -141,10 +152,37 @@ function pickSuffix(bucket: readonly RouteRule[], domain: string): RouteRule | u
 
 /** The entry of a hash bucket whose domain is the last `length` characters of `domain`. */
 function pick(bucket: readonly RouteRule[], domain: string, length: number): RouteRule | undefined {
-  for (const rule of bucket) {
-    if (rule.domain.length === length && domain.endsWith(rule.domain)) return rule;
+  for (let k = 0; k < bucket.length; k++) {
+    const rule = bucket[k] as RouteRule;
+    if (rule.domain.length === length && endsWithText(domain, rule.domain)) return rule;
   }
   return undefined;
+}
+
+/** Route entries by domainHash(), each key naming the entries whose domains share that hash. */
+class RouteIndex {
+  private readonly map = new Map<number, RouteRule[]>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Adds an entry; false (and nothing added) when its domain is already there. */
+  add(rule: RouteRule): boolean {
+    const key = domainHash(rule.domain);
+    const bucket = this.map.get(key);
+    if (!bucket) {
+      this.map.set(key, [rule]);
+      return true;
+    }
+    if (bucket.some((r) => r.domain === rule.domain)) return false;
+    bucket.push(rule);
+    return true;
+  }
+
+  get(key: number): RouteRule[] | undefined {
+    return this.map.get(key);
+  }
 }
 
 /** A compiled configuration: build it once per version, evaluate many times. */
@@ -160,8 +198,8 @@ export class Policy {
   readonly postmaster: string;
   // Route entries keyed by domainHash(domain): integer keys, so a lookup
   // hashes the recipient's domain once, right to left, and never slices it.
-  private readonly exactRoutes = new Map<number, RouteRule[]>();
-  private readonly plainRoutes = new Map<number, RouteRule[]>();
+  private readonly exactRoutes = new RouteIndex();
+  private readonly plainRoutes = new RouteIndex();
 
   /** Use compile(): it validates first. */
   constructor(config: RoutingConfig) {
@@ -178,10 +216,6 @@ export class Policy {
       const sent = parseSentTo(route.sentTo);
       const target = parseRouteTarget(route.routeTo);
       if ('error' in sent || 'error' in target) return; // cannot happen for a validated document
-      const map = sent.exact ? this.exactRoutes : this.plainRoutes;
-      const key = domainHash(sent.domain);
-      const bucket = map.get(key) ?? [];
-      if (bucket.some((r) => r.domain === sent.domain)) return; // a duplicate: the first is used
       const rule: RouteRule = {
         kind: 'route',
         index,
@@ -198,8 +232,8 @@ export class Policy {
             ? { kind: 'host', host: target.host }
             : { kind: 'host', host: target.host, port: target.port };
       }
-      bucket.push(rule);
-      map.set(key, bucket);
+      // A duplicate "Sent to" is not added: the first entry is the one used.
+      (sent.exact ? this.exactRoutes : this.plainRoutes).add(rule);
     });
   }
 
