@@ -34,6 +34,7 @@ export {
   type RoutingConfig,
   routingConfigJsonSchema,
 } from './config';
+export { type ConfigChange, diffConfigs } from './diff';
 export { isDomainAtOrBelow, normaliseDomain, punycodeEncode } from './domain';
 export {
   type Action,
@@ -63,6 +64,7 @@ export {
   type PathError,
   parsePath,
 } from './path';
+export { formatReply, REPLIES, replyFor, type SmtpReply } from './replies';
 export {
   escapePointer,
   formatRouteTarget,

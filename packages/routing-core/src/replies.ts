@@ -1,0 +1,68 @@
+/**
+ * The one table that maps a decision to the SMTP reply the service sends at
+ * RCPT time (RFC 5321 codes, RFC 3463 enhanced codes). The SMTP node and the
+ * console's what-if both use it, so they can never disagree. evaluate() itself
+ * returns decisions only.
+ */
+
+import type { Decision } from './evaluate';
+
+export interface SmtpReply {
+  /** Basic reply code, e.g. 550. */
+  code: number;
+  /** Enhanced status code, e.g. "5.7.1"; its class digit equals the code's first digit. */
+  enhanced: string;
+  /** Reply text: never internals, never the rule that decided. */
+  text: string;
+}
+
+/** Replies by meaning. */
+export const REPLIES = {
+  recipientOk: { code: 250, enhanced: '2.1.5', text: 'Recipient OK' },
+  relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relaying is prohibited' },
+  unknownRecipient: {
+    code: 550,
+    enhanced: '5.1.1',
+    text: 'Recipient address rejected: no such user here',
+  },
+  badRecipientSyntax: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax' },
+  badSenderSyntax: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax' },
+  policyNotLoaded: {
+    code: 451,
+    enhanced: '4.3.0',
+    text: 'Temporary local problem, please try again later',
+  },
+  shuttingDown: {
+    code: 421,
+    enhanced: '4.3.2',
+    text: 'Service restarting, please try again later',
+  },
+  messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed limit' },
+} as const satisfies Record<string, SmtpReply>;
+
+/** The reply to RCPT TO for a decision. */
+export function replyFor(decision: Pick<Decision, 'action' | 'reason'>): SmtpReply {
+  switch (decision.action) {
+    case 'deliver':
+    case 'relay':
+    case 'accept-ndr':
+      return REPLIES.recipientOk;
+    case 'reject':
+      switch (decision.reason) {
+        case 'unknown-recipient':
+          return REPLIES.unknownRecipient;
+        case 'bad-address':
+          return REPLIES.badRecipientSyntax;
+        case 'bad-sender':
+          return REPLIES.badSenderSyntax;
+        default:
+          // relay-denied, never-route, no-reroute: a relay attempt (DESIGN.md §2 rule 7).
+          return REPLIES.relayDenied;
+      }
+  }
+}
+
+/** The reply as it goes on the wire, without CRLF: `550 5.7.1 Relaying is prohibited`. */
+export function formatReply(reply: SmtpReply): string {
+  return `${reply.code} ${reply.enhanced} ${reply.text}`;
+}
