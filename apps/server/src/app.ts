@@ -1,0 +1,214 @@
+/**
+ * The console app: external plugins, then app plugins, then routes, with one
+ * error handler that answers RFC 9457 problem+json. `server.ts` is the only
+ * file that listens.
+ */
+
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import auditRepository from './plugins/app/audit-repository';
+import authRepository from './plugins/app/auth-repository';
+import authenticate from './plugins/app/authenticate';
+import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
+import routingRepository from './plugins/app/routing-repository';
+import db from './plugins/external/db';
+import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
+import auditRoutes from './routes/api/audit';
+import routingRoutes from './routes/api/routing';
+import sessionRoutes from './routes/api/session';
+import tokenRoutes from './routes/api/tokens';
+import healthRoutes from './routes/health';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: { method: string; url: string; hidden: boolean }[];
+  }
+}
+
+export interface AppOptions extends BootstrapOptions {
+  /** Data directory, or `:memory:` (tests). */
+  dataDir: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Never log secrets: passwords, tokens, cookies. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+];
+
+interface AjvIssue {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/** Ajv errors as per-field errors with JSON Pointers into the request part. */
+function fieldErrors(issues: readonly AjvIssue[]): FieldError[] {
+  return issues.map((e) => {
+    let pointer = e.instancePath;
+    if (e.keyword === 'required') pointer += `/${String(e.params.missingProperty)}`;
+    if (e.keyword === 'additionalProperties') pointer += `/${String(e.params.additionalProperty)}`;
+    const detail =
+      e.keyword === 'additionalProperties'
+        ? `Unknown field "${String(e.params.additionalProperty)}".`
+        : `${e.message ?? 'is not valid'}`;
+    return { pointer, detail };
+  });
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 8 * 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  // Bodies are validated strictly (no type coercion, no silently dropped
+  // fields); query strings and params get the usual coercion of "10" to 10.
+  const strict = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: true });
+  const lenient = new Ajv({
+    allErrors: true,
+    strict: false,
+    coerceTypes: 'array',
+    useDefaults: true,
+  });
+  addFormats.default(strict);
+  addFormats.default(lenient);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : lenient).compile(schema),
+  );
+
+  app.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
+    const instance = request.url.split('?')[0] ?? request.url;
+    let status: number;
+    let body: Record<string, unknown>;
+    if (error instanceof ProblemError) {
+      status = error.status;
+      body = problemBody(error.slug, error.message, instance, request.id, error.extensions);
+    } else if (error.validation) {
+      status = 400;
+      const part = error.validationContext ?? 'body';
+      body = problemBody(
+        'validation-failed',
+        `The request ${part} is not valid.`,
+        instance,
+        request.id,
+        {
+          errors: fieldErrors(error.validation as AjvIssue[]),
+        },
+      );
+    } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      status = error.statusCode;
+      const slug =
+        status === 413
+          ? 'payload-too-large'
+          : status === 415
+            ? 'unsupported-media-type'
+            : status === 429
+              ? 'too-many-requests'
+              : 'bad-request';
+      body = problemBody(slug, error.message, instance, request.id);
+      body.status = status;
+    } else {
+      request.log.error({ err: error }, 'request failed');
+      status = 500;
+      body = problemBody(
+        'internal-error',
+        'Something went wrong on the server; the log has the details.',
+        instance,
+        request.id,
+      );
+    }
+    reply.code(status).type('application/problem+json').send(body);
+  });
+
+  // Every route, as registered: the OpenAPI check compares the two.
+  const registered: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('registeredRoutes', registered);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of methods) registered.push({ method, url: route.url, hidden });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const instance = request.url.split('?')[0] ?? request.url;
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(
+        problemBody(
+          'not-found',
+          `There is no ${request.method} ${instance}.`,
+          instance,
+          request.id,
+        ),
+      );
+  });
+
+  // External plugins.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'IMS Routing Console API',
+        version: '1',
+        description:
+          'The routing configuration of the Internet Mail Service, its versions, audit log and SMTP nodes. Errors are RFC 9457 problem details.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'ims_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
+    app.swagger(),
+  );
+  await app.register(db, { dataDir: opts.dataDir });
+
+  // App plugins.
+  await app.register(auditRepository);
+  await app.register(authRepository);
+  await app.register(routingRepository);
+  await app.register(authenticate);
+  await app.register(bootstrap, opts);
+
+  // Routes.
+  await app.register(healthRoutes);
+  await app.register(sessionRoutes);
+  await app.register(tokenRoutes);
+  await app.register(routingRoutes);
+  await app.register(auditRoutes);
+  return app;
+}

@@ -1,0 +1,77 @@
+/**
+ * Authentication for everything under /api/v1: a session cookie (browser) or
+ * `Authorization: Bearer <token>` (scripts). Routes marked `config.public`
+ * (login, health) need neither. Writes need a write scope, and
+ * cookie-authenticated writes the session's CSRF token in `X-CSRF-Token`.
+ */
+
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ProblemError } from '../../problems/problem-error';
+import type { Actor } from './auth-repository';
+
+export const SESSION_COOKIE = 'ims_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    /** No credentials needed. */
+    public?: boolean;
+  }
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The actor of a request, or a problem explaining why there is none. */
+export function actorOf(app: FastifyInstance, request: FastifyRequest): Actor {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const actor = m?.[1] ? app.auth.tokenActor(m[1]) : undefined;
+    if (!actor) throw new ProblemError('unauthenticated', 'The bearer token is not valid.');
+    return actor;
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  const actor = cookie ? app.auth.sessionActor(cookie) : undefined;
+  if (!actor) {
+    throw new ProblemError(
+      'unauthenticated',
+      'Sign in (POST /api/v1/session) or send Authorization: Bearer <token>.',
+    );
+  }
+  return actor;
+}
+
+export default fp(
+  async (app: FastifyInstance) => {
+    app.decorateRequest('actor', null);
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/api/v1/') || request.routeOptions.config.public) return;
+      const actor = actorOf(app, request);
+      request.actor = actor;
+      if (!WRITE_METHODS.has(request.method)) return;
+      if (actor.scope !== 'write') {
+        throw new ProblemError('forbidden', 'This token may read but not write.');
+      }
+      if (actor.via === 'session') {
+        const sent = request.headers['x-csrf-token'];
+        if (typeof sent !== 'string' || !actor.csrfToken || !sameSecret(sent, actor.csrfToken)) {
+          throw new ProblemError(
+            'csrf-token-missing',
+            "Cookie-authenticated writes must send the session's CSRF token in X-CSRF-Token.",
+          );
+        }
+      }
+    });
+  },
+  { name: 'authenticate', dependencies: ['auth-repository'] },
+);

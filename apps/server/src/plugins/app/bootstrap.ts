@@ -1,0 +1,47 @@
+/**
+ * First start: the routing configuration of a new install (version 1) and the
+ * `admin` account, from IMS_ADMIN_PASSWORD or a random password handed to
+ * `onAdminCreated` (the server prints it, once).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { defaultConfig, validate } from '@ims/routing-core';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface BootstrapOptions {
+  siteDomain: string;
+  adminPassword?: string | undefined;
+  /** Called once, on first start, with the admin password (generated when none was given). */
+  onAdminCreated?: (password: string, generated: boolean) => void;
+}
+
+export default fp(
+  async (app: FastifyInstance, opts: BootstrapOptions) => {
+    const checked = validate(defaultConfig(opts.siteDomain));
+    if (!checked.ok) {
+      throw new Error(
+        `IMS_SITE_DOMAIN "${opts.siteDomain}" is not a valid domain name: ${checked.errors[0]?.message}`,
+      );
+    }
+    if (app.routingVersions.seed(checked.config.siteDomain)) {
+      app.log.info(
+        { siteDomain: checked.config.siteDomain },
+        'seeded the routing configuration of a new install',
+      );
+    }
+    if (!app.auth.hasUsers()) {
+      const generated = opts.adminPassword === undefined;
+      const password = opts.adminPassword ?? randomBytes(12).toString('base64url');
+      await app.auth.createUser('admin', password);
+      app.audit.record({
+        actor: 'system',
+        source: 'local',
+        action: 'user.created',
+        target: 'admin',
+      });
+      opts.onAdminCreated?.(password, generated);
+    }
+  },
+  { name: 'bootstrap', dependencies: ['routing-repository', 'auth-repository', 'audit'] },
+);

@@ -1,0 +1,374 @@
+/**
+ * The routing configuration: read, save (If-Match), history, restore, diff,
+ * advice on a draft, and the what-if evaluator.
+ */
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  AdviceBodySchema,
+  AdviceSchema,
+  DiffQuerySchema,
+  DiffSchema,
+  EvaluateBodySchema,
+  EvaluateResultSchema,
+  ProblemSchema,
+  RestoreBodySchema,
+  RoutingPutBodySchema,
+  RoutingStateSchema,
+  VersionListSchema,
+  VersionParamsSchema,
+  VersionSchema,
+} from '@ims/api-contract';
+import {
+  advise,
+  diffConfigs,
+  evaluate,
+  type Finding,
+  formatReply,
+  type RoutingConfig,
+  replyFor,
+  validate,
+} from '@ims/routing-core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { StaleVersionError, type Version } from '../../plugins/app/routing-repository';
+import { ProblemError } from '../../problems/problem-error';
+
+const etagOf = (version: number) => `"v${version}"`;
+
+/** The version an If-Match header names: a number, `*` (any), or null when it names none. */
+function ifMatchVersion(header: string | undefined): number | '*' | null {
+  if (header === undefined) return null;
+  if (header.trim() === '*') return '*';
+  for (const part of header.split(',')) {
+    const m = /^\s*(?:W\/)?"v(\d+)"\s*$/.exec(part);
+    if (m?.[1]) return Number(m[1]);
+  }
+  return -1; // present, but no version of ours: stale by definition
+}
+
+/** Validates a document; a 422 problem with one error per field when it is invalid. */
+function checkConfig(doc: unknown, pointerPrefix: string): RoutingConfig {
+  const result = validate(doc);
+  if (!result.ok) {
+    throw new ProblemError(
+      'policy-invalid',
+      `The configuration has ${result.errors.length} error(s).`,
+      {
+        errors: result.errors.map((e) => ({
+          pointer: `${pointerPrefix}${e.pointer}`,
+          detail: e.message,
+        })),
+      },
+    );
+  }
+  return result.config;
+}
+
+/** Refuses a configuration with critical findings the request did not acknowledge. */
+function checkAcknowledged(findings: Finding[], acknowledge: readonly string[] = []): void {
+  const missing = findings.filter((f) => f.severity === 'critical' && !acknowledge.includes(f.id));
+  if (missing.length > 0) {
+    throw new ProblemError(
+      'unacknowledged-findings',
+      `Saving this configuration needs an explicit acknowledgement of: ${missing.map((f) => f.id).join(', ')}.`,
+      { findings: missing },
+    );
+  }
+}
+
+export default async function routingRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const adviceContext = () => ({});
+
+  const stateOf = (v: Version) => ({
+    version: v.version,
+    savedAt: v.savedAt,
+    savedBy: v.savedBy,
+    config: v.config,
+    findings: advise(v.config, adviceContext()),
+  });
+
+  /** Saves a checked config as a new version, with its audit entry, in one transaction. */
+  const saveVersion = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    config: RoutingConfig,
+    basedOn: number | '*',
+    action: string,
+    extra: { comment?: string; restoredFrom?: number; acknowledged?: string[] },
+  ) => {
+    const actor = request.actor!;
+    try {
+      const saved = app.db.transaction(() => {
+        const before = app.routingVersions.current();
+        const v = app.routingVersions.save(
+          config,
+          basedOn === '*' ? before.version : basedOn,
+          actor.name,
+          {
+            ...(extra.comment === undefined ? {} : { comment: extra.comment }),
+            ...(extra.restoredFrom === undefined ? {} : { restoredFrom: extra.restoredFrom }),
+          },
+        );
+        app.audit.record({
+          actor: actor.name,
+          source: request.ip,
+          action,
+          target: `routing:v${v.version}`,
+          details: {
+            from: before.version,
+            to: v.version,
+            changes: diffConfigs(before.config, v.config),
+            ...(extra.acknowledged?.length ? { acknowledged: extra.acknowledged } : {}),
+          },
+        });
+        return v;
+      })();
+      reply.header('etag', etagOf(saved.version));
+      return stateOf(saved);
+    } catch (err) {
+      if (err instanceof StaleVersionError) {
+        throw new ProblemError(
+          'precondition-failed',
+          `Version ${err.current.version} was saved by ${err.current.savedBy} at ${err.current.savedAt}; reload and apply your change to it.`,
+          {
+            currentVersion: err.current.version,
+            savedBy: err.current.savedBy,
+            savedAt: err.current.savedAt,
+          },
+        );
+      }
+      throw err;
+    }
+  };
+
+  app.get(
+    '/api/v1/routing',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'The saved routing configuration, with its findings',
+        response: { 200: RoutingStateSchema, 401: ProblemSchema },
+      },
+    },
+    async (_request, reply) => {
+      const current = app.routingVersions.current();
+      reply.header('etag', etagOf(current.version));
+      return stateOf(current);
+    },
+  );
+
+  app.put(
+    '/api/v1/routing',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'Save a new routing configuration (needs If-Match with the ETag it was based on)',
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        body: RoutingPutBodySchema,
+        response: {
+          200: RoutingStateSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+          412: ProblemSchema,
+          422: ProblemSchema,
+          428: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const basedOn = ifMatchVersion(request.headers['if-match']);
+      if (basedOn === null) {
+        throw new ProblemError(
+          'precondition-required',
+          'Send If-Match with the ETag of the configuration your change is based on (GET /api/v1/routing).',
+        );
+      }
+      const current = app.routingVersions.current();
+      if (basedOn !== '*' && basedOn !== current.version) {
+        throw new ProblemError(
+          'precondition-failed',
+          `Version ${current.version} was saved by ${current.savedBy} at ${current.savedAt}; reload and apply your change to it.`,
+          { currentVersion: current.version, savedBy: current.savedBy, savedAt: current.savedAt },
+        );
+      }
+      const config = checkConfig(request.body.config, '/config');
+      checkAcknowledged(advise(config, adviceContext()), request.body.acknowledge);
+      return saveVersion(request, reply, config, basedOn, 'routing.saved', {
+        ...(request.body.comment === undefined ? {} : { comment: request.body.comment }),
+        ...(request.body.acknowledge ? { acknowledged: request.body.acknowledge } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/api/v1/routing/versions',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'Saved versions, newest first',
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          before: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+        response: { 200: VersionListSchema, 400: ProblemSchema, 401: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const versions = app.routingVersions.list(limit, request.query.before);
+      const last = versions.at(-1);
+      return versions.length === limit && last && last.version > 1
+        ? { versions, nextBefore: last.version }
+        : { versions };
+    },
+  );
+
+  app.get(
+    '/api/v1/routing/versions/:n',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'One saved version',
+        params: VersionParamsSchema,
+        response: {
+          200: VersionSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const v = app.routingVersions.get(request.params.n);
+      if (!v) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
+      return v;
+    },
+  );
+
+  app.post(
+    '/api/v1/routing/versions/:n/restore',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'Save a new version equal to version n',
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        params: VersionParamsSchema,
+        body: Type.Optional(RestoreBodySchema),
+        response: {
+          200: RoutingStateSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+          412: ProblemSchema,
+          422: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const old = app.routingVersions.get(request.params.n);
+      if (!old) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
+      const ifMatch = ifMatchVersion(request.headers['if-match']);
+      const current = app.routingVersions.current();
+      const basedOn = ifMatch === null ? current.version : ifMatch;
+      const config = checkConfig(old.config, '');
+      const acknowledge = request.body?.acknowledge;
+      checkAcknowledged(advise(config, adviceContext()), acknowledge);
+      return saveVersion(request, reply, config, basedOn, 'routing.restored', {
+        restoredFrom: old.version,
+        comment: `Restored version ${old.version}`,
+        ...(acknowledge ? { acknowledged: acknowledge } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/api/v1/routing/diff',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'What changed between two versions (to: default the saved one)',
+        querystring: DiffQuerySchema,
+        response: { 200: DiffSchema, 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const from = app.routingVersions.get(request.query.from);
+      const to =
+        request.query.to === undefined
+          ? app.routingVersions.current()
+          : app.routingVersions.get(request.query.to);
+      if (!from) throw new ProblemError('not-found', `There is no version ${request.query.from}.`);
+      if (!to) throw new ProblemError('not-found', `There is no version ${request.query.to}.`);
+      return { from: from.version, to: to.version, changes: diffConfigs(from.config, to.config) };
+    },
+  );
+
+  app.post(
+    '/api/v1/routing/advice',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'Findings for a draft configuration (nothing is saved)',
+        body: AdviceBodySchema,
+        response: { 200: AdviceSchema, 400: ProblemSchema, 401: ProblemSchema },
+      },
+    },
+    async (request) => {
+      // advise() reports an invalid draft as findings with pointers, never throws.
+      return { findings: advise(request.body.config as RoutingConfig, adviceContext()) };
+    },
+  );
+
+  app.post(
+    '/api/v1/routing/evaluate',
+    {
+      schema: {
+        tags: ['routing'],
+        summary: 'What-if: the decision and SMTP reply for one recipient',
+        body: EvaluateBodySchema,
+        response: {
+          200: EvaluateResultSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          409: ProblemSchema,
+          422: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { against, config: draft, ...input } = request.body;
+      let config: RoutingConfig;
+      let version: number | undefined;
+      if (against === 'draft') {
+        if (draft === undefined) {
+          throw new ProblemError(
+            'validation-failed',
+            'A draft evaluation needs the draft in "config".',
+            {
+              errors: [{ pointer: '/config', detail: 'Required when against is "draft".' }],
+            },
+          );
+        }
+        config = checkConfig(draft, '/config');
+      } else if (against === 'saved') {
+        const current = app.routingVersions.current();
+        config = current.config;
+        version = current.version;
+      } else {
+        throw new ProblemError('conflict', 'No SMTP node is attached, so nothing is running yet.');
+      }
+      const decision = evaluate(config, input);
+      const reply = replyFor(decision);
+      return {
+        against,
+        ...(version === undefined ? {} : { version }),
+        decision,
+        reply: { ...reply, line: formatReply(reply) },
+      };
+    },
+  );
+}

@@ -1,0 +1,116 @@
+/** Sign in and out: POST / DELETE /api/v1/session, and GET for who is signed in. */
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { LoginBodySchema, ProblemSchema, SessionSchema } from '@ims/api-contract';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { SESSION_COOKIE } from '../../plugins/app/authenticate';
+import { ProblemError } from '../../problems/problem-error';
+
+/** Failed sign-ins allowed per client address in a window before it must wait. */
+export const MAX_FAILED_LOGINS = 5;
+const WINDOW_MS = 15 * 60 * 1000;
+
+export default async function sessionRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const failures = new Map<string, { count: number; resetAt: number }>();
+
+  app.post(
+    '/api/v1/session',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in: sets the session cookie and returns the CSRF token',
+        body: LoginBodySchema,
+        response: {
+          200: SessionSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          429: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const now = Date.now();
+      let f = failures.get(request.ip);
+      if (f && f.resetAt <= now) {
+        failures.delete(request.ip);
+        f = undefined;
+      }
+      if (f && f.count >= MAX_FAILED_LOGINS) {
+        reply.header('retry-after', Math.ceil((f.resetAt - now) / 1000));
+        throw new ProblemError(
+          'too-many-requests',
+          'Too many failed sign-ins from this address: wait and try again.',
+        );
+      }
+      const { username, password } = request.body;
+      const userId = await app.auth.checkPassword(username, password);
+      if (userId === undefined) {
+        failures.set(request.ip, {
+          count: (f?.count ?? 0) + 1,
+          resetAt: f?.resetAt ?? now + WINDOW_MS,
+        });
+        app.audit.record({ actor: username, source: request.ip, action: 'login.failed' });
+        throw new ProblemError('login-failed');
+      }
+      failures.delete(request.ip);
+      const session = app.auth.createSession(userId);
+      app.audit.record({ actor: username, source: request.ip, action: 'login' });
+      reply.setCookie(SESSION_COOKIE, session.id, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: request.protocol === 'https',
+        expires: session.expiresAt,
+      });
+      return { user: { username }, csrfToken: session.csrfToken };
+    },
+  );
+
+  app.get(
+    '/api/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Who is signed in (and the CSRF token of a browser session)',
+        response: {
+          200: Type.Object({
+            user: Type.Object({ username: Type.String() }),
+            csrfToken: Type.Optional(Type.String()),
+          }),
+          401: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const actor = request.actor;
+      if (!actor) throw new ProblemError('unauthenticated');
+      return {
+        user: { username: actor.name },
+        ...(actor.csrfToken ? { csrfToken: actor.csrfToken } : {}),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign out',
+        response: { 204: Type.Null(), 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.actor;
+      if (!actor?.sessionHash)
+        throw new ProblemError('not-found', 'This request has no browser session.');
+      app.auth.deleteSession(actor.sessionHash);
+      app.audit.record({ actor: actor.name, source: request.ip, action: 'logout' });
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,74 @@
+/** Test helpers in the fastify/demo style: a fresh app on an in-memory database, closed after the test. */
+
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { onTestFinished } from 'vitest';
+import { buildApp } from '../app';
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export async function build(dataDir = ':memory:'): Promise<FastifyInstance> {
+  const app = await buildApp({ dataDir, siteDomain: 'example.com', adminPassword: ADMIN_PASSWORD });
+  await app.ready();
+  onTestFinished(() => app.close());
+  return app;
+}
+
+export interface Browser {
+  cookie: string;
+  csrfToken: string;
+  /** Headers for a cookie-authenticated write. */
+  write: Record<string, string>;
+  read: Record<string, string>;
+}
+
+export async function login(app: FastifyInstance): Promise<Browser> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    payload: { username: 'admin', password: ADMIN_PASSWORD },
+  });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
+  const cookie = res.cookies.find((c) => c.name === 'ims_session');
+  if (!cookie) throw new Error('no session cookie');
+  const csrfToken = res.json<{ csrfToken: string }>().csrfToken;
+  const header = `ims_session=${cookie.value}`;
+  return {
+    cookie: header,
+    csrfToken,
+    read: { cookie: header },
+    write: { cookie: header, 'x-csrf-token': csrfToken },
+  };
+}
+
+/** Creates an API token; returns the Authorization header for it. */
+export async function token(
+  app: FastifyInstance,
+  scope: 'read' | 'write',
+  name = `${scope}-script`,
+) {
+  const browser = await login(app);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: browser.write,
+    payload: { name, scope },
+  });
+  if (res.statusCode !== 201) throw new Error(`token failed: ${res.body}`);
+  return { authorization: `Bearer ${res.json<{ token: string }>().token}` };
+}
+
+/** Asserts an RFC 9457 problem answer and returns its body. */
+export function problem(
+  res: LightMyRequestResponse,
+  status: number,
+  slug: string,
+): Record<string, unknown> {
+  const body = res.json<Record<string, unknown>>();
+  if (res.statusCode !== status || body.type !== `/problems/${slug}`) {
+    throw new Error(`expected ${status} ${slug}, got ${res.statusCode}: ${res.body}`);
+  }
+  if (!String(res.headers['content-type']).startsWith('application/problem+json')) {
+    throw new Error(`expected application/problem+json, got ${res.headers['content-type']}`);
+  }
+  return body;
+}
