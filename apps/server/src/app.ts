@@ -73,7 +73,12 @@ function fieldErrors(issues: readonly AjvIssue[]): FieldError[] {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: opts.logger
+      ? {
+          ...(typeof opts.logger === 'object' ? opts.logger : {}),
+          redact: { paths: REDACT, censor: '[redacted]' },
+        }
+      : false,
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
