@@ -251,12 +251,16 @@ export default async function routingRoutes(fastify: FastifyInstance) {
   app.post(
     '/api/v1/routing/versions/:n/restore',
     {
+      // The body is optional: no body means no acknowledgements.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['routing'],
         summary: 'Save a new version equal to version n',
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
         params: VersionParamsSchema,
-        body: Type.Optional(RestoreBodySchema),
+        body: RestoreBodySchema,
         response: {
           200: RoutingStateSchema,
           400: ProblemSchema,
@@ -275,7 +279,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
       const current = app.routingVersions.current();
       const basedOn = ifMatch === null ? current.version : ifMatch;
       const config = checkConfig(old.config, '');
-      const acknowledge = request.body?.acknowledge;
+      const acknowledge = request.body.acknowledge;
       checkAcknowledged(advise(config, adviceContext()), acknowledge);
       return saveVersion(request, reply, config, basedOn, 'routing.restored', {
         restoredFrom: old.version,
