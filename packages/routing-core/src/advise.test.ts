@@ -232,3 +232,76 @@ describe('applyFix', () => {
     ).toThrow();
   });
 });
+
+describe('regressions from the security review', () => {
+  it('no offered fix, nor all of them together, opens a relay', () => {
+    const cases: RoutingConfig[] = [
+      config({ rerouteMode: 'no-reroute', restrictions: { authenticated: false } }),
+      config({
+        restrictions: {
+          authenticated: false,
+          clientAddresses: { enabled: true, entries: [] },
+          internalAddresses: { enabled: true, entries: [] },
+        },
+      }),
+    ];
+    for (const doc of cases) {
+      const findings = advise(doc, { mailboxCount: 5 });
+      let all = doc;
+      for (const f of findings) {
+        if (!f.fix) continue;
+        const one = applyFix(doc, f.fix);
+        expect(codes(advise(one, { mailboxCount: 5 }))).not.toContain('open-relay');
+        all = applyFix(all, f.fix);
+      }
+      expect(codes(advise(all, { mailboxCount: 5 }))).not.toContain('open-relay');
+    }
+  });
+
+  it('the site-domain fix targets the entry that decides it (an exact # entry)', () => {
+    const doc = config({
+      routes: [
+        { sentTo: 'example.com', routeTo: 'h1' },
+        { sentTo: '#example.com', routeTo: 'h2' },
+      ],
+    });
+    expectFixClears(doc, 'site-domain-not-inbound');
+  });
+
+  it('large overlapping lists: linear work, findings capped per kind', () => {
+    const entries = (n: number, base: number) =>
+      Array.from({ length: n }, (_, i) => ({ ip: `10.${base}.${i >> 8}.${i & 255}`, mask: '32' }));
+    const doc = config({
+      restrictions: {
+        clientAddresses: {
+          enabled: true,
+          entries: [{ ip: '10.0.0.0', mask: '8' }, ...entries(3000, 1)],
+        },
+        neverRoute: entries(3000, 1),
+      },
+    });
+    const f = advise(doc);
+    expect(f.filter((x) => x.code === 'never-route-overlaps-allow')).toHaveLength(50);
+    expect(only(f, 'never-route-overlaps-allow-more').message).toMatch(/2950 more/);
+  });
+
+  it('an internal list covering every listen address is an open relay', () => {
+    const doc = config({
+      restrictions: {
+        internalAddresses: { enabled: true, entries: [{ ip: '127.0.0.0', mask: '8' }] },
+      },
+    });
+    expect(
+      only(advise(doc, { listenAddresses: ['127.0.0.1'] }), 'internal-covers-every-listen-address')
+        .severity,
+    ).toBe('critical');
+    expect(codes(advise(doc, { listenAddresses: ['127.0.0.1', '192.0.2.25'] }))).not.toContain(
+      'internal-covers-every-listen-address',
+    );
+  });
+
+  it('an IPv6 never-route /0 says it covers IPv6 clients only', () => {
+    const doc = config({ restrictions: { neverRoute: [{ ip: '::', mask: '0' }] } });
+    expect(only(advise(doc), 'never-route-everything').message).toMatch(/every IPv6 client/);
+  });
+});

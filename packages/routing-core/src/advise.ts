@@ -14,6 +14,7 @@ import {
   prefixContains,
   prefixesOverlap,
 } from './ip';
+import { IpPrefixTable } from './ip-table';
 import { parseSentTo, validate } from './validate';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -165,10 +166,10 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
 
   // The site's own domain must be accepted inbound.
   if (reroute && !policy.isInbound(doc.siteDomain)) {
-    const existing = doc.routes.findIndex((route) => {
-      const s = parseSentTo(route.sentTo);
-      return !('error' in s) && s.domain === doc.siteDomain && route.routeTo !== INBOUND;
-    });
+    // The entry that decides the site domain now (an exact `#` entry wins):
+    // rerouting exactly that one to <inbound> fixes it in one step.
+    const deciding = policy.findRoute(doc.siteDomain);
+    const existing = deciding && deciding.domain === doc.siteDomain ? deciding.index : -1;
     add({
       code: 'site-domain-not-inbound',
       severity: 'critical',
@@ -214,8 +215,13 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
       reference: 'Q279860',
       pointer: '/rerouteMode',
       fix: {
-        description: 'Reroute incoming SMTP mail',
-        patch: [{ op: 'replace', path: '/rerouteMode', value: 'reroute' }],
+        description: `Reroute incoming SMTP mail, and tick "${RESTRICTION_LABELS.authenticated}"`,
+        // Rerouting with no restriction ticked would make an open relay: the
+        // fix ticks the criterion these users need in the same step.
+        patch: [
+          { op: 'replace', path: '/rerouteMode', value: 'reroute' },
+          { op: 'replace', path: '/restrictions/authenticated', value: true },
+        ],
       },
     });
   }
@@ -274,9 +280,11 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
       }
     }
     if (enabled && lists[name].length === 0) {
-      const others =
-        (name === 'clientAddresses' ? r.internalAddresses.enabled : r.clientAddresses.enabled) ||
-        r.authenticated;
+      // Offer to untick only when a criterion that can hold stays ticked: the
+      // authenticated box, or the other list ticked with entries. Unticking
+      // the last ticked criterion would let everyone relay (rule 5).
+      const other = name === 'clientAddresses' ? 'internalAddresses' : 'clientAddresses';
+      const others = r.authenticated || (r[other].enabled && r[other].entries.length > 0);
       add(
         {
           code: 'criterion-empty-list',
@@ -298,38 +306,74 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
     }
   }
 
-  // Never-route entries that overlap allowed clients.
+  // Never-route entries that overlap allowed clients: one trie lookup each
+  // way (an overlap is one prefix inside the other), one finding per
+  // never-route entry, so a large list costs O(n + m) and not O(n × m).
+  const clientTable = new IpPrefixTable<ParsedEntry>();
+  for (const e of lists.clientAddresses) clientTable.insert(e.network, e.prefix, e);
+  const neverTable = new IpPrefixTable<ParsedEntry>();
+  for (const e of lists.neverRoute) neverTable.insert(e.network, e.prefix, e);
+  const overlaps = new Map<ParsedEntry, ParsedEntry>();
+  for (const n of lists.neverRoute) {
+    const a = clientTable.lookup(n.network);
+    if (a && prefixesOverlap(n.network, n.prefix, a.network, a.prefix)) overlaps.set(n, a);
+  }
+  for (const a of lists.clientAddresses) {
+    const n = neverTable.lookup(a.network);
+    if (n && !overlaps.has(n) && prefixesOverlap(n.network, n.prefix, a.network, a.prefix)) {
+      overlaps.set(n, a);
+    }
+  }
   for (const n of lists.neverRoute) {
     if (n.prefix === 0) {
       add(
         {
           code: 'never-route-everything',
           severity: 'warning',
-          message: `Never-route entry ${cidr(n)} covers every client: nobody may relay, not even users who authenticate.`,
+          message:
+            n.network.family === 4
+              ? `Never-route entry ${cidr(n)} covers every IPv4 client: none may relay, not even users who authenticate.`
+              : `Never-route entry ${cidr(n)} covers every IPv6 client: none may relay, not even users who authenticate (IPv4 clients are matched by IPv4 entries).`,
           reference: 'Q260562',
           pointer: n.pointer,
         },
         n.pointer,
       );
     }
-    for (const a of lists.clientAddresses) {
-      if (!prefixesOverlap(n.network, n.prefix, a.network, a.prefix)) continue;
-      add(
-        {
-          code: 'never-route-overlaps-allow',
-          severity: 'warning',
-          message: `Never-route entry ${cidr(n)} overlaps allowed entry ${cidr(a)}: never-route wins, so clients in both cannot relay.`,
-          reference: 'Q260562',
-          pointer: n.pointer,
-        },
-        `${n.pointer}~${a.pointer}`,
-      );
-    }
+    const a = overlaps.get(n);
+    if (!a) continue;
+    add(
+      {
+        code: 'never-route-overlaps-allow',
+        severity: 'warning',
+        message: `Never-route entry ${cidr(n)} overlaps allowed entry ${cidr(a)}: never-route wins, so clients in both cannot relay.`,
+        reference: 'Q260562',
+        pointer: n.pointer,
+      },
+      n.pointer,
+    );
   }
 
-  // Internal addresses the service does not listen on.
+  // Internal addresses the service does not listen on, or every one it does.
   const listen = (context.listenAddresses ?? []).map((a) => parsePeerIp(a));
   const wildcard = listen.some((a) => !a || a.words.every((w) => w === 0));
+  if (
+    reroute &&
+    r.internalAddresses.enabled &&
+    listen.length > 0 &&
+    !wildcard &&
+    listen.every(
+      (a) => a && lists.internalAddresses.some((e) => prefixContains(e.network, e.prefix, a)),
+    )
+  ) {
+    add({
+      code: 'internal-covers-every-listen-address',
+      severity: 'critical',
+      message: `"${RESTRICTION_LABELS.internalAddresses}" lists every address this service listens on, so every client that connects may relay.`,
+      reference: 'Q260562',
+      pointer: '/restrictions/internalAddresses',
+    });
+  }
   if (r.internalAddresses.enabled && listen.length > 0 && !wildcard) {
     for (const e of lists.internalAddresses) {
       if (listen.some((a) => a && prefixContains(e.network, e.prefix, a))) continue;
@@ -346,7 +390,34 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
     }
   }
 
-  return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  return capPerCode(findings).sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
+  );
+}
+
+/** The most findings of one kind listed; the rest are counted in one more finding. */
+export const MAX_FINDINGS_PER_CODE = 50;
+
+function capPerCode(findings: Finding[]): Finding[] {
+  const counts = new Map<string, number>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const n = (counts.get(f.code) ?? 0) + 1;
+    counts.set(f.code, n);
+    if (n <= MAX_FINDINGS_PER_CODE) out.push(f);
+  }
+  for (const [code, n] of counts) {
+    if (n <= MAX_FINDINGS_PER_CODE) continue;
+    const first = findings.find((f) => f.code === code) as Finding;
+    out.push({
+      id: `${code}:more`,
+      code: `${code}-more`,
+      severity: first.severity,
+      message: `${n - MAX_FINDINGS_PER_CODE} more "${code}" findings are not listed.`,
+      reference: first.reference,
+    });
+  }
+  return out;
 }
 
 function adviseRoutes(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compile, InvalidConfigError } from './compile';
+import { compile, InvalidConfigError, Policy } from './compile';
 import { defaultConfig, type Route, type RoutingConfig } from './config';
+import { parseIp } from './ip';
 
 function withRoutes(routes: Route[]): RoutingConfig {
   return { ...defaultConfig('example.com'), routes };
@@ -75,5 +76,46 @@ describe('compile', () => {
         '/routes/0/sentTo',
       ]);
     }
+  });
+});
+
+describe('regressions from the security review', () => {
+  it('a crafted label whose suffix hash collides with a shorter entry cannot steal the match', () => {
+    // hash("hy0iafny.partner.example.com") === hash("example.com"): found by search.
+    const partner = compile(
+      withRoutes([
+        { sentTo: 'example.com', routeTo: '<inbound>' },
+        { sentTo: 'partner.example.com', routeTo: 'relay.partner.net' },
+      ]),
+    );
+    expect(partner.findRoute('a.hy0iafny.partner.example.com')?.sentTo).toBe('partner.example.com');
+    expect(partner.findRoute('a.hy0iafnz.partner.example.com')?.sentTo).toBe('partner.example.com');
+    const internal = compile(
+      withRoutes([
+        { sentTo: 'example.com', routeTo: 'smart.example.net' },
+        { sentTo: 'internal.example.com', routeTo: '<inbound>' },
+      ]),
+    );
+    expect(internal.findRoute('a.ld3aamg2.internal.example.com')?.sentTo).toBe(
+      'internal.example.com',
+    );
+  });
+
+  it('a Policy built directly validates and normalises its document (prefix masks are not /0)', () => {
+    const doc = withRoutes([{ sentTo: 'example.com', routeTo: '<inbound>' }]);
+    doc.restrictions.authenticated = false;
+    doc.restrictions.clientAddresses = {
+      enabled: true,
+      entries: [
+        { ip: '192.168.1.0', mask: '24' },
+        { ip: '2001:db8::', mask: '/64' },
+      ],
+    };
+    const direct = new Policy(doc);
+    const ip = (a: string) => parseIp(a)!;
+    expect(direct.clientAddresses.lookup(ip('203.0.113.9'))).toBeUndefined();
+    expect(direct.clientAddresses.lookup(ip('2a00::1'))).toBeUndefined();
+    expect(direct.clientAddresses.lookup(ip('192.168.1.9'))).toMatchObject({ index: 0 });
+    expect(() => new Policy({ ...doc, siteDomain: 'not a domain' })).toThrow(InvalidConfigError);
   });
 });

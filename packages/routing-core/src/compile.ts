@@ -5,9 +5,9 @@
  */
 
 import type { IpEntry, RoutingConfig } from './config';
-import { parseIp } from './ip';
 import { IpPrefixTable } from './ip-table';
 import {
+  parseIpEntry,
   parseRouteTarget,
   parseSentTo,
   type RouteTarget,
@@ -87,10 +87,10 @@ function buildTable(
 ): IpPrefixTable<AddressRule> {
   const table = new IpPrefixTable<AddressRule>();
   entries.forEach((entry, index) => {
-    const ip = parseIp(entry.ip);
-    if (!ip) return; // cannot happen for a validated document
-    const prefix = ip.family === 4 ? maskBits(entry.mask) : Number(entry.mask);
-    table.insert(ip, prefix, {
+    const parsed = parseIpEntry(entry.ip, entry.mask);
+    // The constructor validated the document, so every entry parses.
+    if ('error' in parsed) throw new Error(`unreadable entry ${entry.ip}/${entry.mask}`);
+    table.insert(parsed.network, parsed.prefix, {
       kind: 'address',
       list,
       index,
@@ -102,18 +102,6 @@ function buildTable(
   return table;
 }
 
-function maskBits(dotted: string): number {
-  let bits = 0;
-  for (const part of dotted.split('.')) {
-    let v = Number(part);
-    while (v & 0x80) {
-      bits++;
-      v = (v << 1) & 0xff;
-    }
-  }
-  return bits;
-}
-
 /** The hash findRoute() computes for a domain: characters taken right to left. */
 function domainHash(domain: string): number {
   let h = 0;
@@ -121,8 +109,10 @@ function domainHash(domain: string): number {
   return h;
 }
 
-// Scratch space for findRoute(): at most one candidate per label (a domain has < 128).
+// Scratch space for findRoute(): at most one candidate per label (a domain has < 128),
+// with the length of the suffix whose hash found it.
 const candidates: RouteRule[][] = [];
+const candidateLengths: number[] = [];
 
 /** Whether `domain` ends with `suffix` (compared from the end, without allocating). */
 function endsWithText(domain: string, suffix: string): boolean {
@@ -132,22 +122,6 @@ function endsWithText(domain: string, suffix: string): boolean {
     if (domain.charCodeAt(offset + i) !== suffix.charCodeAt(i)) return false;
   }
   return true;
-}
-
-/** The entry of a bucket whose domain is a whole-label proper suffix of `domain`. */
-function pickSuffix(bucket: readonly RouteRule[], domain: string): RouteRule | undefined {
-  for (let k = 0; k < bucket.length; k++) {
-    const rule = bucket[k] as RouteRule;
-    const n = rule.domain.length;
-    if (
-      n < domain.length &&
-      domain.charCodeAt(domain.length - n - 1) === 46 &&
-      endsWithText(domain, rule.domain)
-    ) {
-      return rule;
-    }
-  }
-  return undefined;
 }
 
 /** The entry of a hash bucket whose domain is the last `length` characters of `domain`. */
@@ -201,8 +175,14 @@ export class Policy {
   private readonly exactRoutes = new RouteIndex();
   private readonly plainRoutes = new RouteIndex();
 
-  /** Use compile(): it validates first. */
-  constructor(config: RoutingConfig) {
+  /**
+   * Validates (throwing InvalidConfigError with every error) and compiles.
+   * The policy keeps the normalised document, not the one passed in.
+   */
+  constructor(document: RoutingConfig) {
+    const checked = validate(document);
+    if (!checked.ok) throw new InvalidConfigError(checked.errors);
+    const config = checked.config;
     this.config = config;
     this.reroute = config.rerouteMode === 'reroute';
     this.siteDomain = config.siteDomain;
@@ -257,7 +237,10 @@ export class Policy {
       const c = domain.charCodeAt(i);
       if (c === 46 && searchPlain) {
         const bucket = plain.get(h);
-        if (bucket !== undefined) found[count++] = bucket;
+        if (bucket !== undefined) {
+          candidateLengths[count] = len - i - 1;
+          found[count++] = bucket;
+        }
       }
       h = (Math.imul(h, 31) + c) | 0;
     }
@@ -274,7 +257,8 @@ export class Policy {
       }
     }
     for (let k = count - 1; k >= 0; k--) {
-      const rule = pickSuffix(found[k] as RouteRule[], domain);
+      // The suffix after a dot, of exactly the length that was hashed.
+      const rule = pick(found[k] as RouteRule[], domain, candidateLengths[k] as number);
       if (rule) return rule;
     }
     return undefined;
@@ -291,7 +275,5 @@ export class Policy {
  * every error) for an invalid one: a node never runs a config it cannot check.
  */
 export function compile(config: RoutingConfig): Policy {
-  const result = validate(config);
-  if (!result.ok) throw new InvalidConfigError(result.errors);
-  return new Policy(result.config);
+  return new Policy(config);
 }

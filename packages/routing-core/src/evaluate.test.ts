@@ -702,3 +702,27 @@ describe('evaluate() input handling', () => {
     expect(() => evaluate(bad, input('<a@example.com>'))).toThrow(/\/routes\/0\/sentTo/);
   });
 });
+
+describe('regressions from the security review', () => {
+  it('a config changed in place is evaluated as it is now', () => {
+    const c = config();
+    c.restrictions.authenticated = false;
+    c.restrictions.clientAddresses = { enabled: true, entries: [{ ip: '10.9.9.0', mask: '24' }] };
+    const i = input('<v@elsewhere.example>', { clientIp: '10.9.9.9' });
+    expect(evaluate(c, i).action).toBe('relay');
+    c.restrictions.neverRoute.push({ ip: '10.9.9.9', mask: '255.255.255.255' });
+    expect(evaluate(c, i).reason).toBe('never-route');
+  });
+
+  it('fails closed on a missing client address, and only a real true is authenticated', () => {
+    const bad = input('<v@elsewhere.example>', { clientIp: undefined as unknown as string });
+    expect(evaluate(config(), bad)).toMatchObject({ action: 'reject', reason: 'relay-denied' });
+    const truthy = input('<v@elsewhere.example>', { authenticated: 'false' as unknown as boolean });
+    expect(evaluate(config(), truthy)).toMatchObject({ action: 'reject', reason: 'relay-denied' });
+  });
+
+  it('an untraced decision cannot be written into', () => {
+    const d = evaluate(config(), input('<alice@example.com>'), { trace: false });
+    expect(() => d.trace.push('x')).toThrow();
+  });
+});

@@ -90,17 +90,13 @@ export interface EvaluateOptions {
   trace?: boolean;
 }
 
-const compiled = new WeakMap<RoutingConfig, Policy>();
-
-/** The compiled policy of a config, compiled once per config object. */
+/**
+ * The compiled policy of a config. A plain document is compiled on every
+ * call (it may have been changed since): compile() once per version and pass
+ * the Policy where speed matters.
+ */
 export function policyOf(configOrPolicy: RoutingConfig | Policy): Policy {
-  if (configOrPolicy instanceof Policy) return configOrPolicy;
-  let policy = compiled.get(configOrPolicy);
-  if (!policy) {
-    policy = compile(configOrPolicy);
-    compiled.set(configOrPolicy, policy);
-  }
-  return policy;
+  return configOrPolicy instanceof Policy ? configOrPolicy : compile(configOrPolicy);
 }
 
 function describeAddressRule(rule: AddressRule): string {
@@ -117,7 +113,8 @@ function sameIp(ip: IpAddress, literal: string): boolean {
   return !!other && other.family === ip.family && other.words.every((w, i) => w === ip.words[i]);
 }
 
-const NO_TRACE: string[] = [];
+// Shared by every untraced decision: frozen, so no caller can write into another's trace.
+const NO_TRACE: string[] = Object.freeze([]) as unknown as string[];
 const NULL_SENDER = 'nobody (null sender)';
 const AUTHENTICATED_RULE: CriterionRule = {
   kind: 'criterion',
@@ -348,7 +345,7 @@ function relayVerdict(policy: Policy, input: EvaluateInput, tracing: boolean): R
     lastVerdictPolicy === policy &&
     lastVerdictClient === input.clientIp &&
     lastVerdictServer === input.serverIp &&
-    lastVerdictAuth === input.authenticated &&
+    lastVerdictAuth === (input.authenticated === true) &&
     (lastVerdict.traced || !tracing)
   ) {
     return lastVerdict;
@@ -358,7 +355,7 @@ function relayVerdict(policy: Policy, input: EvaluateInput, tracing: boolean): R
   lastVerdictPolicy = policy;
   lastVerdictClient = input.clientIp;
   lastVerdictServer = input.serverIp;
-  lastVerdictAuth = input.authenticated;
+  lastVerdictAuth = input.authenticated === true;
   return verdict;
 }
 
@@ -397,7 +394,8 @@ function decideRelay(policy: Policy, input: EvaluateInput, tracing: boolean): Re
     return makeVerdict(true, 'relay-unrestricted', UNRESTRICTED_RULE, steps, tracing);
   }
   if (r.authenticated) {
-    if (input.authenticated) {
+    // Only a real `true` counts: never a truthy string from a form or query.
+    if (input.authenticated === true) {
       if (tracing) {
         steps.push(`The session authenticated: "${RESTRICTION_LABELS.authenticated}" holds.`);
       }

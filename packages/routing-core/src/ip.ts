@@ -116,6 +116,8 @@ export function parseIPv6(text: string): number[] | null {
 
 /** Parses an IPv4 or IPv6 address; null when it is neither. */
 export function parseIp(text: string): IpAddress | null {
+  // A socket's address can be undefined once it has closed: never a match.
+  if (typeof text !== 'string') return null;
   if (text.indexOf(':') >= 0) {
     const words = parseIPv6(text);
     return words ? { family: 6, words } : null;

@@ -252,7 +252,7 @@ export function evaluateLinear(config: RoutingConfig, input: EvaluateInput): Dec
     };
     return relay('relay-unrestricted', rule);
   }
-  if (r.authenticated && input.authenticated) {
+  if (r.authenticated && input.authenticated === true) {
     const rule: CriterionRule = {
       kind: 'criterion',
       criterion: 'authenticated',
