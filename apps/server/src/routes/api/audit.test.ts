@@ -1,0 +1,102 @@
+import { defaultConfig } from '@ims/routing-core';
+import { describe, expect, it } from 'vitest';
+import { build, login, problem, token } from '../../testing/helper';
+
+describe('GET /api/v1/audit', () => {
+  it('records every change with actor, source, time and a diff; newest first; filterable and paged', async () => {
+    const app = await build();
+    const browser = await login(app);
+    await token(app, 'read', 'reporting');
+    const config = defaultConfig('example.com');
+    config.routes.push({ sentTo: 'branch.example', routeTo: 'mail2.example.net' });
+    await app.inject({
+      method: 'PUT',
+      url: '/api/v1/routing',
+      headers: { ...browser.write, 'if-match': '"v1"' },
+      payload: { config },
+      remoteAddress: '192.0.2.44',
+    });
+    const res = await app.inject({ method: 'GET', url: '/api/v1/audit', headers: browser.read });
+    const entries = res.json<{
+      entries: { action: string; actor: string; source: string; at: string }[];
+    }>().entries;
+    expect(entries.map((e) => e.action)).toEqual([
+      'routing.saved',
+      'token.created',
+      'login',
+      'login',
+      'user.created',
+    ]);
+    expect(entries[0]).toMatchObject({
+      actor: 'admin',
+      source: '192.0.2.44',
+      target: 'routing:v2',
+      details: {
+        from: 1,
+        to: 2,
+        changes: [
+          expect.objectContaining({
+            kind: 'add',
+            summary: 'Added route branch.example → mail2.example.net',
+          }),
+        ],
+      },
+    });
+    const saves = await app.inject({
+      method: 'GET',
+      url: '/api/v1/audit?action=login',
+      headers: browser.read,
+    });
+    expect(saves.json().entries).toHaveLength(2);
+    const page = await app.inject({
+      method: 'GET',
+      url: '/api/v1/audit?limit=2',
+      headers: browser.read,
+    });
+    const next = page.json<{ nextBefore: number }>().nextBefore;
+    const rest = await app.inject({
+      method: 'GET',
+      url: `/api/v1/audit?limit=10&before=${next}`,
+      headers: browser.read,
+    });
+    expect(rest.json().entries.map((e: { action: string }) => e.action)).toEqual([
+      'login',
+      'login',
+      'user.created',
+    ]);
+  });
+
+  it('never records secrets', async () => {
+    const app = await build();
+    const browser = await login(app);
+    await token(app, 'write', 'deployer');
+    const res = await app.inject({ method: 'GET', url: '/api/v1/audit', headers: browser.read });
+    expect(res.body).not.toMatch(/ims_[A-Za-z0-9_-]{20,}/);
+    expect(res.body).not.toContain('correct horse');
+  });
+
+  it('400 for a bad query, 401 without credentials', async () => {
+    const app = await build();
+    const browser = await login(app);
+    problem(
+      await app.inject({ method: 'GET', url: '/api/v1/audit?limit=0', headers: browser.read }),
+      400,
+      'validation-failed',
+    );
+    problem(await app.inject({ method: 'GET', url: '/api/v1/audit' }), 401, 'unauthenticated');
+  });
+});
+
+describe('unknown routes', () => {
+  it('answer 404 problem+json (after authentication under /api/v1)', async () => {
+    const app = await build();
+    const browser = await login(app);
+    problem(
+      await app.inject({ method: 'GET', url: '/api/v1/nothing', headers: browser.read }),
+      404,
+      'not-found',
+    );
+    problem(await app.inject({ method: 'GET', url: '/api/v1/nothing' }), 401, 'unauthenticated');
+    problem(await app.inject({ method: 'GET', url: '/nothing' }), 404, 'not-found');
+  });
+});
