@@ -19,11 +19,17 @@ import auditRepository from './plugins/app/audit-repository';
 import authRepository from './plugins/app/auth-repository';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
+import directoryRepository from './plugins/app/directory-repository';
+import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
+import nodesRepository from './plugins/app/nodes-repository';
 import routingRepository from './plugins/app/routing-repository';
+import serviceStatus from './plugins/app/service-status';
 import db from './plugins/external/db';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
+import directoryRoutes from './routes/api/directory';
 import routingRoutes from './routes/api/routing';
+import serviceRoutes from './routes/api/service';
 import sessionRoutes from './routes/api/session';
 import tokenRoutes from './routes/api/tokens';
 import healthRoutes from './routes/health';
@@ -34,7 +40,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions extends BootstrapOptions {
+export interface AppOptions extends BootstrapOptions, NodeEventsOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   logger?: FastifyServerOptions['logger'];
@@ -167,6 +173,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       );
   });
 
+  // JSON bodies; an empty body (a POST with nothing to say, sent with a JSON
+  // content type anyway, as many clients do) is no body rather than an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ProblemError('bad-request', 'The body is not valid JSON.'), undefined);
+    }
+  });
+
   // External plugins.
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -206,6 +225,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRepository);
   await app.register(authRepository);
   await app.register(routingRepository);
+  await app.register(directoryRepository);
+  await app.register(nodesRepository);
+  await app.register(
+    nodeEvents,
+    opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs },
+  );
+  await app.register(serviceStatus);
   await app.register(authenticate);
   await app.register(bootstrap, opts);
 
@@ -215,5 +241,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(tokenRoutes);
   await app.register(routingRoutes);
   await app.register(auditRoutes);
+  await app.register(directoryRoutes);
+  await app.register(serviceRoutes);
   return app;
 }

@@ -55,9 +55,9 @@ export type Problem = Static<typeof ProblemSchema>;
 
 // ---- The routing configuration document ---------------------------------
 
-const { $schema: _schema, $id: _id, ...configSchema } = routingConfigJsonSchema;
-/** The configuration document of DESIGN.md §2 (shape only: the server also runs routing-core's validate()). */
-export const RoutingConfigSchema = Type.Unsafe<RoutingConfig>(configSchema);
+export { RoutingConfigSchema } from './config-schema';
+
+import { RoutingConfigSchema } from './config-schema';
 
 export const ActorSchema = Type.String({ description: 'User name, or "token:<name>"' });
 
@@ -240,3 +240,6 @@ export const AuditPageSchema = Type.Object({
 });
 
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') });
+
+export * from './directory';
+export * from './service';

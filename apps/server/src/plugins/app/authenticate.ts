@@ -10,12 +10,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError } from '../../problems/problem-error';
 import type { Actor } from './auth-repository';
+import { NODE_TOKEN_PREFIX } from './nodes-repository';
 
 export const SESSION_COOKIE = 'ims_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+    /** The SMTP node making a /api/v1/node/* request. */
+    node: { id: number; name: string } | null;
   }
   interface FastifyContextConfig {
     /** No credentials needed. */
@@ -32,9 +35,18 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** The actor of a request, or a problem explaining why there is none. */
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
+}
+
 export function actorOf(app: FastifyInstance, request: FastifyRequest): Actor {
   const header = request.headers.authorization;
   if (header !== undefined) {
+    if (bearerOf(request)?.startsWith(NODE_TOKEN_PREFIX)) {
+      throw new ProblemError('forbidden', 'A node token reaches only /api/v1/node/*.');
+    }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const actor = m?.[1] ? app.auth.tokenActor(m[1]) : undefined;
     if (!actor) throw new ProblemError('unauthenticated', 'The bearer token is not valid.');
@@ -54,8 +66,18 @@ export function actorOf(app: FastifyInstance, request: FastifyRequest): Actor {
 export default fp(
   async (app: FastifyInstance) => {
     app.decorateRequest('actor', null);
+    app.decorateRequest('node', null);
     app.addHook('onRequest', async (request) => {
       if (!request.url.startsWith('/api/v1/') || request.routeOptions.config.public) return;
+      if (request.url.startsWith('/api/v1/node/')) {
+        // The node attach API: node tokens only, and nothing else for them.
+        const bearer = bearerOf(request);
+        const node = bearer?.startsWith(NODE_TOKEN_PREFIX) ? app.nodes.byToken(bearer) : undefined;
+        if (!node)
+          throw new ProblemError('unauthenticated', 'The node attach API needs a node token.');
+        request.node = node;
+        return;
+      }
       const actor = actorOf(app, request);
       request.actor = actor;
       if (!WRITE_METHODS.has(request.method)) return;
@@ -73,5 +95,5 @@ export default fp(
       }
     });
   },
-  { name: 'authenticate', dependencies: ['auth-repository'] },
+  { name: 'authenticate', dependencies: ['auth-repository', 'nodes-repository'] },
 );

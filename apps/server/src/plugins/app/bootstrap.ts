@@ -25,6 +25,8 @@ export default fp(
       );
     }
     if (app.routingVersions.seed(checked.config.siteDomain)) {
+      // Nodes run version 1 until an administrator restarts them onto a later one.
+      app.nodes.setTarget(1, 'system');
       app.log.info(
         { siteDomain: checked.config.siteDomain },
         'seeded the routing configuration of a new install',
@@ -43,5 +45,8 @@ export default fp(
       opts.onAdminCreated?.(password, generated);
     }
   },
-  { name: 'bootstrap', dependencies: ['routing-repository', 'auth-repository', 'audit'] },
+  {
+    name: 'bootstrap',
+    dependencies: ['routing-repository', 'auth-repository', 'audit', 'nodes-repository'],
+  },
 );

@@ -126,6 +126,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         return v;
       })();
       reply.header('etag', etagOf(saved.version));
+      app.serviceStatus.push();
       return stateOf(saved);
     } catch (err) {
       if (err instanceof StaleVersionError) {

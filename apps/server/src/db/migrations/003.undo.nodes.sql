@@ -1,0 +1,2 @@
+DROP TABLE service_state;
+DROP TABLE nodes;

@@ -1,0 +1,162 @@
+/**
+ * SMTP nodes and the service state: which nodes are registered, what each
+ * last reported, and which configuration version they were last told to run.
+ */
+
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export const NODE_TOKEN_PREFIX = 'imsn_';
+/** A node whose event stream is closed and that has not reported for this long is offline. */
+export const OFFLINE_AFTER_MS = 15_000;
+
+export type NodeState = 'registered' | 'running' | 'restarting' | 'error' | 'offline';
+
+export interface NodeStatusReport {
+  runningVersion: number | null;
+  state: 'running' | 'restarting' | 'error';
+  lastError?: string | undefined;
+  listen: string[];
+  startedAt: string;
+  counters: Record<string, number>;
+}
+
+export interface NodeView {
+  id: number;
+  name: string;
+  state: NodeState;
+  online: boolean;
+  runningVersion: number | null;
+  lastError: string | null;
+  listen: string[];
+  startedAt: string | null;
+  lastSeen: string | null;
+  counters: Record<string, number>;
+}
+
+interface Row {
+  id: number;
+  name: string;
+  state: string;
+  running_version: number | null;
+  last_error: string | null;
+  listen: string;
+  started_at: string | null;
+  counters: string;
+  last_seen: string | null;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export function nodesRepository(db: FastifyInstance['db']) {
+  const view = (r: Row, connected: boolean): NodeView => {
+    const seen = r.last_seen ? Date.parse(r.last_seen) : 0;
+    const online = connected || Date.now() - seen < OFFLINE_AFTER_MS;
+    return {
+      id: r.id,
+      name: r.name,
+      state: online || r.state === 'registered' ? (r.state as NodeState) : 'offline',
+      online,
+      runningVersion: r.running_version,
+      lastError: r.last_error,
+      listen: JSON.parse(r.listen) as string[],
+      startedAt: r.started_at,
+      lastSeen: r.last_seen,
+      counters: JSON.parse(r.counters) as Record<string, number>,
+    };
+  };
+
+  return {
+    /** Registers a node; its token is in this answer only. */
+    register(name: string): { id: number; name: string; token: string } {
+      const token = `${NODE_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+      const result = db
+        .prepare('INSERT INTO nodes (name, token_hash, created_at) VALUES (?, ?, ?)')
+        .run(name, sha256(token), new Date().toISOString());
+      return { id: Number(result.lastInsertRowid), name, token };
+    },
+
+    byName(name: string): { id: number } | undefined {
+      return db.prepare('SELECT id FROM nodes WHERE name = ?').get(name) as
+        | { id: number }
+        | undefined;
+    },
+
+    /** The node a token belongs to. */
+    byToken(token: string): { id: number; name: string } | undefined {
+      return db.prepare('SELECT id, name FROM nodes WHERE token_hash = ?').get(sha256(token)) as
+        | { id: number; name: string }
+        | undefined;
+    },
+
+    list(isConnected: (id: number) => boolean): NodeView[] {
+      const rows = db.prepare('SELECT * FROM nodes ORDER BY id').all() as Row[];
+      return rows.map((r) => view(r, isConnected(r.id)));
+    },
+
+    get(id: number, connected: boolean): NodeView | undefined {
+      const row = db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
+      return row ? view(row, connected) : undefined;
+    },
+
+    remove(id: number): boolean {
+      return db.prepare('DELETE FROM nodes WHERE id = ?').run(id).changes > 0;
+    },
+
+    report(id: number, status: NodeStatusReport): void {
+      db.prepare(
+        `UPDATE nodes SET state = ?, running_version = ?, last_error = ?, listen = ?, started_at = ?,
+         counters = ?, last_seen = ? WHERE id = ?`,
+      ).run(
+        status.state,
+        status.runningVersion,
+        status.lastError ?? null,
+        JSON.stringify(status.listen),
+        status.startedAt,
+        JSON.stringify(status.counters),
+        new Date().toISOString(),
+        id,
+      );
+    },
+
+    seen(id: number): void {
+      db.prepare('UPDATE nodes SET last_seen = ? WHERE id = ?').run(new Date().toISOString(), id);
+    },
+
+    /** The version nodes were last told to run; before any restart, the first saved one. */
+    target(): { version: number; requestedAt: string; requestedBy: string } | undefined {
+      const row = db.prepare('SELECT * FROM service_state WHERE id = 1').get() as
+        | { target_version: number; requested_at: string; requested_by: string }
+        | undefined;
+      return row
+        ? {
+            version: row.target_version,
+            requestedAt: row.requested_at,
+            requestedBy: row.requested_by,
+          }
+        : undefined;
+    },
+
+    setTarget(version: number, requestedBy: string): void {
+      db.prepare(
+        `INSERT INTO service_state (id, target_version, requested_at, requested_by) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET target_version = excluded.target_version,
+         requested_at = excluded.requested_at, requested_by = excluded.requested_by`,
+      ).run(version, new Date().toISOString(), requestedBy);
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    nodes: ReturnType<typeof nodesRepository>;
+  }
+}
+
+export default fp(
+  async (app: FastifyInstance) => {
+    app.decorate('nodes', nodesRepository(app.db));
+  },
+  { name: 'nodes-repository', dependencies: ['db'] },
+);

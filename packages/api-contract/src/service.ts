@@ -1,0 +1,78 @@
+/** Schemas of the SMTP node registry, the service status and the node attach API (DESIGN.md §4). */
+
+import { Type } from 'typebox';
+import { RoutingConfigSchema } from './config-schema';
+
+export const NodeCreateBodySchema = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }) },
+  { additionalProperties: false },
+);
+export const NodeCreatedSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  /** The node's token: in this answer only. It reaches only /api/v1/node/*. */
+  token: Type.String(),
+});
+
+export const NodeStateSchema = Type.Union([
+  Type.Literal('registered'),
+  Type.Literal('running'),
+  Type.Literal('restarting'),
+  Type.Literal('error'),
+  Type.Literal('offline'),
+]);
+
+export const NodeViewSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  state: NodeStateSchema,
+  online: Type.Boolean(),
+  runningVersion: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  listen: Type.Array(Type.String()),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  lastSeen: Type.Union([Type.String(), Type.Null()]),
+  counters: Type.Record(Type.String(), Type.Number()),
+});
+export const NodeListSchema = Type.Object({ nodes: Type.Array(NodeViewSchema) });
+
+export const ServiceSchema = Type.Object({
+  savedVersion: Type.Integer(),
+  /** The version the nodes were last told to run (by a restart). */
+  targetVersion: Type.Integer(),
+  /** True while any registered node runs an older version than the saved one. */
+  pendingRestart: Type.Boolean(),
+  /** True while a requested restart has not reached every online node. */
+  restartInProgress: Type.Boolean(),
+  nodes: Type.Array(NodeViewSchema),
+});
+
+export const RestartResultSchema = Type.Object({
+  version: Type.Integer(),
+  /** True when a restart to this version was already under way: no new signal was sent. */
+  coalesced: Type.Boolean(),
+  /** Nodes signalled now (offline ones get it when they re-attach). */
+  signalled: Type.Integer(),
+});
+
+export const NodeBundleQuerySchema = Type.Object({
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export const NodeBundleSchema = Type.Object({
+  version: Type.Integer(),
+  config: RoutingConfigSchema,
+  directory: Type.Array(Type.Object({ address: Type.String(), passwordHash: Type.String() })),
+  issuedAt: Type.String({ format: 'date-time' }),
+});
+
+export const NodeStatusBodySchema = Type.Object(
+  {
+    runningVersion: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+    state: Type.Union([Type.Literal('running'), Type.Literal('restarting'), Type.Literal('error')]),
+    lastError: Type.Optional(Type.String({ maxLength: 2000 })),
+    listen: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 64 }),
+    startedAt: Type.String({ format: 'date-time' }),
+    counters: Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: 100 }),
+  },
+  { additionalProperties: false },
+);
