@@ -4,7 +4,6 @@
  * typed by them. Each wire shape is written once, here.
  */
 
-import { type RoutingConfig, routingConfigJsonSchema } from '@ims/routing-core';
 import { type Static, Type } from 'typebox';
 
 // ---- Errors (RFC 9457) ----------------------------------------------------

@@ -40,8 +40,8 @@ export function nodeEvents(heartbeatMs: number) {
     /** Opens a node's stream; `onClose` runs when it drops. */
     attachNode(nodeId: number, stream: ServerResponse, onClose: () => void): void {
       open(stream);
-      let set = nodes.get(nodeId);
-      if (!set) nodes.set(nodeId, (set = new Set()));
+      const set = nodes.get(nodeId) ?? new Set<ServerResponse>();
+      nodes.set(nodeId, set);
       set.add(stream);
       stream.on('close', () => {
         set.delete(stream);
