@@ -33,6 +33,7 @@ import serviceRoutes from './routes/api/service';
 import sessionRoutes from './routes/api/session';
 import tokenRoutes from './routes/api/tokens';
 import healthRoutes from './routes/health';
+import metricsRoutes from './routes/metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -237,6 +238,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Routes.
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(sessionRoutes);
   await app.register(tokenRoutes);
   await app.register(routingRoutes);

@@ -36,6 +36,14 @@ import { ProblemError } from '../../problems/problem-error';
 
 const etagOf = (version: number) => `"v${version}"`;
 
+/** The address part of `host:port` or `[v6]:port`. */
+function hostOf(listen: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(listen);
+  if (v6?.[1]) return v6[1];
+  const colon = listen.lastIndexOf(':');
+  return colon > 0 && listen.indexOf(':') === colon ? listen.slice(0, colon) : listen;
+}
+
 /** The version an If-Match header names: a number, `*` (any), or null when it names none. */
 function ifMatchVersion(header: string | undefined): number | '*' | null {
   if (header === undefined) return null;
@@ -79,7 +87,14 @@ function checkAcknowledged(findings: Finding[], acknowledge: readonly string[] =
 
 export default async function routingRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const adviceContext = () => ({});
+  /** What the advisor should know of the service: where the nodes listen, how many mailboxes. */
+  const adviceContext = () => {
+    const listen = new Set<string>();
+    for (const node of app.nodes.list(() => false)) {
+      for (const address of node.listen) listen.add(hostOf(address));
+    }
+    return { listenAddresses: [...listen], mailboxCount: app.directory.count() };
+  };
 
   const stateOf = (v: Version) => ({
     version: v.version,
@@ -364,7 +379,17 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         config = current.config;
         version = current.version;
       } else {
-        throw new ProblemError('conflict', 'No SMTP node is attached, so nothing is running yet.');
+        // What runs now: the oldest version any online node still runs.
+        const running = app.serviceStatus
+          .snapshot()
+          .nodes.filter((n) => n.online && n.runningVersion !== null)
+          .map((n) => n.runningVersion as number);
+        const oldest = running.length > 0 ? Math.min(...running) : undefined;
+        const v = oldest === undefined ? undefined : app.routingVersions.get(oldest);
+        if (!v)
+          throw new ProblemError('conflict', 'No SMTP node is running a configuration right now.');
+        config = v.config;
+        version = v.version;
       }
       const decision = evaluate(config, input);
       const reply = replyFor(decision);
