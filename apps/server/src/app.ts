@@ -25,6 +25,7 @@ import nodesRepository from './plugins/app/nodes-repository';
 import routingRepository from './plugins/app/routing-repository';
 import serviceStatus from './plugins/app/service-status';
 import db from './plugins/external/db';
+import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
@@ -44,6 +45,8 @@ declare module 'fastify' {
 export interface AppOptions extends BootstrapOptions, NodeEventsOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
+  /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
+  webDir?: string;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -243,6 +246,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(tokenRoutes);
   await app.register(routingRoutes);
   await app.register(auditRoutes);
+  await app.register(webApp, { webDir: opts.webDir ?? DEFAULT_WEB_DIR });
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
   return app;
