@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, then starts the product.
+# Installs what is missing, then starts the product on its embedded defaults:
+# the console on http://127.0.0.1:8080 (IMS_HTTP_HOST / IMS_HTTP_PORT), data
+# under ./data (IMS_DATA_DIR). On first start it prints the admin password
+# (or takes IMS_ADMIN_PASSWORD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# Only the policy engine (packages/routing-core) exists so far. The console,
-# the SMTP node and the web UI are separate issues; their entry points say so
-# and exit non-zero rather than pretend to serve anything.
-pnpm --filter @ims/server run start
+# The SMTP node (apps/smtp) and the web UI (apps/web) are not built yet: this
+# starts the console and its REST API (docs at /docs) and says so.
+echo "Starting the console. Not built yet: the SMTP node (apps/smtp) and the web UI (apps/web)." >&2
+exec pnpm --filter @ims/server run start
