@@ -4,7 +4,7 @@
  * entries and plain suffix entries) and a prefix trie per address list.
  */
 
-import type { IpEntry, RoutingConfig } from './config';
+import type { IpEntry, Route, RoutingConfig } from './config';
 import { IpPrefixTable } from './ip-table';
 import {
   parseIpEntry,
@@ -159,6 +159,30 @@ class RouteIndex {
   }
 }
 
+/** The rule for routing-table entry `index`; undefined when the entry does not parse. */
+export function routeRuleOf(route: Route, index: number): RouteRule | undefined {
+  const sent = parseSentTo(route.sentTo);
+  const target = parseRouteTarget(route.routeTo);
+  if ('error' in sent || 'error' in target) return undefined;
+  const rule: RouteRule = {
+    kind: 'route',
+    index,
+    pointer: `/routes/${index}`,
+    sentTo: route.sentTo,
+    routeTo: route.routeTo,
+    exact: sent.exact,
+    domain: sent.domain,
+    target,
+  };
+  if (target.kind === 'host') {
+    rule.nextHop =
+      target.port === undefined
+        ? { kind: 'host', host: target.host }
+        : { kind: 'host', host: target.host, port: target.port };
+  }
+  return rule;
+}
+
 /** A compiled configuration: build it once per version, evaluate many times. */
 export class Policy {
   readonly config: RoutingConfig;
@@ -193,27 +217,10 @@ export class Policy {
     this.clientAddresses = buildTable('clientAddresses', r.clientAddresses.entries);
     this.internalAddresses = buildTable('internalAddresses', r.internalAddresses.entries);
     config.routes.forEach((route, index) => {
-      const sent = parseSentTo(route.sentTo);
-      const target = parseRouteTarget(route.routeTo);
-      if ('error' in sent || 'error' in target) return; // cannot happen for a validated document
-      const rule: RouteRule = {
-        kind: 'route',
-        index,
-        pointer: `/routes/${index}`,
-        sentTo: route.sentTo,
-        routeTo: route.routeTo,
-        exact: sent.exact,
-        domain: sent.domain,
-        target,
-      };
-      if (target.kind === 'host') {
-        rule.nextHop =
-          target.port === undefined
-            ? { kind: 'host', host: target.host }
-            : { kind: 'host', host: target.host, port: target.port };
-      }
+      const rule = routeRuleOf(route, index);
+      if (!rule) return; // cannot happen for a validated document
       // A duplicate "Sent to" is not added: the first entry is the one used.
-      (sent.exact ? this.exactRoutes : this.plainRoutes).add(rule);
+      (rule.exact ? this.exactRoutes : this.plainRoutes).add(rule);
     });
   }
 

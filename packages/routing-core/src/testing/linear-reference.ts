@@ -10,12 +10,19 @@
  * The config is taken as given: it must already be normalised by validate().
  */
 
-import type { AddressListName, AddressRule, CriterionRule, RouteRule, Rule } from '../compile';
+import {
+  type AddressListName,
+  type AddressRule,
+  type CriterionRule,
+  type RouteRule,
+  type Rule,
+  routeRuleOf,
+} from '../compile';
 import type { IpEntry, RoutingConfig } from '../config';
 import type { Decision, EvaluateInput, NextHop, Reason } from '../evaluate';
 import { type IpAddress, parseIp, parseMask, parsePeerIp, prefixContains } from '../ip';
 import { parsePath } from '../path';
-import { parseRouteTarget, parseSentTo } from '../validate';
+import { parseSentTo } from '../validate';
 
 /** Whether `domain` is `suffix` or below it, by whole labels (`x.sea.com`, not `chelsea.com`). */
 function matchesByLabels(domain: string, suffix: string): boolean {
@@ -55,26 +62,7 @@ function findRouteLinear(config: RoutingConfig, domain: string): RouteRule | und
   if (index < 0) return undefined;
   const route = config.routes[index];
   if (!route) return undefined;
-  const sent = parseSentTo(route.sentTo);
-  const target = parseRouteTarget(route.routeTo);
-  if ('error' in sent || 'error' in target) return undefined; // not for a validated config
-  const rule: RouteRule = {
-    kind: 'route',
-    index,
-    pointer: `/routes/${index}`,
-    sentTo: route.sentTo,
-    routeTo: route.routeTo,
-    exact: sent.exact,
-    domain: sent.domain,
-    target,
-  };
-  if (target.kind === 'host') {
-    rule.nextHop =
-      target.port === undefined
-        ? { kind: 'host', host: target.host }
-        : { kind: 'host', host: target.host, port: target.port };
-  }
-  return rule;
+  return routeRuleOf(route, index);
 }
 
 function listPointer(list: AddressListName, index: number): string {
