@@ -163,6 +163,17 @@ describe('restart signalling over a real listener', () => {
     await browser.next('service', (d) => (d as Service).pendingRestart === true);
     // Saving alone never signals the node.
     expect(node.running).toBe(1);
+    // Saved vs running, as the banner shows it.
+    const pending = await api<{ from: number; to: number; changes: unknown[] }>(
+      c,
+      'GET',
+      '/api/v1/routing/diff?from=running',
+    );
+    expect(pending.body).toMatchObject({
+      from: 1,
+      to: v2,
+      changes: [expect.objectContaining({ kind: 'add' })],
+    });
 
     const restart = await api<{ version: number; coalesced: boolean; signalled: number }>(
       c,

@@ -116,7 +116,9 @@ export const RestoreBodySchema = Type.Object(
 );
 
 export const DiffQuerySchema = Type.Object({
-  from: Type.Integer({ minimum: 1 }),
+  from: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('running')], {
+    description: 'A version, or "running": the oldest version an online node runs',
+  }),
   to: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: the saved version' })),
 });
 

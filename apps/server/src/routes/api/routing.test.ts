@@ -303,6 +303,15 @@ describe('versions, restore and diff', () => {
       'not-found',
     );
     problem(
+      await app.inject({
+        method: 'GET',
+        url: '/api/v1/routing/diff?from=running',
+        headers: browser.read,
+      }),
+      409,
+      'conflict',
+    );
+    problem(
       await app.inject({ method: 'GET', url: '/api/v1/routing/diff', headers: browser.read }),
       400,
       'validation-failed',

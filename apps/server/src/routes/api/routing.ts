@@ -96,6 +96,15 @@ export default async function routingRoutes(fastify: FastifyInstance) {
     return { listenAddresses: [...listen], mailboxCount: app.directory.count() };
   };
 
+  /** What runs now: the oldest version any online node still runs. */
+  const runningVersion = (): number | undefined => {
+    const running = app.serviceStatus
+      .snapshot()
+      .nodes.filter((n) => n.online && n.runningVersion !== null)
+      .map((n) => n.runningVersion as number);
+    return running.length > 0 ? Math.min(...running) : undefined;
+  };
+
   const stateOf = (v: Version) => ({
     version: v.version,
     savedAt: v.savedAt,
@@ -312,11 +321,21 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         tags: ['routing'],
         summary: 'What changed between two versions (to: default the saved one)',
         querystring: DiffQuerySchema,
-        response: { 200: DiffSchema, 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema },
+        response: {
+          200: DiffSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          404: ProblemSchema,
+          409: ProblemSchema,
+        },
       },
     },
     async (request) => {
-      const from = app.routingVersions.get(request.query.from);
+      const fromVersion = request.query.from === 'running' ? runningVersion() : request.query.from;
+      if (fromVersion === undefined) {
+        throw new ProblemError('conflict', 'No SMTP node is running a configuration right now.');
+      }
+      const from = app.routingVersions.get(fromVersion);
       const to =
         request.query.to === undefined
           ? app.routingVersions.current()
@@ -379,12 +398,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         config = current.config;
         version = current.version;
       } else {
-        // What runs now: the oldest version any online node still runs.
-        const running = app.serviceStatus
-          .snapshot()
-          .nodes.filter((n) => n.online && n.runningVersion !== null)
-          .map((n) => n.runningVersion as number);
-        const oldest = running.length > 0 ? Math.min(...running) : undefined;
+        const oldest = runningVersion();
         const v = oldest === undefined ? undefined : app.routingVersions.get(oldest);
         if (!v)
           throw new ProblemError('conflict', 'No SMTP node is running a configuration right now.');
