@@ -214,6 +214,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           session: { type: 'apiKey', in: 'cookie', name: 'ims_session' },
+          node: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A node token (imsn_…), for /api/v1/node/* only',
+          },
         },
       },
       security: [{ bearer: [] }, { session: [] }],

@@ -40,7 +40,7 @@ export const ServiceSchema = Type.Object({
   savedVersion: Type.Integer(),
   /** The version the nodes were last told to run (by a restart). */
   targetVersion: Type.Integer(),
-  /** True while any registered node runs an older version than the saved one. */
+  /** True while any attached (online) node runs an older version than the saved one. */
   pendingRestart: Type.Boolean(),
   /** True while a requested restart has not reached every online node. */
   restartInProgress: Type.Boolean(),
@@ -63,6 +63,8 @@ export const NodeBundleSchema = Type.Object({
   config: RoutingConfigSchema,
   directory: Type.Array(Type.Object({ address: Type.String(), passwordHash: Type.String() })),
   issuedAt: Type.String({ format: 'date-time' }),
+  /** The version the nodes were last told to run (what a starting node should load). */
+  targetVersion: Type.Integer(),
 });
 
 export const NodeStatusBodySchema = Type.Object(

@@ -11,6 +11,7 @@ export default async function healthRoutes(app: FastifyInstance) {
       schema: {
         tags: ['operations'],
         summary: 'Health',
+        security: [],
         response: { 200: HealthSchema, 500: ProblemSchema },
       },
     },

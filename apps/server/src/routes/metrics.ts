@@ -36,6 +36,7 @@ export default fp(
         schema: {
           tags: ['operations'],
           summary: 'Prometheus metrics',
+          security: [],
           produces: ['text/plain'],
           response: { 200: { type: 'string' } },
         },

@@ -58,12 +58,20 @@ const toToken = (r: TokenRow): Token => ({
 
 export function authRepository(db: FastifyInstance['db']) {
   return {
+    userExists(username: string): boolean {
+      return db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
+    },
+
     hasUsers(): boolean {
       return db.prepare('SELECT 1 FROM users LIMIT 1').get() !== undefined;
     },
 
     async createUser(username: string, password: string): Promise<void> {
-      const hash = await hashPassword(password);
+      this.insertUser(username, await hashPassword(password));
+    },
+
+    /** Adds a user whose password is already hashed (so the insert can sit in a transaction). */
+    insertUser(username: string, hash: string): void {
       db.prepare('INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)').run(
         username,
         hash,
@@ -85,6 +93,7 @@ export function authRepository(db: FastifyInstance['db']) {
       const csrfToken = secret();
       const now = Date.now();
       const expiresAt = new Date(now + SESSION_TTL_MS);
+      db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(new Date(now).toISOString());
       db.prepare(
         'INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
       ).run(sha256(id), userId, csrfToken, new Date(now).toISOString(), expiresAt.toISOString());

@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No credentials needed. */
     public?: boolean;
+    /** A POST that changes nothing (advice, what-if): a read token may use it. */
+    readOnly?: boolean;
   }
 }
 
@@ -68,8 +70,18 @@ export default fp(
     app.decorateRequest('actor', null);
     app.decorateRequest('node', null);
     app.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/api/v1/') || request.routeOptions.config.public) return;
-      if (request.url.startsWith('/api/v1/node/')) {
+      // Decide on the route that matched, never on the raw URL: the router
+      // decodes %-escapes and absolute-form request lines, the text does not.
+      // An unmatched request reaches only the 404 handler.
+      const route = request.routeOptions.url;
+      if (
+        route === undefined ||
+        !route.startsWith('/api/v1/') ||
+        request.routeOptions.config.public
+      ) {
+        return;
+      }
+      if (route.startsWith('/api/v1/node/')) {
         // The node attach API: node tokens only, and nothing else for them.
         const bearer = bearerOf(request);
         const node = bearer?.startsWith(NODE_TOKEN_PREFIX) ? app.nodes.byToken(bearer) : undefined;
@@ -80,7 +92,7 @@ export default fp(
       }
       const actor = actorOf(app, request);
       request.actor = actor;
-      if (!WRITE_METHODS.has(request.method)) return;
+      if (!WRITE_METHODS.has(request.method) || request.routeOptions.config.readOnly) return;
       if (actor.scope !== 'write') {
         throw new ProblemError('forbidden', 'This token may read but not write.');
       }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultConfig, validate } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { hashPassword } from './passwords';
 
 export interface BootstrapOptions {
   siteDomain: string;
@@ -24,9 +25,19 @@ export default fp(
         `IMS_SITE_DOMAIN "${opts.siteDomain}" is not a valid domain name: ${checked.errors[0]?.message}`,
       );
     }
-    if (app.routingVersions.seed(checked.config.siteDomain)) {
+    const seeded = app.db.transaction(() => {
+      if (!app.routingVersions.seed(checked.config.siteDomain)) return false;
       // Nodes run version 1 until an administrator restarts them onto a later one.
       app.nodes.setTarget(1, 'system');
+      app.audit.record({
+        actor: 'system',
+        source: 'local',
+        action: 'routing.seeded',
+        target: 'routing:v1',
+      });
+      return true;
+    })();
+    if (seeded) {
       app.log.info(
         { siteDomain: checked.config.siteDomain },
         'seeded the routing configuration of a new install',
@@ -35,13 +46,16 @@ export default fp(
     if (!app.auth.hasUsers()) {
       const generated = opts.adminPassword === undefined;
       const password = opts.adminPassword ?? randomBytes(12).toString('base64url');
-      await app.auth.createUser('admin', password);
-      app.audit.record({
-        actor: 'system',
-        source: 'local',
-        action: 'user.created',
-        target: 'admin',
-      });
+      const hash = await hashPassword(password);
+      app.db.transaction(() => {
+        app.auth.insertUser('admin', hash);
+        app.audit.record({
+          actor: 'system',
+          source: 'local',
+          action: 'user.created',
+          target: 'admin',
+        });
+      })();
       opts.onAdminCreated?.(password, generated);
     }
   },

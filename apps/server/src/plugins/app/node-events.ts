@@ -55,6 +55,11 @@ export function nodeEvents(heartbeatMs: number) {
       browsers.add(stream);
       stream.on('close', () => browsers.delete(stream));
     },
+    /** Ends a node's streams (it was deregistered). */
+    detachNode(nodeId: number): void {
+      for (const s of nodes.get(nodeId) ?? []) s.end();
+      nodes.delete(nodeId);
+    },
     isConnected(nodeId: number): boolean {
       return (nodes.get(nodeId)?.size ?? 0) > 0;
     },

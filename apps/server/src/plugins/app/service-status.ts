@@ -26,7 +26,8 @@ export function serviceStatus(app: FastifyInstance) {
     return {
       savedVersion: saved,
       targetVersion: target?.version ?? saved,
-      pendingRestart: nodes.some((n) => behind(n.runningVersion, saved)),
+      // DESIGN.md §3: while any *attached* node runs an older version than the saved one.
+      pendingRestart: nodes.some((n) => n.online && behind(n.runningVersion, saved)),
       restartInProgress: inProgress,
       nodes,
     };

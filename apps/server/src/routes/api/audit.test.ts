@@ -26,6 +26,7 @@ describe('GET /api/v1/audit', () => {
       'login',
       'login',
       'user.created',
+      'routing.seeded',
     ]);
     expect(entries[0]).toMatchObject({
       actor: 'admin',
@@ -63,6 +64,7 @@ describe('GET /api/v1/audit', () => {
       'login',
       'login',
       'user.created',
+      'routing.seeded',
     ]);
   });
 
@@ -88,7 +90,7 @@ describe('GET /api/v1/audit', () => {
 });
 
 describe('unknown routes', () => {
-  it('answer 404 problem+json (after authentication under /api/v1)', async () => {
+  it('answer 404 problem+json', async () => {
     const app = await build();
     const browser = await login(app);
     problem(
@@ -96,7 +98,34 @@ describe('unknown routes', () => {
       404,
       'not-found',
     );
-    problem(await app.inject({ method: 'GET', url: '/api/v1/nothing' }), 401, 'unauthenticated');
+    // Unmatched, so nothing to protect: the same 404 without credentials.
+    problem(await app.inject({ method: 'GET', url: '/api/v1/nothing' }), 404, 'not-found');
     problem(await app.inject({ method: 'GET', url: '/nothing' }), 404, 'not-found');
+  });
+});
+
+describe('authentication is decided on the matched route, not the URL text', () => {
+  it.each([
+    '/%61pi/v1/tokens',
+    '/api/v%31/routing',
+    '/%61pi/v1/audit',
+    '/%61pi/v1/service',
+    '/api/v1/routing/',
+    '/api/v1/routing?x=1',
+  ])('GET %s without credentials is refused', async (url) => {
+    const app = await build();
+    const res = await app.inject({ method: 'GET', url });
+    expect([401, 404]).toContain(res.statusCode);
+    expect(res.body).not.toContain('"config"');
+    expect(res.body).not.toContain('"tokens"');
+  });
+
+  it('an encoded node path needs a node token too', async () => {
+    const app = await build();
+    problem(
+      await app.inject({ method: 'GET', url: '/%61pi/v1/node/bundle' }),
+      401,
+      'unauthenticated',
+    );
   });
 });

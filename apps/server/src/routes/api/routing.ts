@@ -294,15 +294,22 @@ export default async function routingRoutes(fastify: FastifyInstance) {
           404: ProblemSchema,
           412: ProblemSchema,
           422: ProblemSchema,
+          428: ProblemSchema,
         },
       },
     },
     async (request, reply) => {
       const old = app.routingVersions.get(request.params.n);
       if (!old) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
-      const ifMatch = ifMatchVersion(request.headers['if-match']);
-      const current = app.routingVersions.current();
-      const basedOn = ifMatch === null ? current.version : ifMatch;
+      // Like PUT: a restore replaces the saved configuration, so it needs to
+      // know which one it replaces.
+      const basedOn = ifMatchVersion(request.headers['if-match']);
+      if (basedOn === null) {
+        throw new ProblemError(
+          'precondition-required',
+          'Send If-Match with the ETag of the configuration the restore replaces (GET /api/v1/routing).',
+        );
+      }
       const config = checkConfig(old.config, '');
       const acknowledge = request.body.acknowledge;
       checkAcknowledged(advise(config, adviceContext()), acknowledge);
@@ -349,6 +356,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
   app.post(
     '/api/v1/routing/advice',
     {
+      config: { readOnly: true },
       schema: {
         tags: ['routing'],
         summary: 'Findings for a draft configuration (nothing is saved)',
@@ -365,6 +373,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
   app.post(
     '/api/v1/routing/evaluate',
     {
+      config: { readOnly: true },
       schema: {
         tags: ['routing'],
         summary: 'What-if: the decision and SMTP reply for one recipient',

@@ -170,7 +170,7 @@ describe('/api/v1/service', () => {
     const restarted = await app.inject({
       method: 'POST',
       url: '/api/v1/routing/versions/1/restore',
-      headers: browser.write,
+      headers: { ...browser.write, 'if-match': '"v1"' },
     });
     expect(restarted.json().version).toBe(2);
     expect((await service()).json()).toMatchObject({ pendingRestart: true });
@@ -253,5 +253,76 @@ describe('node attach API', () => {
       'validation-failed',
     );
     problem(await app.inject({ method: 'GET', url: '/api/v1/routing', headers }), 403, 'forbidden');
+  });
+});
+
+describe('regressions from the server review', () => {
+  it('a registered node that never attached does not make a restart pending', async () => {
+    const app = await build();
+    const browser = await login(app);
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes',
+      headers: browser.write,
+      payload: { name: 'idle' },
+    });
+    const status = await app.inject({
+      method: 'GET',
+      url: '/api/v1/service',
+      headers: browser.read,
+    });
+    expect(status.json()).toMatchObject({ pendingRestart: false });
+  });
+
+  it('a node may only report a version that exists', async () => {
+    const app = await build();
+    const browser = await login(app);
+    const { token: nodeToken } = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/nodes',
+        headers: browser.write,
+        payload: { name: 'n' },
+      })
+    ).json<{ token: string }>();
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/node/status',
+      headers: { authorization: `Bearer ${nodeToken}` },
+      payload: {
+        runningVersion: 99,
+        state: 'running',
+        listen: [],
+        startedAt: new Date().toISOString(),
+        counters: {},
+      },
+    });
+    expect(problem(res, 400, 'validation-failed').errors).toEqual([
+      { pointer: '/runningVersion', detail: expect.any(String) },
+    ]);
+  });
+
+  it('the bundle is the saved version when none is asked for, and says which one nodes should run', async () => {
+    const app = await build();
+    const browser = await login(app);
+    const { token: nodeToken } = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/nodes',
+        headers: browser.write,
+        payload: { name: 'n' },
+      })
+    ).json<{ token: string }>();
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/routing/versions/1/restore',
+      headers: { ...browser.write, 'if-match': '"v1"' },
+    });
+    const bundle = await app.inject({
+      method: 'GET',
+      url: '/api/v1/node/bundle',
+      headers: { authorization: `Bearer ${nodeToken}` },
+    });
+    expect(bundle.json()).toMatchObject({ version: 2, targetVersion: 1 });
   });
 });

@@ -106,6 +106,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       if (!node) throw new ProblemError('not-found', `There is no node ${request.params.id}.`);
       app.db.transaction(() => {
         app.nodes.remove(node.id);
+        app.nodeEvents.detachNode(node.id);
         app.audit.record({
           actor: actor.name,
           source: request.ip,
@@ -186,6 +187,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['node'],
+        security: [{ node: [] }],
         summary:
           'A configuration version with the directory, for a node (default: the version nodes were last told to run)',
         querystring: NodeBundleQuerySchema,
@@ -198,7 +200,10 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const wanted = request.query.version ?? targetVersion();
+      // DESIGN.md §4: the saved version when none is asked for. `targetVersion`
+      // says which one the nodes were last told to run: a node starting up
+      // runs that one, so it never applies a save nobody restarted for.
+      const wanted = request.query.version ?? app.routingVersions.current().version;
       const v = app.routingVersions.get(wanted);
       if (!v) throw new ProblemError('not-found', `There is no version ${wanted}.`);
       app.nodes.seen(request.node!.id);
@@ -207,6 +212,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
         config: v.config,
         directory: app.directory.bundleEntries(),
         issuedAt: new Date().toISOString(),
+        targetVersion: targetVersion(),
       };
     },
   );
@@ -216,6 +222,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['node'],
+        security: [{ node: [] }],
         summary: 'Signals for a node (server-sent events: restart, directory, heartbeat)',
         response: { ...sse, 401: ProblemSchema },
       },
@@ -244,6 +251,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['node'],
+        security: [{ node: [] }],
         summary: 'A node reports the version it runs and its state',
         body: NodeStatusBodySchema,
         response: { 204: Type.Null(), 400: ProblemSchema, 401: ProblemSchema },
@@ -253,6 +261,15 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       const node = request.node!;
       const before = app.nodes.get(node.id, connected(node.id));
       const status = request.body;
+      if (status.runningVersion !== null && !app.routingVersions.get(status.runningVersion)) {
+        throw new ProblemError(
+          'validation-failed',
+          `There is no version ${status.runningVersion}.`,
+          {
+            errors: [{ pointer: '/runningVersion', detail: 'Not a saved configuration version.' }],
+          },
+        );
+      }
       app.db.transaction(() => {
         app.nodes.report(node.id, status);
         const failed = status.state === 'error' && before?.lastError !== (status.lastError ?? null);

@@ -58,6 +58,40 @@ describe('POST /api/v1/session', () => {
     // Another address is not affected.
     expect((await attempt(ADMIN_PASSWORD, '192.0.2.8')).statusCode).toBe(200);
   });
+
+  it('a burst of parallel attempts gets no more guesses than the limit', async () => {
+    const app = await build();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: '192.0.2.9',
+          payload: { username: 'admin', password: i === 19 ? ADMIN_PASSWORD : `wrong ${i}` },
+        }),
+      ),
+    );
+    const checked = results.filter((r) => r.statusCode !== 429);
+    expect(checked.length).toBeLessThanOrEqual(MAX_FAILED_LOGINS);
+    expect(results.at(-1)?.statusCode).toBe(429);
+  });
+
+  it('a password typed as the user name is not recorded', async () => {
+    const app = await build();
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'hunter2-secret', password: 'x' },
+    });
+    const browser = await login(app);
+    const audit = await app.inject({
+      method: 'GET',
+      url: '/api/v1/audit?action=login.failed',
+      headers: browser.read,
+    });
+    expect(audit.body).not.toContain('hunter2-secret');
+    expect(audit.json().entries[0]).toMatchObject({ actor: '(unknown user)' });
+  });
 });
 
 describe('GET and DELETE /api/v1/session', () => {

@@ -22,6 +22,7 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['session'],
         summary: 'Sign in: sets the session cookie and returns the CSRF token',
+        security: [],
         body: LoginBodySchema,
         response: {
           200: SessionSchema,
@@ -33,6 +34,9 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const now = Date.now();
+      if (failures.size > 10_000) {
+        for (const [ip, entry] of failures) if (entry.resetAt <= now) failures.delete(ip);
+      }
       let f = failures.get(request.ip);
       if (f && f.resetAt <= now) {
         failures.delete(request.ip);
@@ -45,19 +49,25 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
           'Too many failed sign-ins from this address: wait and try again.',
         );
       }
+      // Count the attempt before checking it, so a burst of parallel attempts
+      // cannot all pass the limit while their password checks run.
+      f = f ?? { count: 0, resetAt: now + WINDOW_MS };
+      f.count++;
+      failures.set(request.ip, f);
       const { username, password } = request.body;
       const userId = await app.auth.checkPassword(username, password);
       if (userId === undefined) {
-        failures.set(request.ip, {
-          count: (f?.count ?? 0) + 1,
-          resetAt: f?.resetAt ?? now + WINDOW_MS,
-        });
-        app.audit.record({ actor: username, source: request.ip, action: 'login.failed' });
+        // A mistyped password pasted into the user name must not land in the log.
+        const actor = app.auth.userExists(username) ? username : '(unknown user)';
+        app.audit.record({ actor, source: request.ip, action: 'login.failed' });
         throw new ProblemError('login-failed');
       }
       failures.delete(request.ip);
-      const session = app.auth.createSession(userId);
-      app.audit.record({ actor: username, source: request.ip, action: 'login' });
+      const session = app.db.transaction(() => {
+        const created = app.auth.createSession(userId);
+        app.audit.record({ actor: username, source: request.ip, action: 'login' });
+        return created;
+      })();
       reply.setCookie(SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,
@@ -107,8 +117,11 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       const actor = request.actor;
       if (!actor?.sessionHash)
         throw new ProblemError('not-found', 'This request has no browser session.');
-      app.auth.deleteSession(actor.sessionHash);
-      app.audit.record({ actor: actor.name, source: request.ip, action: 'logout' });
+      const sessionHash = actor.sessionHash;
+      app.db.transaction(() => {
+        app.auth.deleteSession(sessionHash);
+        app.audit.record({ actor: actor.name, source: request.ip, action: 'logout' });
+      })();
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
