@@ -1,0 +1,95 @@
+/**
+ * smtp-server, with two changes made in a subclass (not a vendored copy):
+ *
+ * 1. The greeting delay. SMTPConnection#init waits a hard-coded 100 ms before
+ *    the 220 greeting (an early-talker check), which caps a session at about
+ *    ten messages a second. Here it is the `greetingDelayMs` setting, 0 by
+ *    default.
+ * 2. Enhanced status codes. With them on, the library derives the enhanced
+ *    code from the basic one (550 is always 5.1.1). A reply whose text starts
+ *    with its own enhanced code (`5.7.1 Relaying is prohibited`) is sent as it
+ *    is, so the one reply table (routing-core's REPLIES) decides the wire.
+ *
+ * smtp-server-internals.test.ts fails if the library changes the code these
+ * overrides replace.
+ */
+
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+
+const OWN_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+export interface ImsSmtpServerOptions extends SMTPServerOptions {
+  /** Wait before the 220 greeting, to catch clients that talk too soon (default 0). */
+  greetingDelayMs?: number;
+}
+
+type ConnectionOptions = ConstructorParameters<typeof SMTPConnection>[2];
+
+class ImsSmtpConnection extends SMTPConnection {
+  constructor(
+    server: SMTPServer,
+    socket: Socket | TLSSocket,
+    options: ConnectionOptions,
+    private readonly greetingDelayMs: number,
+  ) {
+    super(server, socket, options);
+  }
+
+  override init(): void {
+    this._setListeners(() => {
+      const max = this._server.options.maxClients;
+      if (max && this._server.connections.size > max) {
+        return this.send(
+          421,
+          `${this.name} Too many connected clients, try again in a moment`,
+          false,
+        );
+      }
+      if (this.greetingDelayMs > 0) {
+        setTimeout(() => this.connectionReady(), this.greetingDelayMs).unref();
+      } else {
+        this.connectionReady();
+      }
+    });
+  }
+
+  override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (typeof data === 'string' && OWN_ENHANCED_CODE.test(data)) {
+      super.send(code, data, false);
+      return;
+    }
+    super.send(code, data, context);
+  }
+}
+
+export class ImsSmtpServer extends SMTPServer {
+  private readonly greetingDelayMs: number;
+
+  constructor(options: ImsSmtpServerOptions) {
+    const { greetingDelayMs = 0, ...rest } = options;
+    super(rest);
+    this.greetingDelayMs = greetingDelayMs;
+  }
+
+  override connect(socket: Socket | TLSSocket, socketOptions?: ConnectionOptions): void {
+    const connection = new ImsSmtpConnection(this, socket, socketOptions, this.greetingDelayMs);
+    this.connections.add(connection);
+    connection.on('error', (err: Error) => this._onError(err));
+    connection.on('connect', (data) => this._onClientConnect(data));
+    connection.init();
+  }
+}
+
+/** An error for a hook callback that puts exactly this reply on the wire. */
+export function replyError(reply: {
+  code: number;
+  enhanced: string;
+  text: string;
+}): Error & { responseCode: number } {
+  const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
+  err.responseCode = reply.code;
+  return err;
+}

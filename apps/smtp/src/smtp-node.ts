@@ -1,0 +1,300 @@
+/**
+ * The SMTP listener of a node: smtp-server hooks that ask routing-core what
+ * to do with each recipient and answer from the one reply table. Each session
+ * keeps the generation it started with; apply() swaps in the next one for
+ * new sessions, so a restart refuses no connection.
+ */
+
+import { scrypt, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type Decision, evaluate, parsePath, REPLIES, replyFor } from '@ims/routing-core';
+import type {
+  SMTPServerAuthentication,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from 'smtp-server';
+import { type Generation, loadDirectory, loadGeneration } from './generation';
+import { ImsSmtpServer, replyError } from './ims-smtp-server';
+import { deliverToMaildir, spool } from './maildir';
+
+export interface SmtpNodeOptions {
+  /** Addresses to listen on, e.g. ['127.0.0.1'] (IMS_SMTP_LISTEN). */
+  listen: string[];
+  /** Port (IMS_SMTP_PORT); 0 picks a free one per address (tests). */
+  port: number;
+  dataDir: string;
+  /** Name in the greeting and in Received: headers. */
+  hostname?: string;
+  greetingDelayMs?: number;
+  /** Largest message accepted, in bytes. */
+  maxMessageSize?: number;
+  maxRecipients?: number;
+  /** How long in-flight sessions may finish under the old generation before 421 at stop(). */
+  drainTimeoutMs?: number;
+  /** One line per recipient decision (the relay-denial event log). */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+interface SessionState {
+  generation: Generation;
+  decisions: { rcpt: string; decision: Decision }[];
+}
+
+export interface Counters {
+  sessions: number;
+  recipientsAccepted: number;
+  recipientsRejected: number;
+  relayDenied: number;
+  messagesAccepted: number;
+  authFailures: number;
+}
+
+const AUTH_FAILED = { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' };
+const TOO_MANY_RECIPIENTS = { code: 452, enhanced: '4.5.3', text: 'Too many recipients' };
+
+function verifyScrypt(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || !n || !r || !p || !salt || !hash) return Promise.resolve(false);
+  const expected = Buffer.from(hash, 'base64');
+  return new Promise((resolve) => {
+    const N = Number(n);
+    const R = Number(r);
+    scrypt(
+      password.normalize('NFC'),
+      Buffer.from(salt, 'base64'),
+      expected.length,
+      { N, r: R, p: Number(p), maxmem: 256 * N * R },
+      (err, key) =>
+        resolve(!err && key.length === expected.length && timingSafeEqual(key, expected)),
+    );
+  });
+}
+
+export class SmtpNode {
+  private generation: Generation | undefined;
+  private directory = new Map<string, string>();
+  private readonly servers: ImsSmtpServer[] = [];
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly authFailures = new Map<string, number>();
+  readonly counters: Counters = {
+    sessions: 0,
+    recipientsAccepted: 0,
+    recipientsRejected: 0,
+    relayDenied: 0,
+    messagesAccepted: 0,
+    authFailures: 0,
+  };
+  readonly startedAt = new Date();
+  private readonly hostname: string;
+
+  constructor(private readonly opts: SmtpNodeOptions) {
+    this.hostname = opts.hostname ?? 'ims.localhost';
+  }
+
+  get runningVersion(): number | undefined {
+    return this.generation?.version;
+  }
+
+  /** The addresses actually listened on, `host:port`. */
+  get listening(): string[] {
+    return this.servers.map((s) => {
+      const a = s.server.address() as AddressInfo;
+      return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    });
+  }
+
+  /**
+   * Validates a bundle and makes it the generation of new sessions; sessions
+   * in flight keep theirs. Throws (keeping the running generation) when the
+   * bundle cannot be run.
+   */
+  apply(bundle: unknown): Generation {
+    const generation = loadGeneration(bundle);
+    const directory = loadDirectory(bundle);
+    this.generation = generation;
+    this.directory = directory;
+    return generation;
+  }
+
+  /** Directory changes apply at once, without a restart. */
+  setDirectory(entries: unknown): void {
+    this.directory = loadDirectory({ directory: entries });
+  }
+
+  async start(bundle: unknown): Promise<void> {
+    this.apply(bundle);
+    for (const host of this.opts.listen) {
+      const server = this.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+    }
+  }
+
+  /** Stops listening; sessions in flight get the drain timeout, then 421. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+    this.servers.length = 0;
+  }
+
+  private isKnown = (address: string): boolean => this.directory.has(address.toLowerCase());
+
+  private createServer(): ImsSmtpServer {
+    return new ImsSmtpServer({
+      name: this.hostname,
+      banner: 'Internet Mail Service ready',
+      greetingDelayMs: this.opts.greetingDelayMs ?? 0,
+      size: this.opts.maxMessageSize ?? 25 * 1024 * 1024,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: true,
+      allowInsecureAuth: true,
+      hideSTARTTLS: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideSMTPUTF8: true,
+      hideDSN: true,
+      disableReverseLookup: true,
+      logger: false,
+      closeTimeout: this.opts.drainTimeoutMs ?? 30_000,
+      onConnect: (session, callback) => {
+        if (!this.generation) return callback(replyError(REPLIES.policyNotLoaded));
+        this.counters.sessions++;
+        this.sessions.set(session.id, { generation: this.generation, decisions: [] });
+        callback();
+      },
+      onClose: (session) => {
+        this.sessions.delete(session.id);
+      },
+      onAuth: (auth, session, callback) => void this.onAuth(auth, session, callback),
+      onMailFrom: (address, session, callback) => {
+        const state = this.sessions.get(session.id);
+        if (state) state.decisions = [];
+        const parsed = parsePath(address.address === '' ? '<>' : `<${address.address}>`, {
+          allowNull: true,
+        });
+        callback(parsed.ok ? undefined : replyError(REPLIES.badSenderSyntax));
+      },
+      onRcptTo: (address, session, callback) => {
+        const state = this.sessions.get(session.id);
+        if (!state) return callback(replyError(REPLIES.policyNotLoaded));
+        if (state.decisions.length >= (this.opts.maxRecipients ?? 100)) {
+          return callback(replyError(TOO_MANY_RECIPIENTS));
+        }
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const decision = evaluate(
+          state.generation.policy,
+          {
+            clientIp: session.remoteAddress,
+            serverIp: session.localAddress,
+            authenticated: session.user !== undefined,
+            mailFrom: `<${mailFrom}>`,
+            rcptTo: `<${address.address}>`,
+            isKnownRecipient: this.isKnown,
+          },
+          { trace: false },
+        );
+        const reply = replyFor(decision);
+        this.opts.log?.({
+          event: 'rcpt',
+          session: session.id,
+          version: state.generation.version,
+          client: session.remoteAddress,
+          server: session.localAddress,
+          user: session.user ?? null,
+          mailFrom,
+          rcptTo: address.address,
+          action: decision.action,
+          reason: decision.reason,
+          rule: decision.rule?.pointer ?? null,
+          reply: `${reply.code} ${reply.enhanced}`,
+        });
+        if (reply.code >= 400) {
+          this.counters.recipientsRejected++;
+          if (reply === REPLIES.relayDenied) this.counters.relayDenied++;
+          return callback(replyError(reply));
+        }
+        this.counters.recipientsAccepted++;
+        state.decisions.push({ rcpt: address.address, decision });
+        callback();
+      },
+      onData: (stream, session, callback) => void this.onData(stream, session, callback),
+    });
+  }
+
+  private async onAuth(
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    callback: (err: Error | null | undefined, response?: { user: string }) => void,
+  ): Promise<void> {
+    const username = (auth.username ?? '').toLowerCase();
+    const hash = this.directory.get(username);
+    const ok = hash !== undefined && (await verifyScrypt(auth.password ?? '', hash));
+    if (ok) {
+      this.authFailures.delete(session.remoteAddress);
+      return callback(null, { user: username });
+    }
+    this.counters.authFailures++;
+    // Repeated failures from one address are answered ever more slowly (up to 5 s).
+    const failures = (this.authFailures.get(session.remoteAddress) ?? 0) + 1;
+    this.authFailures.set(session.remoteAddress, failures);
+    const delay = Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
+    setTimeout(() => callback(replyError(AUTH_FAILED)), failures > 1 ? delay : 0).unref();
+  }
+
+  private async onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    if (stream.sizeExceeded) return callback(replyError(REPLIES.messageTooBig));
+    const state = this.sessions.get(session.id);
+    if (!state) return callback(replyError(REPLIES.policyNotLoaded));
+    const received = Buffer.from(
+      `Received: from ${session.hostNameAppearsAs || 'unknown'} ([${session.remoteAddress}])\r\n` +
+        `\tby ${this.hostname} (IMS Routing Console) with ${session.transmissionType}\r\n` +
+        `\tid ${session.id}; ${new Date().toUTCString()}\r\n`,
+    );
+    const message = Buffer.concat([received, ...chunks]);
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    try {
+      const relay: string[] = [];
+      const ndr: string[] = [];
+      for (const { rcpt, decision } of state.decisions) {
+        if (decision.action === 'deliver' && decision.mailbox) {
+          await deliverToMaildir(this.opts.dataDir, decision.mailbox, message);
+        } else if (decision.action === 'relay') {
+          relay.push(rcpt);
+        } else if (decision.action === 'accept-ndr' && mailFrom !== '') {
+          ndr.push(rcpt);
+        }
+      }
+      if (relay.length > 0)
+        await spool(
+          this.opts.dataDir,
+          { kind: 'relay', mailFrom, rcptTo: relay, version: state.generation.version },
+          message,
+        );
+      if (ndr.length > 0)
+        await spool(this.opts.dataDir, { kind: 'ndr', to: mailFrom, failed: ndr }, message);
+    } catch (err) {
+      this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
+      return callback(
+        replyError({
+          code: 451,
+          enhanced: '4.3.0',
+          text: 'Temporary local problem, please try again later',
+        }),
+      );
+    }
+    this.counters.messagesAccepted++;
+    callback(null, '2.6.0 Message accepted');
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * ImsSmtpServer overrides two pieces of smtp-server. If an upgrade changes
+ * them, these fail: re-read the library's init(), connect() and send() and
+ * adjust ims-smtp-server.ts before changing the expectations.
+ */
+import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { describe, expect, it } from 'vitest';
+
+const source = (fn: unknown) => String(fn).replace(/\s+/g, ' ');
+
+describe('the smtp-server code ImsSmtpServer replaces', () => {
+  it('init() still only sets listeners, checks maxClients and delays connectionReady by 100 ms', () => {
+    const init = source(SMTPConnection.prototype.init);
+    expect(init).toContain('this._setListeners(');
+    expect(init).toContain('this._server.options.maxClients');
+    expect(init).toContain('setTimeout(() => this.connectionReady(), 100)');
+  });
+
+  it('connect() still builds an SMTPConnection, wires two events and calls init()', () => {
+    const connect = source(SMTPServer.prototype.connect);
+    expect(connect).toContain('new SMTPConnection(this, socket, socketOptions)');
+    expect(connect).toContain("connection.on('error', err => this._onError(err))");
+    expect(connect).toContain("connection.on('connect', data => this._onClientConnect(data))");
+    expect(connect).toContain('connection.init()');
+  });
+
+  it('send() still maps 550 to 5.1.1 unless told otherwise (why replies carry their own code)', () => {
+    const table = source(SMTPConnection.prototype._getEnhancedStatusCode);
+    expect(table).toContain('ENHANCED_STATUS_CODES[code]');
+    expect(source(SMTPConnection.prototype.send)).toContain(
+      'this._getEnhancedStatusCode(code, context)',
+    );
+  });
+});
