@@ -1,0 +1,193 @@
+/**
+ * Attaching to the console (DESIGN.md §4): fetch the bundle, cache it on the
+ * node's own disk, follow the event stream (restart, directory, heartbeat),
+ * report status. Restart signals only set a flag; one reload runs at a time
+ * and a burst of signals coalesces into one (Postfix's master does the same).
+ * When the console is unreachable the node keeps serving its last applied
+ * configuration and re-attaches with backoff.
+ */
+
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Bundle } from './generation';
+import type { SmtpNode } from './smtp-node';
+
+export interface AttachOptions {
+  consoleUrl: string;
+  token: string;
+  dataDir: string;
+  log?: (entry: Record<string, unknown>) => void;
+  /** Longest wait between re-attach attempts. */
+  maxBackoffMs?: number;
+}
+
+export class ConsoleLink {
+  private stopped = false;
+  private reloading: Promise<void> | undefined;
+  private pending: number | undefined;
+  private lastError: string | undefined;
+  private abort = new AbortController();
+
+  constructor(
+    private readonly node: SmtpNode,
+    private readonly opts: AttachOptions,
+  ) {}
+
+  private get headers() {
+    return { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' };
+  }
+
+  private get cacheFile() {
+    return join(this.opts.dataDir, 'bundle.json');
+  }
+
+  async fetchBundle(version?: number): Promise<Bundle & { targetVersion?: number }> {
+    const url = `${this.opts.consoleUrl}/api/v1/node/bundle${version === undefined ? '' : `?version=${version}`}`;
+    const res = await fetch(url, { headers: this.headers });
+    if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Bundle & { targetVersion?: number };
+  }
+
+  /** The bundle to start with: the one the nodes were told to run, else the cached one. */
+  async initialBundle(): Promise<Bundle> {
+    try {
+      let bundle = await this.fetchBundle();
+      if (bundle.targetVersion !== undefined && bundle.targetVersion !== bundle.version) {
+        bundle = await this.fetchBundle(bundle.targetVersion);
+      }
+      await this.cache(bundle);
+      return bundle;
+    } catch (err) {
+      const cached = await readFile(this.cacheFile, 'utf8').catch(() => undefined);
+      if (!cached)
+        throw new Error(`The console is unreachable and no bundle is cached: ${String(err)}`);
+      this.opts.log?.({ event: 'console-unreachable', using: 'cached bundle', error: String(err) });
+      return JSON.parse(cached) as Bundle;
+    }
+  }
+
+  private async cache(bundle: Bundle): Promise<void> {
+    await mkdir(this.opts.dataDir, { recursive: true });
+    const tmp = `${this.cacheFile}.tmp`;
+    await writeFile(tmp, JSON.stringify(bundle), { mode: 0o600 });
+    await rename(tmp, this.cacheFile);
+  }
+
+  async report(state: 'running' | 'restarting' | 'error'): Promise<void> {
+    const body = {
+      runningVersion: this.node.runningVersion ?? null,
+      state,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      listen: this.node.listening,
+      startedAt: this.node.startedAt.toISOString(),
+      counters: { ...this.node.counters },
+    };
+    const res = await fetch(`${this.opts.consoleUrl}/api/v1/node/status`, {
+      method: 'PUT',
+      headers: this.headers,
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`PUT status: ${res.status} ${await res.text()}`);
+  }
+
+  /** Asks for a restart onto `version`; coalesces with one already running. */
+  requestRestart(version?: number): Promise<void> {
+    this.pending = version ?? this.pending ?? 0;
+    if (!this.reloading) {
+      this.reloading = this.reloadLoop().finally(() => {
+        this.reloading = undefined;
+      });
+    }
+    return this.reloading;
+  }
+
+  private async reloadLoop(): Promise<void> {
+    while (this.pending !== undefined) {
+      const wanted = this.pending === 0 ? undefined : this.pending;
+      this.pending = undefined;
+      try {
+        let bundle = await this.fetchBundle(wanted);
+        // A plain reload (SIGHUP) runs the version the nodes were told to run.
+        if (
+          wanted === undefined &&
+          bundle.targetVersion !== undefined &&
+          bundle.targetVersion !== bundle.version
+        ) {
+          bundle = await this.fetchBundle(bundle.targetVersion);
+        }
+        if (bundle.version !== this.node.runningVersion) {
+          this.node.apply(bundle);
+          await this.cache(bundle);
+        } else {
+          this.node.setDirectory(bundle.directory);
+        }
+        this.lastError = undefined;
+        this.opts.log?.({ event: 'restarted', version: this.node.runningVersion });
+        await this.report('running').catch(() => undefined);
+      } catch (err) {
+        // Keep the running generation; say why.
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.opts.log?.({ event: 'restart-failed', error: this.lastError });
+        await this.report('error').catch(() => undefined);
+      }
+    }
+  }
+
+  /** Follows the console's event stream until stop(), re-attaching with backoff. */
+  async run(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        await this.report(this.lastError ? 'error' : 'running');
+        await this.follow();
+        backoff = 500;
+      } catch (err) {
+        if (this.stopped) break;
+        this.opts.log?.({ event: 'console-unreachable', error: String(err), retryInMs: backoff });
+      }
+      if (this.stopped) break;
+      await new Promise((r) => setTimeout(r, backoff).unref());
+      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 15_000);
+    }
+  }
+
+  private async follow(): Promise<void> {
+    const res = await fetch(`${this.opts.consoleUrl}/api/v1/node/events`, {
+      headers: this.headers,
+      signal: this.abort.signal,
+    });
+    if (!res.ok || !res.body) throw new Error(`GET events: ${res.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type === 'restart') {
+          const version = (JSON.parse(data ?? '{}') as { version?: number }).version;
+          void this.requestRestart(version);
+        } else if (type === 'directory') {
+          void this.refreshDirectory();
+        }
+      }
+    }
+  }
+
+  private async refreshDirectory(): Promise<void> {
+    try {
+      const running = this.node.runningVersion;
+      const bundle = await this.fetchBundle(running);
+      this.node.setDirectory(bundle.directory);
+    } catch (err) {
+      this.opts.log?.({ event: 'directory-refresh-failed', error: String(err) });
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The process edge of an SMTP node: environment, attach to the console,
+ * listen, and SIGHUP (reload) / SIGTERM (drain and stop).
+ */
+
+import { ConsoleLink } from './attach';
+import { readEnv } from './config/env';
+import { SmtpNode } from './smtp-node';
+
+const env = readEnv();
+const log = (entry: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+const node = new SmtpNode({ listen: env.listen, port: env.port, dataDir: env.dataDir, log });
+const link = new ConsoleLink(node, {
+  consoleUrl: env.consoleUrl,
+  token: env.nodeToken,
+  dataDir: env.dataDir,
+  log,
+});
+
+await node.start(await link.initialBundle());
+log({ event: 'listening', listen: node.listening, version: node.runningVersion });
+void link.run();
+
+process.on('SIGHUP', () => void link.requestRestart());
+const shutdown = async () => {
+  link.stop();
+  await node.stop();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());

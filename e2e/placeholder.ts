@@ -1,2 +1,0 @@
-// Placeholder so the e2e workspace type-checks; specs arrive with the integration issue.
-export {};

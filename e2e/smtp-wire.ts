@@ -1,0 +1,128 @@
+/** Helpers for end-to-end tests: free ports, child processes, a raw SMTP client. */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  proc: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `tsx <entry>` in a workspace with the given environment. */
+export function start(cwd: string, entry: string, env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  proc.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  return {
+    proc,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Polls `check` until it returns a value, or fails after `ms`. */
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** A raw SMTP session: exact reply lines. */
+export class Smtp {
+  private buffer = '';
+  private readonly waiting: ((reply: string) => void)[] = [];
+  private readonly replies: string[] = [];
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (;;) {
+        const m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer);
+        if (!m?.[1]) break;
+        this.buffer = this.buffer.slice(m[1].length);
+        const w = this.waiting.shift();
+        if (w) w(m[1].trimEnd());
+        else this.replies.push(m[1].trimEnd());
+      }
+    });
+  }
+  static open(port: number, host = '127.0.0.1'): Promise<Smtp> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ port, host }, () => resolve(new Smtp(socket)));
+      socket.once('error', reject);
+    });
+  }
+  reply(): Promise<string> {
+    const q = this.replies.shift();
+    if (q !== undefined) return Promise.resolve(q);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no SMTP reply')), 5000);
+      this.waiting.push((r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+    });
+  }
+  cmd(line: string): Promise<string> {
+    this.socket.write(`${line}\r\n`);
+    return this.reply();
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** One unauthenticated relay attempt: the RCPT reply. */
+export async function relayAttempt(
+  port: number,
+  rcpt = 'victim@elsewhere.example',
+): Promise<string> {
+  const c = await Smtp.open(port);
+  try {
+    await c.reply();
+    await c.cmd('EHLO e2e.example');
+    await c.cmd('MAIL FROM:<tester@remote.example>');
+    return await c.cmd(`RCPT TO:<${rcpt}>`);
+  } finally {
+    c.close();
+  }
+}
