@@ -137,6 +137,8 @@ describe('SMTP node: the wire', () => {
     const c = await session(port);
     await c.cmd('EHLO client.example');
     expect(await c.cmd('MAIL FROM:<a b@example.com>')).toMatch(/^501 /);
+    // smtp-server's own parser or our hook: either way 501 5.1.7.
+    expect(await c.cmd('MAIL FROM:<x@-bad-.example>')).toMatch(/^501 5\.1\.7 /);
     expect(await c.cmd('MAIL FROM:<ok@remote.example>')).toMatch(/^250 /);
   });
 });
