@@ -171,7 +171,16 @@ export class SmtpNode {
       onClose: (session) => {
         this.sessions.delete(session.id);
       },
-      onAuth: (auth, session, callback) => void this.onAuth(auth, session, callback),
+      // The async hooks never reject: an unexpected error answers 4xx and the
+      // server stays up (an unhandled rejection would end the process).
+      onAuth: (auth, session, callback) => {
+        this.onAuth(auth, session, callback).catch((err: unknown) => {
+          this.opts.log?.({ event: 'auth-error', session: session.id, error: String(err) });
+          callback(
+            replyError({ code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' }),
+          );
+        });
+      },
       onMailFrom: (address, session, callback) => {
         const state = this.sessions.get(session.id);
         if (state) state.decisions = [];
@@ -223,7 +232,12 @@ export class SmtpNode {
         state.decisions.push({ rcpt: address.address, decision });
         callback();
       },
-      onData: (stream, session, callback) => void this.onData(stream, session, callback),
+      onData: (stream, session, callback) => {
+        this.onData(stream, session, callback).catch((err: unknown) => {
+          this.opts.log?.({ event: 'data-error', session: session.id, error: String(err) });
+          callback(replyError(REPLIES.policyNotLoaded));
+        });
+      },
     });
   }
 
