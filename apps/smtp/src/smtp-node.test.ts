@@ -143,6 +143,36 @@ describe('SMTP node: the wire', () => {
   });
 });
 
+describe('SMTP node: limits', () => {
+  it('past the connection limit a client gets 421 and the server stays up', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ims-smtp-'));
+    const node = new SmtpNode({ listen: ['127.0.0.1'], port: 0, dataDir, maxClients: 1 });
+    await node.start(bundle(1));
+    onTestFinished(async () => {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const port = Number(node.listening[0]?.split(':').at(-1));
+    const first = await RawSmtp.open(port);
+    onTestFinished(() => first.close());
+    expect(await first.reply()).toMatch(/^220 /);
+    const second = await RawSmtp.open(port);
+    onTestFinished(() => second.close());
+    expect(await second.reply()).toMatch(/^421 /);
+    expect(await first.cmd('EHLO still.example')).toMatch(/^250/);
+  });
+
+  it('more than 100 recipients: 452 4.5.3 for the extra ones', async () => {
+    const { port } = await startNode();
+    const c = await session(port);
+    await c.cmd('EHLO many.example');
+    await c.cmd('MAIL FROM:<a@remote.example>');
+    for (let i = 0; i < 100; i++)
+      expect(await c.cmd('RCPT TO:<alice@example.com>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<alice@example.com>')).toBe('452 4.5.3 Too many recipients');
+  });
+});
+
 describe('SMTP node: delivery', () => {
   it('a local message is in the Maildir, with a Received: header, before the 250', async () => {
     const { port, dataDir } = await startNode();

@@ -31,6 +31,10 @@ export interface SmtpNodeOptions {
   maxRecipients?: number;
   /** How long in-flight sessions may finish under the old generation before 421 at stop(). */
   drainTimeoutMs?: number;
+  /** Most simultaneous sessions per listening address; more get 421 (default 500). */
+  maxClients?: number;
+  /** Idle time before a session is closed with 421 (default 5 minutes, RFC 5321 §4.5.3.2). */
+  idleTimeoutMs?: number;
   /** One line per recipient decision (the relay-denial event log). */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -162,6 +166,8 @@ export class SmtpNode {
       disableReverseLookup: true,
       logger: false,
       closeTimeout: this.opts.drainTimeoutMs ?? 30_000,
+      maxClients: this.opts.maxClients ?? 500,
+      socketTimeout: this.opts.idleTimeoutMs ?? 5 * 60_000,
       onConnect: (session, callback) => {
         if (!this.generation) return callback(replyError(REPLIES.policyNotLoaded));
         this.counters.sessions++;
