@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# The SMTP node (apps/smtp) and the web UI (apps/web) are not built yet: this
-# starts the console and its REST API (docs at /docs) and says so.
-echo "Starting the console. Not built yet: the SMTP node (apps/smtp) and the web UI (apps/web)." >&2
+# Starting a local SMTP node with the console, and the web UI, come with later
+# issues: this starts the console and its REST API (docs at /docs) and says so.
+echo "Starting the console only: no local SMTP node is started yet (see README, apps/smtp), and the web UI (apps/web) is not built yet." >&2
 exec pnpm --filter @ims/server run start
