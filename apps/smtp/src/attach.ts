@@ -9,7 +9,7 @@
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bundle } from './generation';
+import { type Bundle, loadGeneration } from './generation';
 import type { SmtpNode } from './smtp-node';
 
 export interface AttachOptions {
@@ -55,6 +55,8 @@ export class ConsoleLink {
       if (bundle.targetVersion !== undefined && bundle.targetVersion !== bundle.version) {
         bundle = await this.fetchBundle(bundle.targetVersion);
       }
+      // Only a bundle that can run replaces the cached one.
+      loadGeneration(bundle);
       await this.cache(bundle);
       return bundle;
     } catch (err) {

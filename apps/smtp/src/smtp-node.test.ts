@@ -143,6 +143,40 @@ describe('SMTP node: the wire', () => {
   });
 });
 
+describe('regressions from the SMTP review', () => {
+  it('STARTTLS is refused, and nothing but AUTH makes a session authenticated', async () => {
+    const { port } = await startNode();
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    expect(await c.cmd('STARTTLS')).toMatch(/^5\d\d /);
+    await c.cmd('MAIL FROM:<a@b.example>');
+    expect(await c.cmd('RCPT TO:<victim@remote.example>')).toBe('550 5.7.1 Relaying is prohibited');
+  });
+
+  it('one copy per mailbox, however many RCPTs name it', async () => {
+    const { port, dataDir } = await startNode();
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<someone@remote.example>');
+    for (const r of ['alice@example.com', 'Alice@Example.com', 'alice@[127.0.0.1]']) {
+      expect(await c.cmd(`RCPT TO:<${r}>`)).toMatch(/^250 /);
+    }
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: x\r\n\r\nbody\r\n.')).toBe('250 2.6.0 Message accepted');
+    expect(readdirSync(join(maildirOf(dataDir, 'alice@example.com'), 'new'))).toHaveLength(1);
+  });
+
+  it('after a restart, sessions of the old version get 421 4.3.2 once the drain timeout passes', async () => {
+    const { node, port } = await startNode();
+    const old = await session(port);
+    await old.cmd('EHLO old.example');
+    node.apply(bundle(2));
+    expect(await old.reply()).toBe('421 4.3.2 Service restarting, please try again later');
+    const fresh = await session(port);
+    expect(await fresh.cmd('EHLO new.example')).toMatch(/^250/);
+  });
+});
+
 describe('SMTP node: limits', () => {
   it('past the connection limit a client gets 421 and the server stays up', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ims-smtp-'));

@@ -41,6 +41,8 @@ export interface SmtpNodeOptions {
 
 interface SessionState {
   generation: Generation;
+  /** The mailbox that authenticated with AUTH in this session. */
+  user?: string;
   decisions: { rcpt: string; decision: Decision }[];
 }
 
@@ -117,7 +119,33 @@ export class SmtpNode {
     const directory = loadDirectory(bundle);
     this.generation = generation;
     this.directory = directory;
+    // Sessions of the older generation may finish for the drain timeout,
+    // then get 421 4.3.2 so they reconnect under the new rules.
+    const drain = setTimeout(
+      () => this.closeOlderThan(generation),
+      this.opts.drainTimeoutMs ?? 30_000,
+    );
+    drain.unref();
     return generation;
+  }
+
+  private closeOlderThan(generation: Generation): void {
+    for (const server of this.servers) {
+      for (const connection of server.connections) {
+        const state = this.sessions.get(connection.id);
+        if (
+          !state ||
+          state.generation === generation ||
+          state.generation.version >= generation.version
+        )
+          continue;
+        connection.send(
+          REPLIES.shuttingDown.code,
+          `${REPLIES.shuttingDown.enhanced} ${REPLIES.shuttingDown.text}`,
+        );
+        connection.close();
+      }
+    }
   }
 
   /** Directory changes apply at once, without a restart. */
@@ -160,6 +188,9 @@ export class SmtpNode {
       authOptional: true,
       allowInsecureAuth: true,
       hideSTARTTLS: true,
+      // No certificate is configured yet: refuse STARTTLS rather than offer the
+      // library's built-in self-signed one.
+      disabledCommands: ['STARTTLS'],
       hideENHANCEDSTATUSCODES: false,
       hideSMTPUTF8: true,
       hideDSN: true,
@@ -207,7 +238,9 @@ export class SmtpNode {
           {
             clientIp: session.remoteAddress,
             serverIp: session.localAddress,
-            authenticated: session.user !== undefined,
+            // Only a user our onAuth accepted: smtp-server also sets `user`
+            // (to false) after STARTTLS or XCLIENT, which is no authentication.
+            authenticated: state.user !== undefined,
             mailFrom: `<${mailFrom}>`,
             rcptTo: `<${address.address}>`,
             isKnownRecipient: this.isKnown,
@@ -221,7 +254,7 @@ export class SmtpNode {
           version: state.generation.version,
           client: session.remoteAddress,
           server: session.localAddress,
-          user: session.user ?? null,
+          user: state.user ?? null,
           mailFrom,
           rcptTo: address.address,
           action: decision.action,
@@ -257,8 +290,11 @@ export class SmtpNode {
     const ok = hash !== undefined && (await verifyScrypt(auth.password ?? '', hash));
     if (ok) {
       this.authFailures.delete(session.remoteAddress);
+      const state = this.sessions.get(session.id);
+      if (state) state.user = username;
       return callback(null, { user: username });
     }
+    if (this.authFailures.size > 10_000) this.authFailures.clear();
     this.counters.authFailures++;
     // Repeated failures from one address are answered ever more slowly (up to 5 s).
     const failures = (this.authFailures.get(session.remoteAddress) ?? 0) + 1;
@@ -273,7 +309,8 @@ export class SmtpNode {
     callback: (err?: Error | null, message?: string) => void,
   ): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    // Past the size limit the rest is read and dropped, never held in memory.
+    for await (const chunk of stream) if (!stream.sizeExceeded) chunks.push(chunk as Buffer);
     if (stream.sizeExceeded) return callback(replyError(REPLIES.messageTooBig));
     const state = this.sessions.get(session.id);
     if (!state) return callback(replyError(REPLIES.policyNotLoaded));
@@ -287,11 +324,16 @@ export class SmtpNode {
     try {
       const relay: string[] = [];
       const ndr: string[] = [];
+      const delivered = new Set<string>();
       for (const { rcpt, decision } of state.decisions) {
         if (decision.action === 'deliver' && decision.mailbox) {
+          // One copy per mailbox, however many RCPTs named it.
+          const box = decision.mailbox.toLowerCase();
+          if (delivered.has(box)) continue;
+          delivered.add(box);
           await deliverToMaildir(this.opts.dataDir, decision.mailbox, message);
         } else if (decision.action === 'relay') {
-          relay.push(rcpt);
+          if (!relay.includes(rcpt.toLowerCase())) relay.push(rcpt.toLowerCase());
         } else if (decision.action === 'accept-ndr' && mailFrom !== '') {
           ndr.push(rcpt);
         }
