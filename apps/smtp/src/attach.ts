@@ -43,7 +43,7 @@ export class ConsoleLink {
 
   async fetchBundle(version?: number): Promise<Bundle & { targetVersion?: number }> {
     const url = `${this.opts.consoleUrl}/api/v1/node/bundle${version === undefined ? '' : `?version=${version}`}`;
-    const res = await fetch(url, { headers: this.headers });
+    const res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(15_000) });
     if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
     return (await res.json()) as Bundle & { targetVersion?: number };
   }
@@ -88,6 +88,7 @@ export class ConsoleLink {
       method: 'PUT',
       headers: this.headers,
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
     });
     if (!res.ok) throw new Error(`PUT status: ${res.status} ${await res.text()}`);
   }

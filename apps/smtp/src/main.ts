@@ -23,6 +23,10 @@ log({ event: 'listening', listen: node.listening, version: node.runningVersion }
 void link.run();
 
 process.on('SIGHUP', () => void link.requestRestart());
+// A mail server stays up: a stray rejection is logged, not fatal.
+process.on('unhandledRejection', (reason) =>
+  log({ event: 'unhandled-rejection', error: String(reason) }),
+);
 const shutdown = async () => {
   link.stop();
   await node.stop();

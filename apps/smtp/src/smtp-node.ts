@@ -44,6 +44,8 @@ interface SessionState {
   /** The mailbox that authenticated with AUTH in this session. */
   user?: string;
   decisions: { rcpt: string; decision: Decision }[];
+  /** RCPT commands in this transaction, accepted or not. */
+  attempts: number;
 }
 
 export interface Counters {
@@ -54,6 +56,9 @@ export interface Counters {
   messagesAccepted: number;
   authFailures: number;
 }
+
+/** Matches nothing; the console's scrypt cost (N = 2^15). */
+const DUMMY_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
 const AUTH_FAILED = { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' };
 const TOO_MANY_RECIPIENTS = { code: 452, enhanced: '4.5.3', text: 'Too many recipients' };
@@ -202,7 +207,7 @@ export class SmtpNode {
       onConnect: (session, callback) => {
         if (!this.generation) return callback(replyError(REPLIES.policyNotLoaded));
         this.counters.sessions++;
-        this.sessions.set(session.id, { generation: this.generation, decisions: [] });
+        this.sessions.set(session.id, { generation: this.generation, decisions: [], attempts: 0 });
         callback();
       },
       onClose: (session) => {
@@ -220,7 +225,10 @@ export class SmtpNode {
       },
       onMailFrom: (address, session, callback) => {
         const state = this.sessions.get(session.id);
-        if (state) state.decisions = [];
+        if (state) {
+          state.decisions = [];
+          state.attempts = 0;
+        }
         const parsed = parsePath(address.address === '' ? '<>' : `<${address.address}>`, {
           allowNull: true,
         });
@@ -229,7 +237,9 @@ export class SmtpNode {
       onRcptTo: (address, session, callback) => {
         const state = this.sessions.get(session.id);
         if (!state) return callback(replyError(REPLIES.policyNotLoaded));
-        if (state.decisions.length >= (this.opts.maxRecipients ?? 100)) {
+        // Rejected RCPTs count too, so one transaction cannot probe without end.
+        state.attempts++;
+        if (state.attempts > (this.opts.maxRecipients ?? 100)) {
           return callback(replyError(TOO_MANY_RECIPIENTS));
         }
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
@@ -287,7 +297,8 @@ export class SmtpNode {
   ): Promise<void> {
     const username = (auth.username ?? '').toLowerCase();
     const hash = this.directory.get(username);
-    const ok = hash !== undefined && (await verifyScrypt(auth.password ?? '', hash));
+    // Unknown users cost the same scrypt work, so timing does not tell who exists.
+    const ok = (await verifyScrypt(auth.password ?? '', hash ?? DUMMY_HASH)) && hash !== undefined;
     if (ok) {
       this.authFailures.delete(session.remoteAddress);
       const state = this.sessions.get(session.id);
