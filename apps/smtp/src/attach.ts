@@ -99,6 +99,8 @@ export class ConsoleLink {
     if (!this.reloading) {
       this.reloading = this.reloadLoop().finally(() => {
         this.reloading = undefined;
+        // A signal that came in as the loop ended is not lost.
+        if (this.pending !== undefined) void this.requestRestart();
       });
     }
     return this.reloading;
