@@ -1,7 +1,8 @@
-/** Helpers for end-to-end tests: free ports, child processes, a raw SMTP client. */
+/** Helpers for end-to-end tests: free ports, child processes, relay attempts (with the SMTP node's raw client). */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
+import { RawSmtp } from '@ims/smtp/testing';
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,57 +67,12 @@ export async function until<T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-/** A raw SMTP session: exact reply lines. */
-export class Smtp {
-  private buffer = '';
-  private readonly waiting: ((reply: string) => void)[] = [];
-  private readonly replies: string[] = [];
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (;;) {
-        const m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer);
-        if (!m?.[1]) break;
-        this.buffer = this.buffer.slice(m[1].length);
-        const w = this.waiting.shift();
-        if (w) w(m[1].trimEnd());
-        else this.replies.push(m[1].trimEnd());
-      }
-    });
-  }
-  static open(port: number, host = '127.0.0.1'): Promise<Smtp> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => resolve(new Smtp(socket)));
-      socket.once('error', reject);
-    });
-  }
-  reply(): Promise<string> {
-    const q = this.replies.shift();
-    if (q !== undefined) return Promise.resolve(q);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no SMTP reply')), 5000);
-      this.waiting.push((r) => {
-        clearTimeout(t);
-        resolve(r);
-      });
-    });
-  }
-  cmd(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    return this.reply();
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /** One unauthenticated relay attempt: the RCPT reply. */
 export async function relayAttempt(
   port: number,
   rcpt = 'victim@elsewhere.example',
 ): Promise<string> {
-  const c = await Smtp.open(port);
+  const c = await RawSmtp.open(port);
   try {
     await c.reply();
     await c.cmd('EHLO e2e.example');

@@ -4,18 +4,11 @@
  * one-click fix as a JSON Patch (RFC 6902) on the document.
  */
 
-import { type AddressListName, Policy, RESTRICTION_LABELS } from './compile';
+import { type AddressListName, listPointer, Policy, RESTRICTION_LABELS } from './compile';
 import { INBOUND, type IpEntry, type RoutingConfig } from './config';
-import {
-  type IpAddress,
-  parseIp,
-  parseMask,
-  parsePeerIp,
-  prefixContains,
-  prefixesOverlap,
-} from './ip';
+import { type IpAddress, parsePeerIp, prefixContains, prefixesOverlap } from './ip';
 import { IpPrefixTable } from './ip-table';
-import { parseSentTo, validate } from './validate';
+import { parseIpEntry, parseSentTo, validate } from './validate';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -65,15 +58,15 @@ interface ParsedEntry {
 function parseEntries(list: AddressListName, entries: readonly IpEntry[]): ParsedEntry[] {
   const out: ParsedEntry[] = [];
   entries.forEach((entry, index) => {
-    const network = parseIp(entry.ip);
-    if (!network) return;
-    const mask = parseMask(entry.mask, network.family);
-    if (!mask.ok) return;
-    const pointer =
-      list === 'neverRoute'
-        ? `/restrictions/neverRoute/${index}`
-        : `/restrictions/${list}/entries/${index}`;
-    out.push({ index, pointer, entry, network, prefix: mask.prefix });
+    const parsed = parseIpEntry(entry.ip, entry.mask);
+    if ('error' in parsed) return;
+    out.push({
+      index,
+      pointer: listPointer(list, index),
+      entry,
+      network: parsed.network,
+      prefix: parsed.prefix,
+    });
   });
   return out;
 }

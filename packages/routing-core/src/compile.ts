@@ -75,7 +75,8 @@ export class InvalidConfigError extends Error {
   }
 }
 
-function listPointer(list: AddressListName, index: number): string {
+/** JSON Pointer of entry `index` of an address list. */
+export function listPointer(list: AddressListName, index: number): string {
   return list === 'neverRoute'
     ? `/restrictions/neverRoute/${index}`
     : `/restrictions/${list}/entries/${index}`;

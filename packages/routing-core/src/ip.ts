@@ -261,8 +261,3 @@ export function parseMask(text: string, family: IpFamily): MaskResult {
 export function formatMask(prefix: number, family: IpFamily): string {
   return family === 4 ? prefixToDottedMask(prefix) : String(prefix);
 }
-
-/** Bit `index` (0 = most significant) of an address. */
-export function bitAt(words: readonly number[], index: number): number {
-  return ((words[index >>> 5] ?? 0) >>> (31 - (index & 31))) & 1;
-}

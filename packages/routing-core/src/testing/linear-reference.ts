@@ -14,22 +14,17 @@ import {
   type AddressListName,
   type AddressRule,
   type CriterionRule,
+  listPointer,
   type RouteRule,
   type Rule,
   routeRuleOf,
 } from '../compile';
 import type { IpEntry, RoutingConfig } from '../config';
+import { isDomainAtOrBelow } from '../domain';
 import type { Decision, EvaluateInput, NextHop, Reason } from '../evaluate';
 import { type IpAddress, parseIp, parseMask, parsePeerIp, prefixContains } from '../ip';
 import { parsePath } from '../path';
 import { parseSentTo } from '../validate';
-
-/** Whether `domain` is `suffix` or below it, by whole labels (`x.sea.com`, not `chelsea.com`). */
-function matchesByLabels(domain: string, suffix: string): boolean {
-  if (domain === suffix) return true;
-  const at = domain.length - suffix.length - 1;
-  return at > 0 && domain.charAt(at) === '.' && domain.endsWith(suffix);
-}
 
 /**
  * The routing-table entry for `domain`: the first `#domain` entry naming it
@@ -50,7 +45,7 @@ function findRouteLinear(config: RoutingConfig, domain: string): RouteRule | und
         exactIndex = index; // an exact entry wins outright
         break;
       }
-    } else if (matchesByLabels(domain, sent.domain)) {
+    } else if (isDomainAtOrBelow(domain, sent.domain)) {
       // Every entry that matches is a suffix of the same domain: the longer, the more labels.
       if (sent.domain.length > plainLength) {
         plainIndex = index;
@@ -63,12 +58,6 @@ function findRouteLinear(config: RoutingConfig, domain: string): RouteRule | und
   const route = config.routes[index];
   if (!route) return undefined;
   return routeRuleOf(route, index);
-}
-
-function listPointer(list: AddressListName, index: number): string {
-  return list === 'neverRoute'
-    ? `/restrictions/neverRoute/${index}`
-    : `/restrictions/${list}/entries/${index}`;
 }
 
 /**
