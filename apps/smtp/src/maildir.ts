@@ -1,8 +1,8 @@
 /**
  * Durable storage of accepted messages: a Maildir per local mailbox
- * (tmp → fsync → rename into new → fsync the directory), and an outbound
- * spool for relayed recipients, written the same way. A 250 after DATA is
- * sent only once every copy is on disk.
+ * (tmp → fsync → rename into new → fsync the directory). The outbound
+ * queue (queue.ts) writes its jobs the same way. A 250 after DATA is sent
+ * only once every copy is on disk.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ export function uniqueName(): string {
   return `${Date.now()}.P${process.pid}Q${counter}R${randomBytes(4).toString('hex')}.${host}`;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
@@ -64,10 +64,4 @@ export async function deliverToMaildir(
   const dir = maildirOf(dataDir, mailbox);
   await mkdir(join(dir, 'cur'), { recursive: true });
   return writeDurably(dir, 'new', message);
-}
-
-/** Spools a message for relay (or an NDR job); the queue runner delivers it later. */
-export async function spool(dataDir: string, job: object, message: Buffer): Promise<string> {
-  const header = Buffer.from(`${JSON.stringify(job)}\n`);
-  return writeDurably(join(dataDir, 'queue'), 'queue', Buffer.concat([header, message]));
 }

@@ -3,6 +3,7 @@
  * listen, and SIGHUP (reload) / SIGTERM (drain and stop).
  */
 
+import { readFileSync } from 'node:fs';
 import { ConsoleLink } from './attach';
 import { readEnv } from './config/env';
 import { SmtpNode } from './smtp-node';
@@ -10,7 +11,16 @@ import { SmtpNode } from './smtp-node';
 const env = readEnv();
 const log = (entry: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-const node = new SmtpNode({ listen: env.listen, port: env.port, dataDir: env.dataDir, log });
+const node = new SmtpNode({
+  listen: env.listen,
+  port: env.port,
+  dataDir: env.dataDir,
+  log,
+  ...(env.smartHost ? { smartHost: env.smartHost } : {}),
+  ...(env.tlsCertFile && env.tlsKeyFile
+    ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }
+    : {}),
+});
 const link = new ConsoleLink(node, {
   consoleUrl: env.consoleUrl,
   token: env.nodeToken,
@@ -23,6 +33,8 @@ log({ event: 'listening', listen: node.listening, version: node.runningVersion }
 void link.run();
 
 process.on('SIGHUP', () => void link.requestRestart());
+// As `postqueue -f`: try every queued message now.
+process.on('SIGUSR1', () => node.queue.flush());
 // A mail server stays up: a stray rejection is logged, not fatal.
 process.on('unhandledRejection', (reason) =>
   log({ event: 'unhandled-rejection', error: String(reason) }),

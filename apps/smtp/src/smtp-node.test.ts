@@ -1,60 +1,12 @@
-// scrypt$N$r$p$salt$hash of "alice-password" (N=1024: fast for tests; the console uses 2^15).
-import { scryptSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
+import { defaultConfig } from '@ims/routing-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Bundle } from './generation';
 import { maildirOf } from './maildir';
 import { SmtpNode } from './smtp-node';
+import { bundle, plain, session, startNode } from './testing/node-fixture';
 import { RawSmtp } from './testing/smtp-client';
-
-function hash(password: string): string {
-  const salt = Buffer.from('0123456789abcdef');
-  const key = scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 });
-  return `scrypt$1024$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-function bundle(version: number, config: RoutingConfig = defaultConfig('example.com')): Bundle {
-  return {
-    version,
-    config,
-    directory: [
-      { address: 'alice@example.com', passwordHash: hash('alice-password') },
-      { address: 'postmaster@example.com', passwordHash: hash('pm-password') },
-    ],
-  };
-}
-
-async function startNode(b: Bundle = bundle(1), listen = ['127.0.0.1']) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ims-smtp-'));
-  const log: Record<string, unknown>[] = [];
-  const node = new SmtpNode({
-    listen,
-    port: 0,
-    dataDir,
-    hostname: 'mx.example.com',
-    drainTimeoutMs: 500,
-    log: (e) => log.push(e),
-  });
-  await node.start(b);
-  onTestFinished(async () => {
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const port = Number(node.listening[0]?.split(':').at(-1));
-  return { node, port, dataDir, log };
-}
-
-async function session(port: number, localAddress?: string, host = '127.0.0.1') {
-  const c = await RawSmtp.open(port, host, localAddress);
-  onTestFinished(() => c.close());
-  expect(await c.reply()).toMatch(/^220 mx\.example\.com/);
-  return c;
-}
-
-const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 
 describe('SMTP node: the wire', () => {
   it('EHLO advertises AUTH PLAIN LOGIN, PIPELINING, 8BITMIME, SIZE and ENHANCEDSTATUSCODES', async () => {

@@ -7,15 +7,27 @@
 
 import { scrypt, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { type Decision, evaluate, parsePath, REPLIES, replyFor } from '@ims/routing-core';
+import { join } from 'node:path';
+import {
+  type Decision,
+  evaluate,
+  locateDomain,
+  type NextHop,
+  parsePath,
+  REPLIES,
+  replyFor,
+} from '@ims/routing-core';
 import type {
   SMTPServerAuthentication,
   SMTPServerDataStream,
   SMTPServerSession,
 } from 'smtp-server';
+import { buildDsn, type FailedRecipient, hopCount } from './dsn';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import { ImsSmtpServer, replyError } from './ims-smtp-server';
-import { deliverToMaildir, spool } from './maildir';
+import { deliverToMaildir } from './maildir';
+import type { Target } from './outbound';
+import { OutboundQueue, type OutboundQueueOptions, type QueueStats } from './queue';
 
 export interface SmtpNodeOptions {
   /** Addresses to listen on, e.g. ['127.0.0.1'] (IMS_SMTP_LISTEN). */
@@ -35,6 +47,22 @@ export interface SmtpNodeOptions {
   maxClients?: number;
   /** Idle time before a session is closed with 421 (default 5 minutes, RFC 5321 §4.5.3.2). */
   idleTimeoutMs?: number;
+  /** Outbound mail with no routing-table host goes here instead of the MX (IMS_SMART_HOST). */
+  smartHost?: Target;
+  /** Certificate and key (PEM) that turn on STARTTLS. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Queue tuning (retry schedule, expiry, timeouts, MX lookup), mostly for tests. */
+  queue?: Partial<
+    Pick<
+      OutboundQueueOptions,
+      | 'retryScheduleMs'
+      | 'maxAgeMs'
+      | 'concurrency'
+      | 'connectionTimeoutMs'
+      | 'socketTimeoutMs'
+      | 'lookupMx'
+    >
+  >;
   /** One line per recipient decision (the relay-denial event log). */
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -48,13 +76,15 @@ interface SessionState {
   attempts: number;
 }
 
-export interface Counters {
+export interface Counters extends QueueStats {
   sessions: number;
   recipientsAccepted: number;
   recipientsRejected: number;
   relayDenied: number;
   messagesAccepted: number;
   authFailures: number;
+  /** Non-delivery reports generated (to the sender, never to the null sender). */
+  ndrsSent: number;
 }
 
 /** Matches nothing; the console's scrypt cost (N = 2^15). */
@@ -62,6 +92,26 @@ const DUMMY_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Bu
 
 const AUTH_FAILED = { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' };
 const TOO_MANY_RECIPIENTS = { code: 452, enhanced: '4.5.3', text: 'Too many recipients' };
+const TOO_MANY_HOPS = { code: 554, enhanced: '5.4.6', text: 'Too many hops: a mail loop?' };
+/** Received: fields a message may carry (Postfix's hopcount_limit). */
+const MAX_HOPS = 50;
+
+/** The report line for a recipient accepted only to be reported undeliverable. */
+function ndrRecipient(rcpt: string, decision: Decision): FailedRecipient {
+  if (decision.reason === 'unknown-recipient') {
+    return {
+      address: decision.recipient ?? rcpt,
+      status: '5.1.1',
+      reason: 'No such user here: the address is not in the directory.',
+    };
+  }
+  return {
+    address: decision.recipient ?? rcpt,
+    status: '5.4.4',
+    reason:
+      'This Internet Mail Service does not reroute mail, and the recipient is not local (Q255695).',
+  };
+}
 
 function verifyScrypt(password: string, stored: string): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = stored.split('$');
@@ -87,19 +137,50 @@ export class SmtpNode {
   private readonly servers: ImsSmtpServer[] = [];
   private readonly sessions = new Map<string, SessionState>();
   private readonly authFailures = new Map<string, number>();
-  readonly counters: Counters = {
+  private readonly totals = {
     sessions: 0,
     recipientsAccepted: 0,
     recipientsRejected: 0,
     relayDenied: 0,
     messagesAccepted: 0,
     authFailures: 0,
+    ndrsSent: 0,
   };
+  readonly queue: OutboundQueue;
   readonly startedAt = new Date();
   private readonly hostname: string;
 
   constructor(private readonly opts: SmtpNodeOptions) {
     this.hostname = opts.hostname ?? 'ims.localhost';
+    this.queue = new OutboundQueue({
+      dir: join(opts.dataDir, 'queue'),
+      hostname: this.hostname,
+      ...(opts.smartHost ? { smartHost: opts.smartHost } : {}),
+      ...opts.queue,
+      isSelf: (t) => this.listening.includes(`${t.host}:${t.port}`),
+      onBounce: (job, failed, message) =>
+        this.sendNdr(
+          job.mailFrom,
+          failed.map((r) => ({
+            address: r.address,
+            status: r.status ?? '5.0.0',
+            reason:
+              r.status === '4.4.7'
+                ? 'Delivery time expired: the message could not be delivered for too long.'
+                : 'The destination server refused it.',
+            ...(r.reply && r.remoteMta ? { diagnostic: r.reply, remoteMta: r.remoteMta } : {}),
+            ...(r.reply && !r.remoteMta ? { diagnostic: r.reply } : {}),
+          })),
+          message,
+          new Date(job.arrivalDate),
+        ),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  }
+
+  /** Session, recipient and queue counters (reported to the console). */
+  get counters(): Counters {
+    return { ...this.totals, ...this.queue.stats };
   }
 
   get runningVersion(): number | undefined {
@@ -171,6 +252,7 @@ export class SmtpNode {
       });
       this.servers.push(server);
     }
+    await this.queue.start();
   }
 
   /** Stops listening; sessions in flight get the drain timeout, then 421. */
@@ -179,6 +261,7 @@ export class SmtpNode {
       this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     );
     this.servers.length = 0;
+    await this.queue.stop();
   }
 
   private isKnown = (address: string): boolean => this.directory.has(address.toLowerCase());
@@ -192,10 +275,11 @@ export class SmtpNode {
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: true,
       allowInsecureAuth: true,
-      hideSTARTTLS: true,
-      // No certificate is configured yet: refuse STARTTLS rather than offer the
-      // library's built-in self-signed one.
-      disabledCommands: ['STARTTLS'],
+      // STARTTLS only with a configured certificate: never the library's
+      // built-in self-signed one.
+      ...(this.opts.tls
+        ? { key: this.opts.tls.key, cert: this.opts.tls.cert, hideSTARTTLS: false }
+        : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] }),
       hideENHANCEDSTATUSCODES: false,
       hideSMTPUTF8: true,
       hideDSN: true,
@@ -206,8 +290,19 @@ export class SmtpNode {
       socketTimeout: this.opts.idleTimeoutMs ?? 5 * 60_000,
       onConnect: (session, callback) => {
         if (!this.generation) return callback(replyError(REPLIES.policyNotLoaded));
-        this.counters.sessions++;
+        this.totals.sessions++;
         this.sessions.set(session.id, { generation: this.generation, decisions: [], attempts: 0 });
+        callback();
+      },
+      // After STARTTLS the session starts over (RFC 3207 §4.2): whatever was
+      // learned before it, AUTH included, is forgotten.
+      onSecure: (_socket, session, callback) => {
+        const state = this.sessions.get(session.id);
+        if (state) {
+          state.user = undefined;
+          state.decisions = [];
+          state.attempts = 0;
+        }
         callback();
       },
       onClose: (session) => {
@@ -273,11 +368,11 @@ export class SmtpNode {
           reply: `${reply.code} ${reply.enhanced}`,
         });
         if (reply.code >= 400) {
-          this.counters.recipientsRejected++;
-          if (reply === REPLIES.relayDenied) this.counters.relayDenied++;
+          this.totals.recipientsRejected++;
+          if (reply === REPLIES.relayDenied) this.totals.relayDenied++;
           return callback(replyError(reply));
         }
-        this.counters.recipientsAccepted++;
+        this.totals.recipientsAccepted++;
         state.decisions.push({ rcpt: address.address, decision });
         callback();
       },
@@ -306,7 +401,7 @@ export class SmtpNode {
       return callback(null, { user: username });
     }
     if (this.authFailures.size > 10_000) this.authFailures.clear();
-    this.counters.authFailures++;
+    this.totals.authFailures++;
     // Repeated failures from one address are answered ever more slowly (up to 5 s).
     const failures = (this.authFailures.get(session.remoteAddress) ?? 0) + 1;
     this.authFailures.set(session.remoteAddress, failures);
@@ -331,10 +426,12 @@ export class SmtpNode {
         `\tid ${session.id}; ${new Date().toUTCString()}\r\n`,
     );
     const message = Buffer.concat([received, ...chunks]);
+    // A message that has passed this many hosts is looping (RFC 5321 §6.3).
+    if (hopCount(message) > MAX_HOPS) return callback(replyError(TOO_MANY_HOPS));
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     try {
-      const relay: string[] = [];
-      const ndr: string[] = [];
+      const relay: { address: string; hop: NextHop }[] = [];
+      const ndr: FailedRecipient[] = [];
       const delivered = new Set<string>();
       for (const { rcpt, decision } of state.decisions) {
         if (decision.action === 'deliver' && decision.mailbox) {
@@ -343,20 +440,19 @@ export class SmtpNode {
           if (delivered.has(box)) continue;
           delivered.add(box);
           await deliverToMaildir(this.opts.dataDir, decision.mailbox, message);
-        } else if (decision.action === 'relay') {
-          if (!relay.includes(rcpt.toLowerCase())) relay.push(rcpt.toLowerCase());
-        } else if (decision.action === 'accept-ndr' && mailFrom !== '') {
-          ndr.push(rcpt);
+        } else if (decision.action === 'relay' && decision.nextHop) {
+          const address = decision.recipient ?? rcpt;
+          if (!relay.some((r) => r.address === address))
+            relay.push({ address, hop: decision.nextHop });
+        } else if (decision.action === 'accept-ndr') {
+          ndr.push(ndrRecipient(rcpt, decision));
         }
       }
       if (relay.length > 0)
-        await spool(
-          this.opts.dataDir,
-          { kind: 'relay', mailFrom, rcptTo: relay, version: state.generation.version },
-          message,
-        );
-      if (ndr.length > 0)
-        await spool(this.opts.dataDir, { kind: 'ndr', to: mailFrom, failed: ndr }, message);
+        await this.queue.enqueue(mailFrom, relay, message, state.generation.version);
+      // Q255695: accepted here, then reported undeliverable to MAIL FROM,
+      // with the message attached, as the original service did.
+      if (ndr.length > 0) await this.sendNdr(mailFrom, ndr, message, new Date());
     } catch (err) {
       this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
       return callback(
@@ -367,7 +463,72 @@ export class SmtpNode {
         }),
       );
     }
-    this.counters.messagesAccepted++;
+    this.totals.messagesAccepted++;
     callback(null, '2.6.0 Message accepted');
+  }
+
+  /**
+   * Sends a non-delivery report for `failed` to `to` (the original MAIL
+   * FROM): into a local Maildir, or through the queue. None goes to the null
+   * sender. Resolves once the report is durably stored.
+   */
+  async sendNdr(
+    to: string,
+    failed: FailedRecipient[],
+    original: Buffer,
+    arrivalDate: Date,
+  ): Promise<void> {
+    const generation = this.generation;
+    if (to === '' || !generation) {
+      this.opts.log?.({ event: 'ndr-suppressed', failed: failed.map((f) => f.address) });
+      return;
+    }
+    const site = generation.policy.siteDomain;
+    const report = buildDsn({
+      reportingMta: this.hostname,
+      from: `postmaster@${site}`,
+      to,
+      arrivalDate,
+      recipients: failed,
+      original,
+    });
+    const where = this.whereTo(to);
+    this.opts.log?.({ event: 'ndr', to, failed: failed.map((f) => f.address), via: where.kind });
+    if (where.kind === 'local') {
+      await deliverToMaildir(this.opts.dataDir, where.mailbox, report);
+    } else if (where.kind === 'remote') {
+      await this.queue.enqueue('', [{ address: to, hop: where.hop }], report, generation.version);
+    } else {
+      this.opts.log?.({ event: 'ndr-undeliverable', to, reason: where.reason });
+      return;
+    }
+    this.totals.ndrsSent++;
+  }
+
+  /** Where mail this node originates (an NDR) for `address` goes: no restriction applies to it. */
+  private whereTo(
+    address: string,
+  ):
+    | { kind: 'local'; mailbox: string }
+    | { kind: 'remote'; hop: NextHop }
+    | { kind: 'none'; reason: string } {
+    const generation = this.generation;
+    const parsed = parsePath(`<${address}>`);
+    if (!generation || !parsed.ok || parsed.kind !== 'mailbox')
+      return { kind: 'none', reason: 'not a mailbox address' };
+    const { domain, domainKind, localPart } = parsed.mailbox;
+    if (domainKind !== 'name') return { kind: 'remote', hop: { kind: 'outbound', domain } };
+    const where = locateDomain(generation.policy, domain);
+    if (!where.local) {
+      return {
+        kind: 'remote',
+        hop: (where.route?.nextHop as NextHop | undefined) ?? { kind: 'outbound', domain },
+      };
+    }
+    const local = `${localPart}@${generation.policy.siteDomain}`.toLowerCase();
+    if (localPart.toLowerCase() === 'postmaster')
+      return { kind: 'local', mailbox: generation.policy.postmaster };
+    if (this.isKnown(local)) return { kind: 'local', mailbox: local };
+    return { kind: 'none', reason: `${local} is not in the directory` };
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from './compile';
 import { defaultConfig, type RoutingConfig } from './config';
-import { type Action, type EvaluateInput, evaluate, type Reason } from './evaluate';
+import { type Action, type EvaluateInput, evaluate, locateDomain, type Reason } from './evaluate';
 
 /** A config built from the defaults with some fields replaced. */
 type ConfigPatch = Partial<Omit<RoutingConfig, 'restrictions'>> & {
@@ -724,5 +724,28 @@ describe('regressions from the security review', () => {
   it('an untraced decision cannot be written into', () => {
     const d = evaluate(config(), input('<alice@example.com>'), { trace: false });
     expect(() => d.trace.push('x')).toThrow();
+  });
+});
+
+describe('locateDomain: where mail the service originates goes', () => {
+  const config = defaultConfig('example.com');
+  config.routes.push(
+    { sentTo: 'ms.com', routeTo: 'host1' },
+    { sentTo: '#ms.com', routeTo: '<inbound>' },
+  );
+  it.each([
+    ['example.com', true, '<inbound>'],
+    ['ms.com', true, '<inbound>'],
+    ['sales.ms.com', false, 'host1'],
+    ['elsewhere.example', false, undefined],
+  ])('%s → local %s, route %s', (domain, local, routeTo) => {
+    const where = locateDomain(config, domain);
+    expect(where.local).toBe(local);
+    expect(where.route?.routeTo).toBe(routeTo);
+  });
+  it('"Do not reroute" knows only the site domain', () => {
+    const off = { ...config, rerouteMode: 'no-reroute' as const };
+    expect(locateDomain(off, 'example.com')).toEqual({ local: true });
+    expect(locateDomain(off, 'ms.com')).toEqual({ local: false });
   });
 });

@@ -178,6 +178,24 @@ function denyDecision(
   return d;
 }
 
+/**
+ * Where mail for a (normalised) domain name goes under a policy: delivered
+ * here (`local`), or onward, by the routing-table entry that matched if any.
+ * "Do not reroute" knows only the site domain. The SMTP node uses this for
+ * mail it originates itself (non-delivery reports), which no restriction
+ * applies to.
+ */
+export function locateDomain(
+  configOrPolicy: RoutingConfig | Policy,
+  domain: string,
+): { local: boolean; route?: RouteRule } {
+  const policy = policyOf(configOrPolicy);
+  if (!policy.reroute) return { local: domain === policy.siteDomain };
+  const route = policy.findRoute(domain);
+  if (!route) return { local: false };
+  return { local: route.target.kind === 'inbound', route };
+}
+
 /** Decides what happens to one recipient of one message. */
 export function evaluate(
   configOrPolicy: RoutingConfig | Policy,
@@ -237,24 +255,17 @@ export function evaluate(
     } else if (tracing) {
       trace.push(`[${mailbox.domain}] is an address literal for another host: not local.`);
     }
-  } else if (policy.reroute) {
-    route = policy.findRoute(mailbox.domain);
-    if (!route) {
-      if (tracing)
-        trace.push(`Routing table: no entry matches ${mailbox.domain}; it would go outbound.`);
-    } else {
-      if (tracing) {
-        trace.push(
-          `Routing table: ${mailbox.domain} matches "${route.sentTo}" → ${route.routeTo} (entry ${route.index + 1}${route.exact ? ', exact' : ', most specific'}).`,
-        );
-      }
-      local = route.target.kind === 'inbound';
-    }
   } else {
-    local = mailbox.domain === policy.siteDomain;
+    const where = locateDomain(policy, mailbox.domain);
+    local = where.local;
+    route = where.route;
     if (tracing) {
       trace.push(
-        `"Do not reroute": the routing table is not used; ${mailbox.domain} is ${local ? '' : 'not '}the site domain ${policy.siteDomain}.`,
+        !policy.reroute
+          ? `"Do not reroute": the routing table is not used; ${mailbox.domain} is ${local ? '' : 'not '}the site domain ${policy.siteDomain}.`
+          : !route
+            ? `Routing table: no entry matches ${mailbox.domain}; it would go outbound.`
+            : `Routing table: ${mailbox.domain} matches "${route.sentTo}" → ${route.routeTo} (entry ${route.index + 1}${route.exact ? ', exact' : ', most specific'}).`,
       );
     }
   }

@@ -42,6 +42,7 @@ export {
   type EvaluateInput,
   type EvaluateOptions,
   evaluate,
+  locateDomain,
   type NextHop,
   policyOf,
   type Reason,

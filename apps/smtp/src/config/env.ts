@@ -1,12 +1,17 @@
 /** The SMTP node's settings, read from the environment once, here and nowhere else. */
 
+import { parseHostPort, type Target } from '../outbound';
+
 export interface NodeEnv {
   consoleUrl: string;
   nodeToken: string;
   listen: string[];
   port: number;
   dataDir: string;
-  smartHost: string | undefined;
+  smartHost: Target | undefined;
+  /** STARTTLS certificate and key files (PEM), both or neither. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
@@ -23,6 +28,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean);
+  const smartHost = env.IMS_SMART_HOST ? parseHostPort(env.IMS_SMART_HOST) : undefined;
+  if (env.IMS_SMART_HOST && !smartHost)
+    problems.push(`IMS_SMART_HOST must be host:port (or [IPv6]:port), not "${env.IMS_SMART_HOST}"`);
+  const tlsCertFile = env.IMS_SMTP_TLS_CERT || undefined;
+  const tlsKeyFile = env.IMS_SMTP_TLS_KEY || undefined;
+  if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile))
+    problems.push('IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither');
   if (problems.length > 0) throw new Error(`Invalid environment:\n- ${problems.join('\n- ')}`);
   return {
     consoleUrl: consoleUrl.replace(/\/+$/, ''),
@@ -30,6 +42,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     listen,
     port: Number(port),
     dataDir: env.IMS_DATA_DIR ? `${env.IMS_DATA_DIR}/smtp` : './data/smtp',
-    smartHost: env.IMS_SMART_HOST || undefined,
+    smartHost,
+    tlsCertFile,
+    tlsKeyFile,
   };
 }

@@ -56,6 +56,12 @@ export class RawSmtp {
     this.socket.write(data);
   }
 
+  /** Hands over the socket (for a TLS upgrade after STARTTLS); this client reads no more. */
+  detach(): Socket {
+    this.socket.removeAllListeners('data');
+    return this.socket;
+  }
+
   close(): void {
     this.socket.destroy();
   }

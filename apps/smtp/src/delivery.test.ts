@@ -1,0 +1,420 @@
+// Outbound delivery over real SMTP: the queue, retries, non-delivery reports
+// (RFC 3464), the Q255695 NDR path, and STARTTLS with a configured certificate.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { maildirOf } from './maildir';
+import { OutboundQueue } from './queue';
+import { bundle, plain, session, startNode } from './testing/node-fixture';
+import { type SinkOptions, SmtpSink } from './testing/smtp-sink';
+
+async function sink(opts: SinkOptions = {}) {
+  const s = await SmtpSink.start(opts);
+  onTestFinished(() => s.close());
+  return s;
+}
+
+/** A node whose outbound mail goes to `smart` and retries quickly. */
+async function nodeWithSmartHost(
+  smart: SmtpSink,
+  config: RoutingConfig = defaultConfig('example.com'),
+  queue: { retryScheduleMs?: number[]; maxAgeMs?: number } = {},
+) {
+  return startNode(bundle(1, config), ['127.0.0.1'], {
+    smartHost: { host: smart.host, port: smart.port },
+    queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000, ...queue },
+  });
+}
+
+/** Alice authenticates and sends one message to `rcpts`. */
+async function sendAsAlice(port: number, rcpts: string[], body = 'Subject: Hello\r\n\r\nHi.') {
+  const c = await session(port);
+  await c.cmd('EHLO client.example');
+  expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(/^235/);
+  expect(await c.cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+  for (const r of rcpts) expect(await c.cmd(`RCPT TO:<${r}>`)).toMatch(/^250 /);
+  expect(await c.cmd('DATA')).toMatch(/^354 /);
+  expect(await c.cmd(`${body}\r\n.`)).toBe('250 2.6.0 Message accepted');
+  await c.cmd('QUIT');
+}
+
+function maildir(dataDir: string, mailbox: string): string[] {
+  const dir = join(maildirOf(dataDir, mailbox), 'new');
+  try {
+    return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('outbound queue: delivery over SMTP', () => {
+  it('a relayed message reaches the smart host, with our Received: header, and the counters say so', async () => {
+    const outside = await sink();
+    const { node, port } = await nodeWithSmartHost(outside);
+    await sendAsAlice(port, ['bob@outside.example', 'carol@outside.example']);
+    const [m] = await outside.waitFor(1);
+    expect(m?.mailFrom).toBe('alice@example.com');
+    expect(m?.rcptTo.sort()).toEqual(['bob@outside.example', 'carol@outside.example']);
+    expect(m?.data.toString()).toMatch(/^Received: from client\.example \(\[127\.0\.0\.1\]\)/);
+    expect(m?.data.toString()).toContain('Hi.');
+    await node.queue.idle();
+    expect(node.counters).toMatchObject({
+      queueMessages: 0,
+      outboundDelivered: 2,
+      outboundFailed: 0,
+    });
+  });
+
+  it('a routing-table host gets its domain; the rest go to the smart host', async () => {
+    const smart = await sink();
+    const partner = await sink();
+    const config = defaultConfig('example.com');
+    config.routes.push({ sentTo: 'partner.example', routeTo: `127.0.0.1:${partner.port}` });
+    const { port } = await nodeWithSmartHost(smart, config);
+    await sendAsAlice(port, ['x@sub.partner.example', 'y@elsewhere.example']);
+    const [p] = await partner.waitFor(1);
+    const [s] = await smart.waitFor(1);
+    expect(p?.rcptTo).toEqual(['x@sub.partner.example']);
+    expect(s?.rcptTo).toEqual(['y@elsewhere.example']);
+  });
+
+  it('a 5xx from the next hop fails the recipient for good: an RFC 3464 report goes to the sender', async () => {
+    const outside = await sink({
+      rcptReply: (a) => (a.startsWith('nobody@') ? '550 5.1.1 No such user' : undefined),
+    });
+    const { node, port, dataDir } = await nodeWithSmartHost(outside);
+    await sendAsAlice(
+      port,
+      ['nobody@outside.example', 'bob@outside.example'],
+      'Subject: Plans\r\n\r\nSecret plans.',
+    );
+    await outside.waitFor(1);
+    expect(outside.messages[0]?.rcptTo).toEqual(['bob@outside.example']);
+    const [report] = await until(() => {
+      const got = maildir(dataDir, 'alice@example.com');
+      return got.length > 0 ? got : undefined;
+    });
+    expect(report).toMatch(/^From: Mail Delivery System <postmaster@example\.com>\r$/m);
+    expect(report).toMatch(/^Subject: Undeliverable: Plans\r$/m);
+    expect(report).toMatch(/^Auto-Submitted: auto-replied\r$/m);
+    expect(report).toMatch(
+      /^Content-Type: multipart\/report; report-type=delivery-status; boundary="[^"]+"\r$/m,
+    );
+    expect(report).toMatch(/^Reporting-MTA: dns; mx\.example\.com\r$/m);
+    expect(report).toMatch(/^Final-Recipient: rfc822; nobody@outside\.example\r$/m);
+    expect(report).toMatch(/^Action: failed\r$/m);
+    expect(report).toMatch(/^Status: 5\.1\.1\r$/m);
+    expect(report).toMatch(/^Remote-MTA: dns; 127\.0\.0\.1\r$/m);
+    expect(report).toMatch(/^Diagnostic-Code: smtp; 550 5\.1\.1 No such user\r$/m);
+    expect(report).not.toContain('bob@outside.example>:');
+    expect(report).toMatch(/Content-Type: message\/rfc822\r\n[\s\S]*Secret plans\./);
+    await node.queue.idle();
+    expect(node.counters).toMatchObject({ outboundDelivered: 1, outboundFailed: 1, ndrsSent: 1 });
+  });
+
+  it('a 4xx is retried with backoff until the next hop takes it', async () => {
+    let tries = 0;
+    const outside = await sink({
+      rcptReply: () => (++tries < 3 ? '451 4.3.0 Try again later' : undefined),
+    });
+    const { node, port, log } = await nodeWithSmartHost(outside);
+    await sendAsAlice(port, ['bob@outside.example']);
+    await until(() => (node.counters.queueDeferred === 1 ? true : undefined));
+    await outside.waitFor(1);
+    await node.queue.idle();
+    expect(tries).toBe(3);
+    expect(node.counters).toMatchObject({
+      queueMessages: 0,
+      queueDeferred: 0,
+      outboundDelivered: 1,
+    });
+    expect(log.filter((e) => e.event === 'deferred')).toHaveLength(2);
+  });
+
+  it('a message that stays undeliverable expires: a report with Status 4.4.7', async () => {
+    const outside = await sink({ rcptReply: () => '451 4.3.0 Try again later' });
+    const { node, port, dataDir } = await nodeWithSmartHost(outside, undefined, {
+      retryScheduleMs: [50],
+      maxAgeMs: 300,
+    });
+    await sendAsAlice(port, ['bob@outside.example']);
+    const [report] = await until(() => {
+      const got = maildir(dataDir, 'alice@example.com');
+      return got.length > 0 ? got : undefined;
+    });
+    expect(report).toMatch(/^Status: 4\.4\.7\r$/m);
+    expect(report).toMatch(/^Final-Recipient: rfc822; bob@outside\.example\r$/m);
+    await node.queue.idle();
+    expect(node.counters.queueMessages).toBe(0);
+  });
+
+  it('a message from the null sender that fails is dropped: no report to <>', async () => {
+    const outside = await sink({ rcptReply: () => '550 5.1.1 No such user' });
+    const { node, port, log } = await nodeWithSmartHost(outside);
+    const c = await session(port);
+    await c.cmd('EHLO client.example');
+    await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`);
+    expect(await c.cmd('MAIL FROM:<>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<bob@outside.example>')).toMatch(/^250 /);
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: a bounce\r\n\r\nx\r\n.')).toMatch(/^250 /);
+    await until(() => (log.some((e) => e.event === 'bounce-suppressed') ? true : undefined));
+    await node.queue.idle();
+    expect(node.counters).toMatchObject({ outboundFailed: 1, ndrsSent: 0 });
+    expect(outside.messages).toHaveLength(0);
+  });
+
+  it('queued mail survives a stop: a new queue on the same directory delivers it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const bounce = async () => undefined;
+    // Nothing listens on the first smart host: the message waits.
+    const closed = await sink();
+    const deadPort = closed.port;
+    await closed.close();
+    const first = new OutboundQueue({
+      dir,
+      hostname: 'mx.example.com',
+      smartHost: { host: '127.0.0.1', port: deadPort },
+      retryScheduleMs: [60_000],
+      connectionTimeoutMs: 1000,
+      onBounce: bounce,
+    });
+    await first.start();
+    await first.enqueue(
+      'alice@example.com',
+      [{ address: 'bob@outside.example', hop: { kind: 'outbound', domain: 'outside.example' } }],
+      Buffer.from('Subject: kept\r\n\r\nkept\r\n'),
+    );
+    await until(() => (first.stats.queueDeferred === 1 ? true : undefined));
+    await first.stop();
+
+    const outside = await sink();
+    const second = new OutboundQueue({
+      dir,
+      hostname: 'mx.example.com',
+      smartHost: { host: outside.host, port: outside.port },
+      onBounce: bounce,
+    });
+    await second.start();
+    expect(second.stats).toMatchObject({ queueMessages: 1, queueDeferred: 1 });
+    second.flush();
+    const [m] = await outside.waitFor(1);
+    expect(m?.data.toString()).toContain('kept');
+    await second.idle();
+    await second.stop();
+    expect(readdirSync(join(dir, 'queue'))).toHaveLength(0);
+  });
+
+  it('a queue file that cannot be read is set aside, not retried for ever', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('mkdir', ['-p', join(dir, 'queue')]);
+    execFileSync('sh', ['-c', `printf 'not json\\nbody' > ${join(dir, 'queue', 'junk')}`]);
+    const q = new OutboundQueue({ dir, hostname: 'h', onBounce: async () => undefined });
+    await q.start();
+    expect(q.stats.queueMessages).toBe(0);
+    expect(readdirSync(join(dir, 'corrupt'))).toEqual(['junk']);
+    await q.stop();
+  });
+});
+
+describe('Q255695: "Do not reroute" without recipient rejection', () => {
+  it('accepts mail for anyone, then sends the message back to MAIL FROM as an NDR: the NDR relay', async () => {
+    const outside = await sink();
+    const config = defaultConfig('example.com');
+    config.rerouteMode = 'no-reroute';
+    config.rejectUnknownRecipients = false;
+    const { port } = await nodeWithSmartHost(outside, config);
+    // An unauthenticated intruder puts the victim in MAIL FROM.
+    const c = await session(port, '127.0.0.9');
+    await c.cmd('EHLO spammer.example');
+    expect(await c.cmd('MAIL FROM:<victim@target.example>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<anyone@nowhere.example>')).toMatch(/^250 2\.1\.5 /);
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: Buy now\r\n\r\nSpam payload.\r\n.')).toBe(
+      '250 2.6.0 Message accepted',
+    );
+    const [ndr] = await outside.waitFor(1);
+    expect(ndr?.mailFrom).toBe('');
+    expect(ndr?.rcptTo).toEqual(['victim@target.example']);
+    const text = ndr?.data.toString() ?? '';
+    expect(text).toMatch(/^Final-Recipient: rfc822; anyone@nowhere\.example\r$/m);
+    expect(text).toMatch(/^Status: 5\.4\.4\r$/m);
+    expect(text).toContain('Spam payload.');
+  });
+
+  it('with recipient rejection on, the same recipient is refused at RCPT and nothing goes out', async () => {
+    const outside = await sink();
+    const config = defaultConfig('example.com');
+    config.rerouteMode = 'no-reroute';
+    const { port } = await nodeWithSmartHost(outside, config);
+    const c = await session(port);
+    await c.cmd('EHLO spammer.example');
+    await c.cmd('MAIL FROM:<victim@target.example>');
+    expect(await c.cmd('RCPT TO:<anyone@nowhere.example>')).toMatch(/^550 /);
+    expect(await c.cmd('RCPT TO:<alice@example.com>')).toMatch(/^250 /);
+  });
+
+  it('an unknown local recipient without rejection: accepted, then an NDR with 5.1.1', async () => {
+    const outside = await sink();
+    const config = defaultConfig('example.com');
+    config.rejectUnknownRecipients = false;
+    const { port } = await nodeWithSmartHost(outside, config);
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<sender@remote.example>');
+    expect(await c.cmd('RCPT TO:<nobody@example.com>')).toMatch(/^250 /);
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: hi\r\n\r\nx\r\n.')).toMatch(/^250 /);
+    const [ndr] = await outside.waitFor(1);
+    expect(ndr?.rcptTo).toEqual(['sender@remote.example']);
+    expect(ndr?.data.toString()).toMatch(/^Status: 5\.1\.1\r$/m);
+  });
+});
+
+describe('loops and limits on DATA', () => {
+  it('a message with more than 50 Received: fields is refused with 554 5.4.6', async () => {
+    const { port } = await startNode();
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<a@remote.example>');
+    await c.cmd('RCPT TO:<alice@example.com>');
+    await c.cmd('DATA');
+    const hops = Array.from({ length: 50 }, (_, i) => `Received: from h${i} by h${i + 1}`);
+    expect(await c.cmd(`${hops.join('\r\n')}\r\nSubject: loop\r\n\r\nx\r\n.`)).toBe(
+      '554 5.4.6 Too many hops: a mail loop?',
+    );
+    expect(await c.cmd('NOOP')).toMatch(/^250 /);
+  });
+
+  it('mail routed back to this node itself fails with 5.4.6 instead of looping', async () => {
+    const config = defaultConfig('example.com');
+    const { node, port, dataDir } = await startNode(bundle(1, config));
+    // A second version routes loop.example to this very node.
+    config.routes.push({ sentTo: 'loop.example', routeTo: `127.0.0.1:${port}` });
+    node.apply(bundle(2, config));
+    await sendAsAlice(port, ['x@loop.example']);
+    const [report] = await until(() => {
+      const got = maildir(dataDir, 'alice@example.com');
+      return got.length > 0 ? got : undefined;
+    });
+    expect(report).toMatch(/^Status: 5\.4\.6\r$/m);
+  });
+});
+
+describe('STARTTLS with a configured certificate', () => {
+  let tls: { cert: Buffer; key: Buffer };
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=mx.example.com',
+        '-days',
+        '2',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is advertised, and a client can upgrade, authenticate and send', async () => {
+    const { port, dataDir } = await startNode(undefined, undefined, { tls });
+    const c = await session(port);
+    expect(await c.cmd('EHLO client.example')).toMatch(/^250[- ]STARTTLS$/m);
+    c.close();
+    const client = new SMTPConnection({
+      host: '127.0.0.1',
+      port,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+    });
+    await new Promise<void>((resolve, reject) =>
+      client.connect((err) => (err ? reject(err) : resolve())),
+    );
+    onTestFinished(() => client.close());
+    expect(client.secure).toBe(true);
+    await new Promise<void>((resolve, reject) =>
+      client.login({ user: 'alice@example.com', pass: 'alice-password' }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    await new Promise<void>((resolve, reject) =>
+      client.send(
+        { from: 'alice@example.com', to: ['alice@example.com'] },
+        'Subject: over TLS\r\n\r\nsecret\r\n',
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    expect(maildir(dataDir, 'alice@example.com')[0]).toMatch(/with ESMTPSA?/);
+  });
+
+  it('forgets an AUTH given before STARTTLS (RFC 3207 §4.2)', async () => {
+    const { port } = await startNode(undefined, undefined, { tls });
+    const c = await session(port);
+    await c.cmd('EHLO client.example');
+    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
+      /^235/,
+    );
+    expect(await c.cmd('STARTTLS')).toMatch(/^220 /);
+    const socket = c.detach();
+    const secure = tlsConnect({ socket, rejectUnauthorized: false });
+    await new Promise<void>((resolve) => secure.once('secureConnect', () => resolve()));
+    onTestFinished(() => {
+      secure.destroy();
+    });
+    secure.setEncoding('utf8');
+    let buffer = '';
+    const next = () =>
+      new Promise<string>((resolve) => {
+        const tryRead = () => {
+          const m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3} [^\r\n]*\r\n)/.exec(buffer);
+          if (!m?.[1]) return false;
+          buffer = buffer.slice(m[1].length);
+          resolve(m[1].trimEnd());
+          return true;
+        };
+        if (tryRead()) return;
+        const onData = (chunk: string) => {
+          buffer += chunk;
+          if (tryRead()) secure.off('data', onData);
+        };
+        secure.on('data', onData);
+      });
+    const cmd = (line: string) => {
+      secure.write(`${line}\r\n`);
+      return next();
+    };
+    expect(await cmd('EHLO client.example')).toMatch(/^250/);
+    expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+    expect(await cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Non-delivery reports as RFC 3464 delivery status notifications: a
+ * multipart/report (RFC 6522) with a human-readable part, a
+ * message/delivery-status part (one block per failed recipient), and the
+ * original message, whole, as message/rfc822.
+ *
+ * An NDR goes from the null sender (RFC 5321 §4.5.5), so an NDR is never
+ * answered by another.
+ */
+
+import { randomBytes } from 'node:crypto';
+
+export interface FailedRecipient {
+  address: string;
+  /** RFC 3463 enhanced status code, e.g. 5.1.1. */
+  status: string;
+  /** The remote server's reply, for a recipient a remote server refused. */
+  diagnostic?: string;
+  /** The host that gave that reply. */
+  remoteMta?: string;
+  /** Why, in words, for the human-readable part. */
+  reason: string;
+}
+
+export interface DsnInput {
+  /** This node's name (Reporting-MTA). */
+  reportingMta: string;
+  /** The address the report comes from, e.g. postmaster@example.com. */
+  from: string;
+  /** The original MAIL FROM: the report's only recipient. */
+  to: string;
+  /** When the original message arrived here. */
+  arrivalDate: Date;
+  recipients: FailedRecipient[];
+  original: Buffer;
+  now?: Date;
+}
+
+/** Header section of a message (up to the first empty line), unfolded. */
+function headerSection(message: Buffer): string {
+  const text = message.subarray(0, Math.min(message.length, 64 * 1024)).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+}
+
+/** The value of the first header field `name` in a message, if any. */
+export function headerValue(message: Buffer, name: string): string | undefined {
+  const re = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im');
+  return re.exec(headerSection(message))?.[1]?.trim();
+}
+
+/** How many Received: fields a message carries (its hop count). */
+export function hopCount(message: Buffer): number {
+  return headerSection(message).match(/^Received:/gim)?.length ?? 0;
+}
+
+/** Keeps a header value to printable ASCII on one line. */
+function safeHeader(text: string, max = 200): string {
+  return text
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, max)
+    .trim();
+}
+
+/** Builds the report, ready to send (CRLF line ends). */
+export function buildDsn(input: DsnInput): Buffer {
+  const now = input.now ?? new Date();
+  const boundary = `=_ims_${randomBytes(12).toString('hex')}`;
+  const subject = headerValue(input.original, 'Subject');
+  const messageId = `<${now.getTime()}.${randomBytes(6).toString('hex')}@${input.reportingMta}>`;
+  const headers = [
+    `From: Mail Delivery System <${input.from}>`,
+    `To: <${input.to}>`,
+    `Subject: Undeliverable: ${safeHeader(subject ?? '(no subject)')}`,
+    `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${messageId}`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+  ];
+  const human = [
+    'Your message did not reach some or all of the intended recipients.',
+    '',
+    ...input.recipients.map(
+      (r) =>
+        `  <${r.address}>: ${r.reason}${r.diagnostic ? `\r\n    The server ${r.remoteMta ?? ''} said: ${safeHeader(r.diagnostic, 500)}` : ''}`,
+    ),
+    '',
+    'The original message is attached.',
+  ];
+  const perMessage = [
+    `Reporting-MTA: dns; ${input.reportingMta}`,
+    `Arrival-Date: ${input.arrivalDate.toUTCString().replace('GMT', '+0000')}`,
+  ];
+  const perRecipient = input.recipients.map((r) => {
+    const lines = [
+      `Final-Recipient: rfc822; ${r.address}`,
+      'Action: failed',
+      `Status: ${r.status}`,
+    ];
+    if (r.remoteMta) lines.push(`Remote-MTA: dns; ${safeHeader(r.remoteMta)}`);
+    if (r.diagnostic) lines.push(`Diagnostic-Code: smtp; ${safeHeader(r.diagnostic, 900)}`);
+    return lines.join('\r\n');
+  });
+  const head = [
+    ...headers,
+    '',
+    'This is a delivery status notification in MIME format (RFC 3464).',
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=us-ascii',
+    'Content-Description: Notification',
+    '',
+    ...human,
+    '',
+    `--${boundary}`,
+    'Content-Type: message/delivery-status',
+    'Content-Description: Delivery report',
+    '',
+    perMessage.join('\r\n'),
+    '',
+    perRecipient.join('\r\n\r\n'),
+    '',
+    `--${boundary}`,
+    'Content-Type: message/rfc822',
+    'Content-Description: Undelivered message',
+    '',
+    '',
+  ].join('\r\n');
+  const original = input.original;
+  const endsWithNewline = original.length > 0 && original[original.length - 1] === 0x0a;
+  return Buffer.concat([
+    Buffer.from(head),
+    original,
+    Buffer.from(`${endsWithNewline ? '' : '\r\n'}\r\n--${boundary}--\r\n`),
+  ]);
+}

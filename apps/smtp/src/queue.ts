@@ -1,0 +1,381 @@
+/**
+ * The durable outbound queue. A job is one message for one or more relayed
+ * recipients: a file whose first line is the JSON job header and whose rest
+ * is the message. Each state change rewrites the file atomically (tmp, fsync,
+ * rename), so a crash loses nothing: on start the queue picks up every job
+ * it finds.
+ *
+ * Delivery tries each recipient's next hop (routing-table host, smart host,
+ * or MX) over SMTP. A 5xx fails a recipient for good; a 4xx or no answer
+ * retries it with backoff until the job is too old. Failed recipients get a
+ * non-delivery report to the sender (never to the null sender).
+ */
+
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NextHop } from '@ims/routing-core';
+import { fsyncDir, uniqueName, writeDurably } from './maildir';
+import {
+  type MxLookup,
+  PermanentFailure,
+  type RecipientResult,
+  resolveTargets,
+  sendOnce,
+  type Target,
+} from './outbound';
+
+export interface QueuedRecipient {
+  address: string;
+  hop: NextHop;
+  state: 'pending' | 'delivered' | 'failed';
+  /** The last reply or error for this recipient. */
+  reply?: string;
+  /** RFC 3463 status of the last attempt. */
+  status?: string;
+  /** The host that gave the reply. */
+  remoteMta?: string;
+}
+
+export interface QueueJob {
+  kind: 'relay';
+  /** '' for the null sender (a non-delivery report). */
+  mailFrom: string;
+  /** ISO time the message arrived. */
+  arrivalDate: string;
+  /** The configuration version the message was accepted under. */
+  version?: number;
+  attempts: number;
+  /** Epoch ms of the next try. */
+  nextAttemptAt: number;
+  recipients: QueuedRecipient[];
+}
+
+export interface QueueStats {
+  /** Messages in the queue now. */
+  queueMessages: number;
+  /** Of those, messages that have failed at least one attempt. */
+  queueDeferred: number;
+  /** Since start: recipients handed to the next hop. */
+  outboundDelivered: number;
+  /** Since start: recipients failed for good (a non-delivery report was due). */
+  outboundFailed: number;
+  /** Since start: delivery attempts (one per host tried). */
+  outboundAttempts: number;
+}
+
+export interface OutboundQueueOptions {
+  /** Queue directory (the node's dataDir/queue). */
+  dir: string;
+  /** EHLO name and Reporting-MTA. */
+  hostname: string;
+  smartHost?: Target;
+  /** Waits between attempts; the last repeats (default 1, 5, 15, 30 min, then hourly). */
+  retryScheduleMs?: number[];
+  /** After this long a message still undelivered fails (default 5 days, as Postfix). */
+  maxAgeMs?: number;
+  /** Messages delivered at once (default 4). */
+  concurrency?: number;
+  connectionTimeoutMs?: number;
+  socketTimeoutMs?: number;
+  lookupMx?: MxLookup;
+  /** True for an address this node itself listens on (a mail loop). */
+  isSelf?: (target: Target) => boolean;
+  /** Sends the non-delivery report for `failed` to `job.mailFrom` (never called for the null sender). */
+  onBounce: (job: QueueJob, failed: QueuedRecipient[], message: Buffer) => Promise<void>;
+  log?: (entry: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+const DEFAULT_SCHEDULE = [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 60 * 60_000];
+const FIVE_DAYS = 5 * 24 * 60 * 60_000;
+
+function splitJob(data: Buffer): { job: QueueJob; message: Buffer } {
+  const nl = data.indexOf(0x0a);
+  if (nl < 0) throw new Error('no job header');
+  const job = JSON.parse(data.subarray(0, nl).toString('utf8')) as QueueJob;
+  if (job?.kind !== 'relay' || !Array.isArray(job.recipients) || typeof job.mailFrom !== 'string')
+    throw new Error('not a relay job');
+  return { job, message: data.subarray(nl + 1) };
+}
+
+function hopKey(hop: NextHop): string {
+  return hop.kind === 'host' ? `host:${hop.host}:${hop.port ?? 25}` : `mx:${hop.domain}`;
+}
+
+export class OutboundQueue {
+  /** Next attempt time of each queued job, by file name. */
+  private readonly due = new Map<string, number>();
+  private readonly deferred = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private readonly totals = { outboundDelivered: 0, outboundFailed: 0, outboundAttempts: 0 };
+  private readonly now: () => number;
+
+  constructor(private readonly opts: OutboundQueueOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private get queueDir() {
+    return join(this.opts.dir, 'queue');
+  }
+
+  get stats(): QueueStats {
+    return { queueMessages: this.due.size, queueDeferred: this.deferred.size, ...this.totals };
+  }
+
+  /** Picks up every job on disk and starts delivering. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await mkdir(this.queueDir, { recursive: true });
+    for (const name of await readdir(this.queueDir)) {
+      try {
+        const { job } = splitJob(await readFile(join(this.queueDir, name)));
+        this.due.set(name, job.nextAttemptAt);
+        if (job.attempts > 0) this.deferred.add(name);
+      } catch (err) {
+        await this.quarantine(name, err);
+      }
+    }
+    this.pump();
+  }
+
+  /** Stops starting attempts and waits for those in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Durably queues a message; returns once it is on disk. */
+  async enqueue(
+    mailFrom: string,
+    recipients: { address: string; hop: NextHop }[],
+    message: Buffer,
+    version?: number,
+  ): Promise<string> {
+    const job: QueueJob = {
+      kind: 'relay',
+      mailFrom,
+      arrivalDate: new Date(this.now()).toISOString(),
+      ...(version === undefined ? {} : { version }),
+      attempts: 0,
+      nextAttemptAt: this.now(),
+      recipients: recipients.map((r) => ({ ...r, state: 'pending' })),
+    };
+    const path = await writeDurably(this.opts.dir, 'queue', this.serialise(job, message));
+    const name = path.slice(this.queueDir.length + 1);
+    this.due.set(name, job.nextAttemptAt);
+    this.pump();
+    return name;
+  }
+
+  /** Tries every queued message now (like `postqueue -f`). */
+  flush(): void {
+    for (const name of this.due.keys()) this.due.set(name, 0);
+    this.pump();
+  }
+
+  /** Resolves once no message is queued or being delivered (tests, shutdown). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.due.size > 0 || this.running.size > 0) {
+      if (Date.now() > until) throw new Error('the queue did not empty in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private serialise(job: QueueJob, message: Buffer): Buffer {
+    return Buffer.concat([Buffer.from(`${JSON.stringify(job)}\n`), message]);
+  }
+
+  /** Starts due jobs up to the concurrency limit, and sets the timer for the next one. */
+  private pump(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [name, at] of this.due) {
+      if (this.running.has(name)) continue;
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      if (this.running.size >= (this.opts.concurrency ?? 4)) break;
+      const attempt = this.attempt(name)
+        .catch((err: unknown) =>
+          this.opts.log?.({ event: 'queue-error', job: name, error: String(err) }),
+        )
+        .finally(() => {
+          this.running.delete(name);
+          this.pump();
+        });
+      this.running.set(name, attempt);
+    }
+    if (Number.isFinite(next)) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, next - now));
+      this.timer.unref();
+    }
+  }
+
+  private async quarantine(name: string, err: unknown): Promise<void> {
+    this.opts.log?.({ event: 'queue-corrupt', job: name, error: String(err) });
+    const dir = join(this.opts.dir, 'corrupt');
+    await mkdir(dir, { recursive: true });
+    await rename(join(this.queueDir, name), join(dir, name)).catch(() => undefined);
+    this.due.delete(name);
+    this.deferred.delete(name);
+  }
+
+  private async attempt(name: string): Promise<void> {
+    const path = join(this.queueDir, name);
+    let job: QueueJob;
+    let message: Buffer;
+    try {
+      ({ job, message } = splitJob(await readFile(path)));
+    } catch (err) {
+      return this.quarantine(name, err);
+    }
+    const pending = job.recipients.filter((r) => r.state === 'pending');
+    const groups = new Map<string, QueuedRecipient[]>();
+    for (const r of pending) {
+      const key = hopKey(r.hop);
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    for (const group of groups.values()) await this.deliverGroup(job, group, message);
+
+    const now = this.now();
+    const left = job.recipients.filter((r) => r.state === 'pending');
+    const expired = now - Date.parse(job.arrivalDate) >= (this.opts.maxAgeMs ?? FIVE_DAYS);
+    if (left.length > 0 && expired) {
+      for (const r of left) {
+        r.state = 'failed';
+        r.status = '4.4.7';
+        r.reply = `Delivery time expired; last error: ${r.reply ?? 'none'}`;
+        this.totals.outboundFailed++;
+      }
+    }
+    if (job.recipients.some((r) => r.state === 'pending')) {
+      job.attempts++;
+      const schedule = this.opts.retryScheduleMs ?? DEFAULT_SCHEDULE;
+      const wait = schedule[Math.min(job.attempts - 1, schedule.length - 1)] ?? 60_000;
+      job.nextAttemptAt = now + wait;
+      await this.rewrite(name, job, message);
+      this.due.set(name, job.nextAttemptAt);
+      this.deferred.add(name);
+      this.opts.log?.({
+        event: 'deferred',
+        job: name,
+        attempts: job.attempts,
+        retryInMs: wait,
+        recipients: left.map((r) => ({ rcpt: r.address, reply: r.reply })),
+      });
+      return;
+    }
+    const failed = job.recipients.filter((r) => r.state === 'failed');
+    if (failed.length > 0) {
+      if (job.mailFrom === '') {
+        this.opts.log?.({
+          event: 'bounce-suppressed',
+          job: name,
+          reason: 'the message came from the null sender: no report is sent',
+        });
+      } else {
+        await this.opts.onBounce(job, failed, message);
+      }
+    }
+    await unlink(path);
+    this.due.delete(name);
+    this.deferred.delete(name);
+  }
+
+  private async deliverGroup(
+    job: QueueJob,
+    group: QueuedRecipient[],
+    message: Buffer,
+  ): Promise<void> {
+    const hop = group[0]?.hop;
+    if (!hop) return;
+    let targets: Target[];
+    try {
+      targets = await resolveTargets(hop, this.opts.smartHost, this.opts.lookupMx);
+    } catch (err) {
+      const permanent = err instanceof PermanentFailure;
+      for (const r of group) {
+        r.reply = (err as Error).message;
+        r.status = permanent ? err.status : '4.4.3';
+        if (permanent) {
+          r.state = 'failed';
+          this.totals.outboundFailed++;
+        }
+      }
+      return;
+    }
+    let remaining = group;
+    for (const target of targets) {
+      if (remaining.length === 0) break;
+      const where = `${target.host}:${target.port}`;
+      if (this.opts.isSelf?.(target)) {
+        for (const r of remaining) {
+          r.state = 'failed';
+          r.status = '5.4.6';
+          r.reply = `Mail for ${r.address} loops back to myself (${where})`;
+          this.totals.outboundFailed++;
+        }
+        return;
+      }
+      this.totals.outboundAttempts++;
+      const results = await sendOnce(target, {
+        name: this.opts.hostname,
+        mailFrom: job.mailFrom,
+        recipients: remaining.map((r) => r.address),
+        message,
+        ...(this.opts.connectionTimeoutMs
+          ? { connectionTimeoutMs: this.opts.connectionTimeoutMs }
+          : {}),
+        ...(this.opts.socketTimeoutMs ? { socketTimeoutMs: this.opts.socketTimeoutMs } : {}),
+      });
+      const byAddress = new Map<string, RecipientResult>(results.map((r) => [r.address, r]));
+      for (const r of remaining) {
+        const result = byAddress.get(r.address);
+        if (!result) continue;
+        r.reply = result.reply;
+        r.status = result.status;
+        r.remoteMta = target.host;
+        if (result.outcome === 'delivered') {
+          r.state = 'delivered';
+          this.totals.outboundDelivered++;
+        } else if (result.outcome === 'failed') {
+          r.state = 'failed';
+          this.totals.outboundFailed++;
+        }
+        this.opts.log?.({
+          event: 'outbound',
+          rcpt: r.address,
+          mailFrom: job.mailFrom,
+          host: where,
+          outcome: result.outcome,
+          reply: result.reply,
+        });
+      }
+      // The next host (a lower-priority MX) gets only those still deferred.
+      remaining = remaining.filter((r) => r.state === 'pending');
+    }
+  }
+
+  private async rewrite(name: string, job: QueueJob, message: Buffer): Promise<void> {
+    const tmp = join(this.opts.dir, 'tmp', `${uniqueName()}.rewrite`);
+    await mkdir(join(this.opts.dir, 'tmp'), { recursive: true });
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(this.serialise(job, message));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, join(this.queueDir, name));
+    await fsyncDir(this.queueDir);
+  }
+}
