@@ -232,3 +232,206 @@ describe('SMTP node: internal addresses', () => {
     );
   });
 });
+
+describe('SMTP node: bad input gets the right reply and the session stays up', () => {
+  it('out-of-order, unknown, malformed and oversized commands', async () => {
+    const { port } = await startNode();
+    const c = await session(port);
+    const cases: [string, RegExp][] = [
+      ['MAIL FROM:<a@remote.example>', /^503 5\.5\.1 /],
+      ['RCPT TO:<alice@example.com>', /^503 5\.5\.1 /],
+      ['EHLO client.example', /^250 /m],
+      ['RCPT TO:<alice@example.com>', /^503 5\.5\.1 /],
+      ['DATA', /^503 5\.5\.1 /],
+      ['BOGUS', /^500 5\.5\.2 /],
+      [`X${'x'.repeat(4000)}`, /^500 5\.5\.2 /],
+      ['MAIL FROM:<a@remote.example> XYZ=1', /^555 5\.5\.4 /],
+      ['MAIL FROM:<a@remote.example> SIZE=999999999999', /^552 5\.3\.4 /],
+      [`MAIL FROM:<${'a'.repeat(600)}@remote.example>`, /^501 5\.1\.7 /],
+      ['MAIL FROM:<a@remote.example> BODY=8BITMIME', /^250 2\.1\.0 /],
+      ['MAIL FROM:<b@remote.example>', /^503 5\.5\.1 /],
+      ['RCPT TO:<alice@example.com> NOTIFY=NEVER', /^555 5\.5\.4 /],
+      ['RCPT TO:alice@example.com', /^501 5\.1\.3 /],
+      [`RCPT TO:<${'a'.repeat(65)}@example.com>`, /^501 5\.1\.3 /],
+      [`RCPT TO:<a@${'b'.repeat(250)}.com>`, /^501 5\.1\.3 /],
+      ['RCPT TO:<a@b@c>', /^501 5\.1\.3 /],
+      ['RCPT TO:<alice@example.com>', /^250 2\.1\.5 /],
+      ['NOOP \u0000\u0001', /^250 /],
+      ['RSET', /^250 /],
+    ];
+    for (const [line, reply] of cases) expect(await c.cmd(line), line.slice(0, 60)).toMatch(reply);
+    // A line with no end: refused with 421 once too long; the server stays up.
+    for (let i = 0; i < 4; i++) c.write('Y'.repeat(1024 * 1024));
+    expect(await c.reply()).toMatch(/^421 4\.4\.2 /);
+    const next = await session(port);
+    expect(await next.cmd('EHLO still.example')).toMatch(/^250/);
+  });
+
+  it('an oversize message is refused with 552 5.3.4 after DATA, and nothing is stored', async () => {
+    const { port, dataDir } = await startNode(undefined, undefined, { maxMessageSize: 1000 });
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<a@remote.example>');
+    await c.cmd('RCPT TO:<alice@example.com>');
+    await c.cmd('DATA');
+    expect(await c.cmd(`Subject: big\r\n\r\n${'z'.repeat(5000)}\r\n.`)).toMatch(/^552 5\.3\.4 /);
+    expect(() => readdirSync(join(maildirOf(dataDir, 'alice@example.com'), 'new'))).toThrow();
+    expect(await c.cmd('NOOP')).toMatch(/^250 /);
+  });
+
+  it('an idle session is closed with 421 after the idle timeout', async () => {
+    const { port } = await startNode(undefined, undefined, { idleTimeoutMs: 300 });
+    const c = await session(port);
+    expect(await c.reply(3000)).toMatch(/^421 /);
+  });
+});
+
+describe('DESIGN.md §2 at the wire: one row per rule', () => {
+  type Row = {
+    rule: string;
+    patch?: (c: ReturnType<typeof defaultConfig>) => void;
+    from?: string;
+    auth?: boolean;
+    rcpt: string;
+    reply: RegExp;
+  };
+  const denied = /^550 5\.7\.1 Relaying is prohibited$/;
+  const ok = /^250 2\.1\.5 /;
+  const q169683 = (c: ReturnType<typeof defaultConfig>) => {
+    c.restrictions.authenticated = false;
+    c.restrictions.clientAddresses = {
+      enabled: true,
+      entries: [{ ip: '127.0.0.2', mask: '255.255.255.255' }],
+    };
+    c.routes.push(
+      { sentTo: 'ms.com', routeTo: 'host1.example' },
+      { sentTo: '#ms.com', routeTo: '<inbound>' },
+      { sentTo: 'x.ms.com', routeTo: '<inbound>' },
+    );
+  };
+  const rows: Row[] = [
+    { rule: '1 local delivery is never restricted', rcpt: 'alice@example.com', reply: ok },
+    { rule: '1 relaying needs permission', rcpt: 'v@remote.example', reply: denied },
+    {
+      rule: '2 #ms.com is inbound (Q169683)',
+      patch: q169683,
+      rcpt: 'postmaster@ms.com',
+      reply: ok,
+    },
+    {
+      rule: '2 sales.ms.com goes to host1: relaying',
+      patch: q169683,
+      rcpt: 'v@sales.ms.com',
+      reply: denied,
+    },
+    {
+      rule: '2 …and a permitted client relays it',
+      patch: q169683,
+      from: '127.0.0.2',
+      rcpt: 'v@sales.ms.com',
+      reply: ok,
+    },
+    {
+      rule: '2 x.ms.com is inbound, abc.x.ms.com too',
+      patch: q169683,
+      rcpt: 'postmaster@abc.x.ms.com',
+      reply: ok,
+    },
+    {
+      rule: '2 whole labels only: pms.com is no match',
+      patch: q169683,
+      rcpt: 'postmaster@pms.com',
+      reply: denied,
+    },
+    {
+      rule: '4 no-reroute with rejection: refused at RCPT',
+      patch: (c) => {
+        c.rerouteMode = 'no-reroute';
+      },
+      auth: true,
+      rcpt: 'v@remote.example',
+      reply: denied,
+    },
+    {
+      rule: '4 no-reroute without rejection: accepted (then NDR, Q255695)',
+      patch: (c) => {
+        c.rerouteMode = 'no-reroute';
+        c.rejectUnknownRecipients = false;
+      },
+      rcpt: 'v@remote.example',
+      reply: ok,
+    },
+    {
+      rule: '5 criteria are OR-ed: the IP list admits a client that did not authenticate',
+      patch: (c) => {
+        c.restrictions.clientAddresses = {
+          enabled: true,
+          entries: [{ ip: '127.0.0.0', mask: '255.255.255.0' }],
+        };
+      },
+      from: '127.0.0.5',
+      rcpt: 'v@remote.example',
+      reply: ok,
+    },
+    {
+      rule: '5 none ticked: everyone may relay (the open relay the advisor flags)',
+      patch: (c) => {
+        c.restrictions.authenticated = false;
+      },
+      rcpt: 'v@remote.example',
+      reply: ok,
+    },
+    {
+      rule: '6 never-route beats authentication',
+      patch: (c) => {
+        c.restrictions.neverRoute = [{ ip: '127.0.0.6', mask: '255.255.255.255' }];
+      },
+      from: '127.0.0.6',
+      auth: true,
+      rcpt: 'v@remote.example',
+      reply: denied,
+    },
+    {
+      rule: '6 never-route does not stop local delivery',
+      patch: (c) => {
+        c.restrictions.neverRoute = [{ ip: '127.0.0.6', mask: '255.255.255.255' }];
+      },
+      from: '127.0.0.6',
+      rcpt: 'alice@example.com',
+      reply: ok,
+    },
+    { rule: '8 AUTH lets a user relay', auth: true, rcpt: 'v@remote.example', reply: ok },
+    {
+      rule: '10 a range is network + mask; outside it, no relay',
+      patch: (c) => {
+        c.restrictions.clientAddresses = {
+          enabled: true,
+          entries: [{ ip: '127.0.0.0', mask: '255.255.255.252' }],
+        };
+      },
+      from: '127.0.0.7',
+      rcpt: 'v@remote.example',
+      reply: denied,
+    },
+    {
+      rule: 'source route ignored: judged as u@d',
+      rcpt: '@relay.example:alice@example.com',
+      reply: ok,
+    },
+    { rule: 'postmaster of the site domain always', rcpt: 'PostMaster@Example.com', reply: ok },
+    { rule: 'malformed address: 501 5.1.3', rcpt: 'a..b@example.com', reply: /^501 5\.1\.3 / },
+  ];
+  it.each(rows)('rule $rule', async (row) => {
+    const config = defaultConfig('example.com');
+    row.patch?.(config);
+    const { port } = await startNode(bundle(1, config));
+    const c = await session(port, row.from);
+    await c.cmd('EHLO client.example');
+    if (row.auth)
+      expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
+        /^235/,
+      );
+    await c.cmd('MAIL FROM:<someone@remote.example>');
+    expect(await c.cmd(`RCPT TO:<${row.rcpt}>`)).toMatch(row.reply);
+  });
+});

@@ -90,9 +90,8 @@ export interface Counters extends QueueStats {
 /** Matches nothing; the console's scrypt cost (N = 2^15). */
 const DUMMY_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
-const AUTH_FAILED = { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' };
-const TOO_MANY_RECIPIENTS = { code: 452, enhanced: '4.5.3', text: 'Too many recipients' };
-const TOO_MANY_HOPS = { code: 554, enhanced: '5.4.6', text: 'Too many hops: a mail loop?' };
+/** MAIL FROM parameters of the extensions advertised (RFC 1870, 6152, 4954); RCPT TO has none. */
+const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
 /** Received: fields a message may carry (Postfix's hopcount_limit). */
 const MAX_HOPS = 50;
 
@@ -313,9 +312,7 @@ export class SmtpNode {
       onAuth: (auth, session, callback) => {
         this.onAuth(auth, session, callback).catch((err: unknown) => {
           this.opts.log?.({ event: 'auth-error', session: session.id, error: String(err) });
-          callback(
-            replyError({ code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' }),
-          );
+          callback(replyError(REPLIES.authTemporaryFailure));
         });
       },
       onMailFrom: (address, session, callback) => {
@@ -324,6 +321,8 @@ export class SmtpNode {
           state.decisions = [];
           state.attempts = 0;
         }
+        if (Object.keys(address.args || {}).some((k) => !MAIL_PARAMETERS.has(k.toUpperCase())))
+          return callback(replyError(REPLIES.parameterNotRecognised));
         const parsed = parsePath(address.address === '' ? '<>' : `<${address.address}>`, {
           allowNull: true,
         });
@@ -332,10 +331,12 @@ export class SmtpNode {
       onRcptTo: (address, session, callback) => {
         const state = this.sessions.get(session.id);
         if (!state) return callback(replyError(REPLIES.policyNotLoaded));
+        if (Object.keys(address.args || {}).length > 0)
+          return callback(replyError(REPLIES.parameterNotRecognised));
         // Rejected RCPTs count too, so one transaction cannot probe without end.
         state.attempts++;
         if (state.attempts > (this.opts.maxRecipients ?? 100)) {
-          return callback(replyError(TOO_MANY_RECIPIENTS));
+          return callback(replyError(REPLIES.tooManyRecipients));
         }
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const decision = evaluate(
@@ -406,7 +407,7 @@ export class SmtpNode {
     const failures = (this.authFailures.get(session.remoteAddress) ?? 0) + 1;
     this.authFailures.set(session.remoteAddress, failures);
     const delay = Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
-    setTimeout(() => callback(replyError(AUTH_FAILED)), failures > 1 ? delay : 0).unref();
+    setTimeout(() => callback(replyError(REPLIES.authFailed)), failures > 1 ? delay : 0).unref();
   }
 
   private async onData(
@@ -427,7 +428,7 @@ export class SmtpNode {
     );
     const message = Buffer.concat([received, ...chunks]);
     // A message that has passed this many hosts is looping (RFC 5321 §6.3).
-    if (hopCount(message) > MAX_HOPS) return callback(replyError(TOO_MANY_HOPS));
+    if (hopCount(message) > MAX_HOPS) return callback(replyError(REPLIES.tooManyHops));
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     try {
       const relay: { address: string; hop: NextHop }[] = [];
@@ -455,16 +456,10 @@ export class SmtpNode {
       if (ndr.length > 0) await this.sendNdr(mailFrom, ndr, message, new Date());
     } catch (err) {
       this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
-      return callback(
-        replyError({
-          code: 451,
-          enhanced: '4.3.0',
-          text: 'Temporary local problem, please try again later',
-        }),
-      );
+      return callback(replyError(REPLIES.policyNotLoaded));
     }
     this.totals.messagesAccepted++;
-    callback(null, '2.6.0 Message accepted');
+    callback(null, `${REPLIES.messageAccepted.enhanced} ${REPLIES.messageAccepted.text}`);
   }
 
   /**

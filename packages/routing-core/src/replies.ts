@@ -1,6 +1,7 @@
 /**
- * The one table that maps a decision to the SMTP reply the service sends at
- * RCPT time (RFC 5321 codes, RFC 3463 enhanced codes). The SMTP node and the
+ * The one table of the replies the SMTP service chooses itself (RFC 5321
+ * codes, RFC 3463 enhanced codes), and the map from a decision to the reply
+ * it gets at RCPT time. The SMTP node and the
  * console's what-if both use it, so they can never disagree. evaluate() itself
  * returns decisions only.
  */
@@ -38,6 +39,20 @@ export const REPLIES = {
     text: 'Service restarting, please try again later',
   },
   messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed limit' },
+  messageAccepted: { code: 250, enhanced: '2.6.0', text: 'Message accepted' },
+  authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
+  authTemporaryFailure: {
+    code: 454,
+    enhanced: '4.7.0',
+    text: 'Temporary authentication failure',
+  },
+  tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
+  tooManyHops: { code: 554, enhanced: '5.4.6', text: 'Too many hops: a mail loop?' },
+  parameterNotRecognised: {
+    code: 555,
+    enhanced: '5.5.4',
+    text: 'MAIL FROM/RCPT TO parameters not recognized or not implemented',
+  },
 } as const satisfies Record<string, SmtpReply>;
 
 /** The reply to RCPT TO for a decision. */
