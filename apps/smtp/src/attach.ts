@@ -19,6 +19,10 @@ export interface AttachOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** Longest wait between re-attach attempts. */
   maxBackoffMs?: number;
+  /** How often to report status (counters) while attached (default 10 s). */
+  statusIntervalMs?: number;
+  /** An event stream silent this long (no heartbeat) is dropped and re-opened (default 20 s). */
+  silenceMs?: number;
 }
 
 export class ConsoleLink {
@@ -157,14 +161,41 @@ export class ConsoleLink {
   }
 
   private async follow(): Promise<void> {
+    // This stream's own abort: stop() ends it, and so does a silent console
+    // (a half-open connection would otherwise hang here for ever).
+    const local = new AbortController();
+    const onStop = () => local.abort();
+    this.abort.signal.addEventListener('abort', onStop);
+    let heardAt = Date.now();
+    const silenceMs = this.opts.silenceMs ?? 20_000;
+    const tick = setInterval(
+      () => {
+        if (Date.now() - heardAt > silenceMs) local.abort(new Error('no heartbeat'));
+        else void this.report(this.lastError ? 'error' : 'running').catch(() => undefined);
+      },
+      Math.min(this.opts.statusIntervalMs ?? 10_000, silenceMs),
+    );
+    tick.unref();
+    try {
+      await this.read(local.signal, () => {
+        heardAt = Date.now();
+      });
+    } finally {
+      clearInterval(tick);
+      this.abort.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  private async read(signal: AbortSignal, heard: () => void): Promise<void> {
     const res = await fetch(`${this.opts.consoleUrl}/api/v1/node/events`, {
       headers: this.headers,
-      signal: this.abort.signal,
+      signal,
     });
     if (!res.ok || !res.body) throw new Error(`GET events: ${res.status}`);
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of res.body) {
+      heard();
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
