@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { RawSmtp } from '@ims/smtp/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Child, freePort, relayAttempt, start, until } from './smtp-wire';
 
@@ -118,6 +119,29 @@ describe('console + SMTP node, end to end', () => {
     expect((await api<Service>('GET', '/api/v1/service')).body.pendingRestart).toBe(true);
     expect(await relayAttempt(smtpPort)).toBe('550 5.7.1 Relaying is prohibited');
 
+    // A session opened before the restart, mid-transaction.
+    const before = await RawSmtp.open(smtpPort);
+    await before.reply();
+    await before.cmd('EHLO before.example');
+    await before.cmd('MAIL FROM:<tester@remote.example>');
+
+    // Connection attempts all through the restart: none may be refused.
+    let probing = true;
+    const probes = { ok: 0, failed: [] as string[] };
+    const prober = (async () => {
+      while (probing) {
+        try {
+          const c = await RawSmtp.open(smtpPort);
+          const greeting = await c.reply();
+          c.close();
+          if (greeting.startsWith('220 ')) probes.ok++;
+          else probes.failed.push(greeting);
+        } catch (err) {
+          probes.failed.push(String(err));
+        }
+      }
+    })();
+
     // Restart: the node applies version 2 and says so.
     expect((await api('POST', '/api/v1/service/restart')).status).toBe(202);
     await until(
@@ -129,6 +153,15 @@ describe('console + SMTP node, end to end', () => {
       'the node to run version 2',
     );
     expect(await relayAttempt(smtpPort)).toMatch(/^250 2\.1\.5 /);
+    probing = false;
+    await prober;
+    expect(probes.failed).toEqual([]);
+    expect(probes.ok).toBeGreaterThan(0);
+    // The session from before finishes under version 1.
+    expect(await before.cmd('RCPT TO:<victim@elsewhere.example>')).toBe(
+      '550 5.7.1 Relaying is prohibited',
+    );
+    before.close();
 
     // The console goes away: the node keeps serving what it runs.
     await server.stop();
