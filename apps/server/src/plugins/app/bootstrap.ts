@@ -1,7 +1,9 @@
 /**
- * First start: the routing configuration of a new install (version 1) and the
- * `admin` account, from IMS_ADMIN_PASSWORD or a random password handed to
- * `onAdminCreated` (the server prints it, once).
+ * First start: the routing configuration of a new install (version 1), the
+ * `postmaster` mailbox of the site domain (RFC 5321 §4.5.1: postmaster mail
+ * is always accepted and must land somewhere), and the `admin` account, from
+ * IMS_ADMIN_PASSWORD or a random password handed to `onAdminCreated` (the
+ * server prints it, once).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -43,6 +45,25 @@ export default fp(
         'seeded the routing configuration of a new install',
       );
     }
+    const postmaster = `postmaster@${checked.config.siteDomain}`;
+    if (seeded && !app.directory.isKnown(postmaster)) {
+      // Nobody knows this password: an administrator sets one in the
+      // directory to read postmaster mail or send as postmaster.
+      await app.directory.create(
+        {
+          address: postmaster,
+          displayName: 'Postmaster',
+          password: randomBytes(24).toString('base64url'),
+        },
+        () =>
+          app.audit.record({
+            actor: 'system',
+            source: 'local',
+            action: 'mailbox.created',
+            target: `mailbox:${postmaster}`,
+          }),
+      );
+    }
     if (!app.auth.hasUsers()) {
       const generated = opts.adminPassword === undefined;
       const password = opts.adminPassword ?? randomBytes(12).toString('base64url');
@@ -61,6 +82,12 @@ export default fp(
   },
   {
     name: 'bootstrap',
-    dependencies: ['routing-repository', 'auth-repository', 'audit', 'nodes-repository'],
+    dependencies: [
+      'routing-repository',
+      'auth-repository',
+      'audit',
+      'nodes-repository',
+      'directory',
+    ],
   },
 );

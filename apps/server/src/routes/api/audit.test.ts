@@ -26,6 +26,7 @@ describe('GET /api/v1/audit', () => {
       'login',
       'login',
       'user.created',
+      'mailbox.created',
       'routing.seeded',
     ]);
     expect(entries[0]).toMatchObject({
@@ -64,6 +65,7 @@ describe('GET /api/v1/audit', () => {
       'login',
       'login',
       'user.created',
+      'mailbox.created',
       'routing.seeded',
     ]);
   });

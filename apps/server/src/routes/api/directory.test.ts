@@ -91,9 +91,13 @@ describe('POST /api/v1/directory/mailboxes', () => {
     expect(app.directory.isKnown('ALICE@example.com')).toBe(true);
     expect(app.directory.isKnown('bob@example.com')).toBe(false);
     expect(app.directory.isKnown('not an address')).toBe(false);
-    expect(app.directory.count()).toBe(1);
+    expect(app.directory.count()).toBe(2);
     const entries = app.directory.bundleEntries();
-    expect(entries).toEqual([{ address: 'alice@example.com', passwordHash: expect.any(String) }]);
+    expect(entries).toEqual([
+      { address: 'alice@example.com', passwordHash: expect.any(String) },
+      // Created by the first start (RFC 5321 §4.5.1).
+      { address: 'postmaster@example.com', passwordHash: expect.any(String) },
+    ]);
     const hash = entries[0]?.passwordHash ?? '';
     expect(hash).toMatch(/^scrypt\$/);
     expect(hash).not.toContain(PASSWORD);
@@ -144,7 +148,7 @@ describe('POST /api/v1/directory/mailboxes', () => {
       'policy-invalid',
     );
     expect(pointers(body)).toEqual(['/address']);
-    expect(app.directory.count()).toBe(0);
+    expect(app.directory.count()).toBe(1);
 
     // A host entry under the site domain is not local either.
     await saveRouting(app, browser, {
@@ -209,7 +213,7 @@ describe('POST /api/v1/directory/mailboxes', () => {
       );
       expect(pointers(body), address).toEqual(['/address']);
     }
-    expect(app.directory.count()).toBe(0);
+    expect(app.directory.count()).toBe(1);
   });
 
   it('409 for a duplicate address, whatever its case', async () => {
@@ -224,7 +228,7 @@ describe('POST /api/v1/directory/mailboxes', () => {
       409,
       'conflict',
     );
-    expect(app.directory.count()).toBe(1);
+    expect(app.directory.count()).toBe(2);
   });
 
   it('400 with per-field pointers: short password, long display name, unknown and missing fields', async () => {
@@ -250,7 +254,7 @@ describe('POST /api/v1/directory/mailboxes', () => {
       'validation-failed',
     );
     expect(pointers(typed)).toEqual(['/address']);
-    expect(app.directory.count()).toBe(0);
+    expect(app.directory.count()).toBe(1);
   });
 
   it('401 without credentials, 403 for a read token, 403 without CSRF; a write token may', async () => {
@@ -263,7 +267,7 @@ describe('POST /api/v1/directory/mailboxes', () => {
       403,
       'csrf-token-missing',
     );
-    expect(app.directory.count()).toBe(0);
+    expect(app.directory.count()).toBe(1);
     const writer = await token(app, 'write');
     expect((await create(app, writer)).statusCode).toBe(201);
   });
@@ -291,7 +295,11 @@ describe('GET /api/v1/directory/mailboxes', () => {
     const res = await app.inject({ method: 'GET', url: URL, headers: browser.read });
     expect(res.statusCode).toBe(200);
     const { mailboxes } = res.json<{ mailboxes: MailboxBody[] }>();
-    expect(mailboxes.map((m) => m.address)).toEqual(['alice@example.com', 'zoe@example.com']);
+    expect(mailboxes.map((m) => m.address)).toEqual([
+      'alice@example.com',
+      'postmaster@example.com',
+      'zoe@example.com',
+    ]);
     expect(Object.keys(mailboxes[0] ?? {}).sort()).toEqual([
       'address',
       'createdAt',
@@ -303,11 +311,15 @@ describe('GET /api/v1/directory/mailboxes', () => {
     expect(res.body).not.toContain('scrypt');
   });
 
-  it('an empty directory is an empty list; a read token may list', async () => {
+  it('a new install has only postmaster@ the site domain; a read token may list', async () => {
     const app = await build();
     const res = await app.inject({ method: 'GET', url: URL, headers: await token(app, 'read') });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ mailboxes: [] });
+    expect(res.json()).toEqual({
+      mailboxes: [
+        expect.objectContaining({ address: 'postmaster@example.com', displayName: 'Postmaster' }),
+      ],
+    });
   });
 
   it('401 without credentials', async () => {
@@ -452,7 +464,7 @@ describe('DELETE /api/v1/directory/mailboxes/:id', () => {
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe('');
     expect(app.directory.isKnown('alice@example.com')).toBe(false);
-    expect(app.directory.bundleEntries()).toEqual([]);
+    expect(app.directory.bundleEntries().map((e) => e.address)).toEqual(['postmaster@example.com']);
     problem(
       await app.inject({ method: 'GET', url: `${URL}/${mailbox.id}`, headers: browser.read }),
       404,
@@ -481,7 +493,7 @@ describe('DELETE /api/v1/directory/mailboxes/:id', () => {
     problem(await remove(app, mailbox.id, {}), 401, 'unauthenticated');
     problem(await remove(app, mailbox.id, await token(app, 'read')), 403, 'forbidden');
     problem(await remove(app, mailbox.id, browser.read), 403, 'csrf-token-missing');
-    expect(app.directory.count()).toBe(1);
+    expect(app.directory.count()).toBe(2);
   });
 });
 
@@ -511,7 +523,7 @@ describe('the directory and the audit log', () => {
         .json<{ entries: { action: string }[] }>()
         .entries.map((e) => e.action)
         .filter((a) => a.startsWith('mailbox.')),
-    ).toEqual(['mailbox.deleted', 'mailbox.updated', 'mailbox.created']);
+    ).toEqual(['mailbox.deleted', 'mailbox.updated', 'mailbox.created', 'mailbox.created']);
   });
 });
 

@@ -235,6 +235,7 @@ describe('node attach API', () => {
       config: { siteDomain: 'example.com' },
       directory: [
         { address: 'alice@example.com', passwordHash: expect.stringMatching(/^scrypt\$/) },
+        { address: 'postmaster@example.com', passwordHash: expect.stringMatching(/^scrypt\$/) },
       ],
     });
     problem(
