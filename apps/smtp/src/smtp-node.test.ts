@@ -5,7 +5,7 @@ import { defaultConfig } from '@ims/routing-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { maildirOf } from './maildir';
 import { SmtpNode } from './smtp-node';
-import { bundle, plain, session, startNode } from './testing/node-fixture';
+import { bundle, hash, plain, session, startNode } from './testing/node-fixture';
 import { RawSmtp } from './testing/smtp-client';
 
 describe('SMTP node: the wire', () => {
@@ -433,5 +433,39 @@ describe('DESIGN.md §2 at the wire: one row per rule', () => {
       );
     await c.cmd('MAIL FROM:<someone@remote.example>');
     expect(await c.cmd(`RCPT TO:<${row.rcpt}>`)).toMatch(row.reply);
+  });
+});
+
+describe('SMTP node: AUTH', () => {
+  it('repeated failures from one address are answered ever more slowly', async () => {
+    const { port } = await startNode();
+    const c = await session(port, '127.0.0.8');
+    await c.cmd('EHLO c.example');
+    const bad = `AUTH PLAIN ${plain('alice@example.com', 'wrong')}`;
+    expect(await c.cmd(bad)).toBe('535 5.7.8 Authentication credentials invalid');
+    // A lower bound only: the second failure waits at least 250 ms, the third 500 ms.
+    let t = Date.now();
+    expect(await c.cmd(bad)).toBe('535 5.7.8 Authentication credentials invalid');
+    expect(Date.now() - t).toBeGreaterThanOrEqual(240);
+    t = Date.now();
+    expect(await c.cmd(bad)).toBe('535 5.7.8 Authentication credentials invalid');
+    expect(Date.now() - t).toBeGreaterThanOrEqual(490);
+  });
+
+  it('a directory change applies without a restart: a new mailbox can AUTH and receive at once', async () => {
+    const { node, port } = await startNode();
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    expect(await c.cmd(`AUTH PLAIN ${plain('bob@example.com', 'bob-password')}`)).toMatch(/^535 /);
+    node.setDirectory([
+      ...bundle(1).directory,
+      { address: 'bob@example.com', passwordHash: hash('bob-password') },
+    ]);
+    expect(node.runningVersion).toBe(1);
+    const d = await session(port);
+    await d.cmd('EHLO d.example');
+    expect(await d.cmd(`AUTH PLAIN ${plain('bob@example.com', 'bob-password')}`)).toMatch(/^235 /);
+    await d.cmd('MAIL FROM:<bob@example.com>');
+    expect(await d.cmd('RCPT TO:<bob@example.com>')).toMatch(/^250 /);
   });
 });
