@@ -1,0 +1,3 @@
+// @ims/smtp as a library: the node without its process edge (main.ts), for
+// the benchmarks and for embedding.
+export { type Counters, SmtpNode, type SmtpNodeOptions } from './smtp-node';
