@@ -10,8 +10,9 @@ import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { maildirOf } from './maildir';
+import { resolveTargets } from './outbound';
 import { OutboundQueue } from './queue';
-import { bundle, plain, session, startNode } from './testing/node-fixture';
+import { bundle, hash, plain, session, startNode } from './testing/node-fixture';
 import { type SinkOptions, SmtpSink } from './testing/smtp-sink';
 
 async function sink(opts: SinkOptions = {}) {
@@ -416,5 +417,87 @@ describe('STARTTLS with a configured certificate', () => {
     expect(await cmd('EHLO client.example')).toMatch(/^250/);
     expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
     expect(await cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+  });
+});
+
+describe('regressions from the queue review', () => {
+  it('a failing step after delivery (here the report) backs off; nobody gets the message twice', async () => {
+    const outside = await sink({
+      rcptReply: (a) => (a.startsWith('bad@') ? '550 5.1.1 No such user' : undefined),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    let reports = 0;
+    const q = new OutboundQueue({
+      dir,
+      hostname: 'mx.example.com',
+      smartHost: { host: outside.host, port: outside.port },
+      retryScheduleMs: [300],
+      onBounce: async () => {
+        reports++;
+        throw new Error('disk full');
+      },
+    });
+    await q.start();
+    onTestFinished(() => q.stop());
+    const hop = { kind: 'outbound' as const, domain: 'outside.example' };
+    await q.enqueue(
+      'alice@example.com',
+      [
+        { address: 'ok@outside.example', hop },
+        { address: 'bad@outside.example', hop },
+      ],
+      Buffer.from('Subject: once\r\n\r\nonce\r\n'),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(outside.messages).toHaveLength(1);
+    expect(reports).toBeGreaterThanOrEqual(1);
+    expect(reports).toBeLessThanOrEqual(4);
+    expect(q.stats.queueMessages).toBe(1);
+  });
+
+  it('a report to a sender in a second <inbound> domain lands in that mailbox, headers only', async () => {
+    const config = defaultConfig('example.com');
+    config.routes.push({ sentTo: 'ms.com', routeTo: '<inbound>' });
+    config.rejectUnknownRecipients = false;
+    const b = bundle(1, config);
+    b.directory.push({ address: 'bob@ms.com', passwordHash: hash('bob-password') });
+    const { port, dataDir } = await startNode(b);
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<bob@ms.com>');
+    expect(await c.cmd('RCPT TO:<nobody@example.com>')).toMatch(/^250 /);
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: to nobody\r\n\r\nA body a stranger chose.\r\n.')).toMatch(/^250 /);
+    const [report] = await until(() => {
+      const got = maildir(dataDir, 'bob@ms.com');
+      return got.length > 0 ? got : undefined;
+    });
+    expect(maildir(dataDir, 'alice@example.com')).toEqual([]);
+    expect(report).toMatch(/^Status: 5\.1\.1\r$/m);
+    expect(report).toMatch(/^Content-Type: text\/rfc822-headers\r$/m);
+    expect(report).toContain('Subject: to nobody');
+    expect(report).not.toContain('A body a stranger chose.');
+  });
+
+  it('no report goes to a sender at an address literal', async () => {
+    const config = defaultConfig('example.com');
+    config.rejectUnknownRecipients = false;
+    const outside = await sink();
+    const { port, log } = await nodeWithSmartHost(outside, config);
+    const c = await session(port);
+    await c.cmd('EHLO c.example');
+    await c.cmd('MAIL FROM:<x@[10.0.0.5]>');
+    expect(await c.cmd('RCPT TO:<nobody@example.com>')).toMatch(/^250 /);
+    await c.cmd('DATA');
+    expect(await c.cmd('Subject: s\r\n\r\nx\r\n.')).toMatch(/^250 /);
+    await until(() => (log.some((e) => e.event === 'ndr-undeliverable') ? true : undefined));
+    expect(outside.messages).toHaveLength(0);
+  });
+
+  it('relaying to an address literal goes to that address', async () => {
+    expect(await resolveTargets({ kind: 'outbound', domain: '192.0.2.7' }, undefined)).toEqual([
+      { host: '192.0.2.7', port: 25 },
+    ]);
   });
 });

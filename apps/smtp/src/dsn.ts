@@ -33,8 +33,17 @@ export interface DsnInput {
   arrivalDate: Date;
   recipients: FailedRecipient[];
   original: Buffer;
+  /**
+   * 'full' attaches the whole message (message/rfc822); 'headers' only its
+   * header section (text/rfc822-headers, RFC 6522). Default: the whole
+   * message up to 50 KB (Postfix's bounce_size_limit), else the headers.
+   */
+  content?: 'full' | 'headers';
   now?: Date;
 }
+
+/** Largest original attached whole by default (Postfix's bounce_size_limit). */
+const FULL_CONTENT_LIMIT = 50_000;
 
 /** Header section of a message (up to the first empty line), unfolded. */
 function headerSection(message: Buffer): string {
@@ -54,6 +63,19 @@ export function hopCount(message: Buffer): number {
   return headerSection(message).match(/^Received:/gim)?.length ?? 0;
 }
 
+function isEightBit(data: Buffer): boolean {
+  for (const byte of data) if (byte > 0x7f) return true;
+  return false;
+}
+
+/** The header section of a message, with its line ends (without the blank line). */
+function headerBytes(message: Buffer): Buffer {
+  const crlf = message.indexOf('\r\n\r\n');
+  const lf = message.indexOf('\n\n');
+  const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 2 : lf >= 0 ? lf + 1 : message.length;
+  return message.subarray(0, end);
+}
+
 /** Keeps a header value to printable ASCII on one line. */
 function safeHeader(text: string, max = 200): string {
   return text
@@ -65,6 +87,9 @@ function safeHeader(text: string, max = 200): string {
 /** Builds the report, ready to send (CRLF line ends). */
 export function buildDsn(input: DsnInput): Buffer {
   const now = input.now ?? new Date();
+  const full =
+    input.content === 'full' ||
+    (input.content === undefined && input.original.length <= FULL_CONTENT_LIMIT);
   const boundary = `=_ims_${randomBytes(12).toString('hex')}`;
   const subject = headerValue(input.original, 'Subject');
   const messageId = `<${now.getTime()}.${randomBytes(6).toString('hex')}@${input.reportingMta}>`;
@@ -122,12 +147,18 @@ export function buildDsn(input: DsnInput): Buffer {
     perRecipient.join('\r\n\r\n'),
     '',
     `--${boundary}`,
-    'Content-Type: message/rfc822',
-    'Content-Description: Undelivered message',
+    ...(full
+      ? [
+          'Content-Type: message/rfc822',
+          // 8-bit text may travel in message/rfc822 only if it says so (RFC 2046 §5.2.1).
+          ...(isEightBit(input.original) ? ['Content-Transfer-Encoding: 8bit'] : []),
+          'Content-Description: Undelivered message',
+        ]
+      : ['Content-Type: text/rfc822-headers', 'Content-Description: Undelivered message headers']),
     '',
     '',
   ].join('\r\n');
-  const original = input.original;
+  const original = full ? input.original : headerBytes(input.original);
   const endsWithNewline = original.length > 0 && original[original.length - 1] === 0x0a;
   return Buffer.concat([
     Buffer.from(head),

@@ -39,10 +39,15 @@ process.on('SIGUSR1', () => node.queue.flush());
 process.on('unhandledRejection', (reason) =>
   log({ event: 'unhandled-rejection', error: String(reason) }),
 );
-const shutdown = async () => {
+const shutdown = () => {
+  // Sessions get the drain time; past it the process goes anyway (accepted
+  // mail is on disk, so nothing acknowledged is lost).
+  setTimeout(() => process.exit(0), 35_000).unref();
   link.stop();
-  await node.stop();
-  process.exit(0);
+  node
+    .stop()
+    .catch((err: unknown) => log({ event: 'stop-failed', error: String(err) }))
+    .finally(() => process.exit(0));
 };
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

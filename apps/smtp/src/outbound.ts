@@ -54,6 +54,8 @@ export async function resolveTargets(
   if (hop.kind === 'host') return [{ host: hop.host, port: hop.port ?? 25 }];
   if (smartHost) return [smartHost];
   const domain = hop.domain;
+  // An address literal (parsePath gives its address without the brackets).
+  if (isIP(domain)) return [{ host: domain, port: 25 }];
   if (domain.startsWith('[') && domain.endsWith(']')) {
     const literal = domain.slice(1, -1).replace(/^IPv6:/i, '');
     if (isIP(literal)) return [{ host: literal, port: 25 }];
@@ -97,6 +99,8 @@ export interface SendOptions {
   message: Buffer;
   connectionTimeoutMs?: number;
   socketTimeoutMs?: number;
+  /** Aborting closes the connection: every recipient not yet answered is deferred. */
+  signal?: AbortSignal;
 }
 
 function statusOf(reply: string, fallback: string): string {
@@ -134,6 +138,7 @@ export function sendOnce(target: Target, opts: SendOptions): Promise<RecipientRe
     const finish = (results: RecipientResult[]) => {
       if (settled) return;
       settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
       resolve(results);
       connection.quit();
       // quit() does not close a connection that never opened.
@@ -151,7 +156,13 @@ export function sendOnce(target: Target, opts: SendOptions): Promise<RecipientRe
         return finish(everyone('failed', reply, statusOf(reply, '5.0.0')));
       finish(everyone('deferred', reply, statusOf(reply, '4.4.1')));
     };
-    connection.once('error', (err: SmtpError) => failWith(err));
+    connection.on('error', (err: SmtpError) => failWith(err));
+    const onAbort = () => {
+      failWith({ name: 'AbortError', message: 'the queue is stopping', code: 'ESTOP' });
+      connection.close();
+    };
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     connection.connect((err?: SmtpError) => {
       if (err) return failWith(err);
       connection.send(

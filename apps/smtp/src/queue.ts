@@ -107,8 +107,11 @@ export class OutboundQueue {
   private readonly due = new Map<string, number>();
   private readonly deferred = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Attempts that failed here (not at the next hop), by job: for their backoff. */
+  private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  private abort = new AbortController();
   private readonly totals = { outboundDelivered: 0, outboundFailed: 0, outboundAttempts: 0 };
   private readonly now: () => number;
 
@@ -127,10 +130,19 @@ export class OutboundQueue {
   /** Picks up every job on disk and starts delivering. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.abort = new AbortController();
     await mkdir(this.queueDir, { recursive: true });
     for (const name of await readdir(this.queueDir)) {
+      let data: Buffer;
       try {
-        const { job } = splitJob(await readFile(join(this.queueDir, name)));
+        data = await readFile(join(this.queueDir, name));
+      } catch {
+        // Unreadable for now: the attempt will say why, and retry.
+        this.due.set(name, this.now());
+        continue;
+      }
+      try {
+        const { job } = splitJob(data);
         this.due.set(name, job.nextAttemptAt);
         if (job.attempts > 0) this.deferred.add(name);
       } catch (err) {
@@ -140,11 +152,15 @@ export class OutboundQueue {
     this.pump();
   }
 
-  /** Stops starting attempts and waits for those in progress. */
+  /**
+   * Stops starting attempts, cuts the connections of those in progress (their
+   * messages stay queued, as deferred) and waits for them to end.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.abort.abort();
     await Promise.allSettled([...this.running.values()]);
   }
 
@@ -205,9 +221,7 @@ export class OutboundQueue {
       }
       if (this.running.size >= (this.opts.concurrency ?? 4)) break;
       const attempt = this.attempt(name)
-        .catch((err: unknown) =>
-          this.opts.log?.({ event: 'queue-error', job: name, error: String(err) }),
-        )
+        .catch((err: unknown) => this.afterError(name, err))
         .finally(() => {
           this.running.delete(name);
           this.pump();
@@ -215,9 +229,24 @@ export class OutboundQueue {
       this.running.set(name, attempt);
     }
     if (Number.isFinite(next)) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, next - now));
+      // setTimeout fires at once for delays past 2^31 - 1 ms.
+      this.timer = setTimeout(() => this.pump(), Math.min(2 ** 31 - 1, Math.max(0, next - now)));
       this.timer.unref();
     }
+  }
+
+  /**
+   * An attempt that failed here (disk full, I/O error): the job waits, with
+   * backoff, rather than running again at once. What was already delivered
+   * was saved before the step that failed.
+   */
+  private afterError(name: string, err: unknown): void {
+    const failures = (this.failures.get(name) ?? 0) + 1;
+    this.failures.set(name, failures);
+    const schedule = this.opts.retryScheduleMs ?? DEFAULT_SCHEDULE;
+    const wait = schedule[Math.min(failures - 1, schedule.length - 1)] ?? 60_000;
+    if (this.due.has(name)) this.due.set(name, this.now() + wait);
+    this.opts.log?.({ event: 'queue-error', job: name, error: String(err), retryInMs: wait });
   }
 
   private async quarantine(name: string, err: unknown): Promise<void> {
@@ -225,17 +254,25 @@ export class OutboundQueue {
     const dir = join(this.opts.dir, 'corrupt');
     await mkdir(dir, { recursive: true });
     await rename(join(this.queueDir, name), join(dir, name)).catch(() => undefined);
-    this.due.delete(name);
-    this.deferred.delete(name);
+    this.forget(name);
   }
 
   private async attempt(name: string): Promise<void> {
     const path = join(this.queueDir, name);
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      this.forget(name);
+      return;
+    }
     let job: QueueJob;
     let message: Buffer;
     try {
-      ({ job, message } = splitJob(await readFile(path)));
+      ({ job, message } = splitJob(data));
     } catch (err) {
+      // Only a file that does not parse is set aside; a read error is retried.
       return this.quarantine(name, err);
     }
     const pending = job.recipients.filter((r) => r.state === 'pending');
@@ -244,7 +281,14 @@ export class OutboundQueue {
       const key = hopKey(r.hop);
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
-    for (const group of groups.values()) await this.deliverGroup(job, group, message);
+    let done = 0;
+    for (const group of groups.values()) {
+      await this.deliverGroup(job, group, message);
+      // Progress is saved after each next hop, so that a crash or a failure
+      // further on re-sends to as few recipients as possible.
+      if (++done < groups.size && group.some((r) => r.state !== 'pending'))
+        await this.rewrite(name, job, message);
+    }
 
     const now = this.now();
     const left = job.recipients.filter((r) => r.state === 'pending');
@@ -265,6 +309,7 @@ export class OutboundQueue {
       await this.rewrite(name, job, message);
       this.due.set(name, job.nextAttemptAt);
       this.deferred.add(name);
+      this.failures.delete(name);
       this.opts.log?.({
         event: 'deferred',
         job: name,
@@ -276,6 +321,9 @@ export class OutboundQueue {
     }
     const failed = job.recipients.filter((r) => r.state === 'failed');
     if (failed.length > 0) {
+      // The final state first: a crash from here on repeats the report at
+      // most, never the delivery.
+      await this.rewrite(name, job, message);
       if (job.mailFrom === '') {
         this.opts.log?.({
           event: 'bounce-suppressed',
@@ -287,8 +335,14 @@ export class OutboundQueue {
       }
     }
     await unlink(path);
+    await fsyncDir(this.queueDir);
+    this.forget(name);
+  }
+
+  private forget(name: string): void {
     this.due.delete(name);
     this.deferred.delete(name);
+    this.failures.delete(name);
   }
 
   private async deliverGroup(
@@ -332,6 +386,7 @@ export class OutboundQueue {
         mailFrom: job.mailFrom,
         recipients: remaining.map((r) => r.address),
         message,
+        signal: this.abort.signal,
         ...(this.opts.connectionTimeoutMs
           ? { connectionTimeoutMs: this.opts.connectionTimeoutMs }
           : {}),

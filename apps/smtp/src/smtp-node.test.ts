@@ -172,7 +172,9 @@ describe('SMTP node: delivery', () => {
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     const text = readFileSync(join(dir, files[0] as string), 'utf8');
-    expect(text).toMatch(/^Received: from client\.example \(\[127\.0\.0\.1\]\)/);
+    expect(text).toMatch(
+      /^Return-Path: <someone@remote\.example>\r\nReceived: from client\.example \(\[127\.0\.0\.1\]\)/,
+    );
     expect(text).toContain('Hi Alice.');
   });
 });

@@ -40,6 +40,8 @@ export interface SmtpNodeOptions {
   greetingDelayMs?: number;
   /** Largest message accepted, in bytes. */
   maxMessageSize?: number;
+  /** Message bytes all sessions together may hold in memory; past it, 452 4.3.1 (default 256 MiB). */
+  maxBytesInFlight?: number;
   maxRecipients?: number;
   /** How long in-flight sessions may finish under the old generation before 421 at stop(). */
   drainTimeoutMs?: number;
@@ -74,6 +76,10 @@ interface SessionState {
   decisions: { rcpt: string; decision: Decision }[];
   /** RCPT commands in this transaction, accepted or not. */
   attempts: number;
+  /** True while a message of this session is being stored. */
+  storing?: boolean;
+  /** A restart's drain timeout passed while storing: close once the reply is sent. */
+  closeAfterReply?: boolean;
 }
 
 export interface Counters extends QueueStats {
@@ -87,6 +93,11 @@ export interface Counters extends QueueStats {
   ndrsSent: number;
 }
 
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 /** Matches nothing; the console's scrypt cost (N = 2^15). */
 const DUMMY_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
 
@@ -94,6 +105,17 @@ const DUMMY_HASH = `scrypt$32768$8$1$${Buffer.alloc(16).toString('base64')}$${Bu
 const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
 /** Received: fields a message may carry (Postfix's hopcount_limit). */
 const MAX_HOPS = 50;
+
+/** Status of the report for a recipient refused because the service does not reroute (Q255695). */
+const NO_REROUTE_STATUS = '5.4.4';
+
+/** MAIL FROM as queued and reported: canonical (A-label domain), '' for the null sender. */
+function canonicalSender(session: SMTPServerSession): string {
+  const raw = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  if (raw === '') return '';
+  const parsed = parsePath(`<${raw}>`);
+  return parsed.ok && parsed.kind === 'mailbox' ? parsed.mailbox.address : raw;
+}
 
 /** The report line for a recipient accepted only to be reported undeliverable. */
 function ndrRecipient(rcpt: string, decision: Decision): FailedRecipient {
@@ -106,7 +128,7 @@ function ndrRecipient(rcpt: string, decision: Decision): FailedRecipient {
   }
   return {
     address: decision.recipient ?? rcpt,
-    status: '5.4.4',
+    status: NO_REROUTE_STATUS,
     reason:
       'This Internet Mail Service does not reroute mail, and the recipient is not local (Q255695).',
   };
@@ -135,7 +157,11 @@ export class SmtpNode {
   private directory = new Map<string, string>();
   private readonly servers: ImsSmtpServer[] = [];
   private readonly sessions = new Map<string, SessionState>();
-  private readonly authFailures = new Map<string, number>();
+  private readonly authFailures = new Map<string, { failures: number; at: number }>();
+  /** scrypt checks running now: at most two, so the thread pool stays free for disk writes. */
+  private scryptRunning = 0;
+  private readonly scryptWaiting: (() => void)[] = [];
+  private bytesInFlight = 0;
   private readonly totals = {
     sessions: 0,
     recipientsAccepted: 0,
@@ -224,6 +250,18 @@ export class SmtpNode {
           state.generation.version >= generation.version
         )
           continue;
+        // A message being stored gets its reply first, then the 421.
+        if (state.storing) state.closeAfterReply = true;
+        else this.drainSession(connection.id);
+      }
+    }
+  }
+
+  /** Tells a session of an older generation to reconnect (421 4.3.2), and closes it. */
+  private drainSession(id: string): void {
+    for (const server of this.servers) {
+      for (const connection of server.connections) {
+        if (connection.id !== id) continue;
         connection.send(
           REPLIES.shuttingDown.code,
           `${REPLIES.shuttingDown.enhanced} ${REPLIES.shuttingDown.text}`,
@@ -391,23 +429,55 @@ export class SmtpNode {
     session: SMTPServerSession,
     callback: (err: Error | null | undefined, response?: { user: string }) => void,
   ): Promise<void> {
+    const client = session.remoteAddress;
+    // An address that failed before waits first (up to 5 s), before any
+    // hashing: a flood of guesses costs the guesser time, not us CPU.
+    const previous = this.recentFailures(client);
+    if (previous > 0) await sleep(Math.min(5000, 250 * 2 ** Math.min(previous - 1, 5)));
     const username = (auth.username ?? '').toLowerCase();
     const hash = this.directory.get(username);
     // Unknown users cost the same scrypt work, so timing does not tell who exists.
-    const ok = (await verifyScrypt(auth.password ?? '', hash ?? DUMMY_HASH)) && hash !== undefined;
+    const ok =
+      (await this.limitScrypt(() => verifyScrypt(auth.password ?? '', hash ?? DUMMY_HASH))) &&
+      hash !== undefined;
     if (ok) {
-      this.authFailures.delete(session.remoteAddress);
+      this.authFailures.delete(client);
       const state = this.sessions.get(session.id);
       if (state) state.user = username;
       return callback(null, { user: username });
     }
-    if (this.authFailures.size > 10_000) this.authFailures.clear();
     this.totals.authFailures++;
-    // Repeated failures from one address are answered ever more slowly (up to 5 s).
-    const failures = (this.authFailures.get(session.remoteAddress) ?? 0) + 1;
-    this.authFailures.set(session.remoteAddress, failures);
-    const delay = Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5));
-    setTimeout(() => callback(replyError(REPLIES.authFailed)), failures > 1 ? delay : 0).unref();
+    // Most recently failed last; the oldest entries go first when full.
+    this.authFailures.delete(client);
+    this.authFailures.set(client, { failures: previous + 1, at: Date.now() });
+    if (this.authFailures.size > 10_000) {
+      const oldest = this.authFailures.keys().next().value;
+      if (oldest !== undefined) this.authFailures.delete(oldest);
+    }
+    callback(replyError(REPLIES.authFailed));
+  }
+
+  /** Failed AUTH attempts from an address in the last 15 minutes. */
+  private recentFailures(client: string): number {
+    const entry = this.authFailures.get(client);
+    if (!entry) return 0;
+    if (Date.now() - entry.at > 15 * 60_000) {
+      this.authFailures.delete(client);
+      return 0;
+    }
+    return entry.failures;
+  }
+
+  /** Runs at most two scrypt checks at once: libuv's four threads also do every fsync. */
+  private async limitScrypt<T>(run: () => Promise<T>): Promise<T> {
+    while (this.scryptRunning >= 2) await new Promise<void>((r) => this.scryptWaiting.push(r));
+    this.scryptRunning++;
+    try {
+      return await run();
+    } finally {
+      this.scryptRunning--;
+      this.scryptWaiting.shift()?.();
+    }
   }
 
   private async onData(
@@ -416,9 +486,36 @@ export class SmtpNode {
     callback: (err?: Error | null, message?: string) => void,
   ): Promise<void> {
     const chunks: Buffer[] = [];
-    // Past the size limit the rest is read and dropped, never held in memory.
-    for await (const chunk of stream) if (!stream.sizeExceeded) chunks.push(chunk as Buffer);
-    if (stream.sizeExceeded) return callback(replyError(REPLIES.messageTooBig));
+    let held = 0;
+    let overBudget = false;
+    const budget = this.opts.maxBytesInFlight ?? 256 * 1024 * 1024;
+    try {
+      // Past the size limit, or the memory all sessions may use, the rest is
+      // read and dropped, never held.
+      for await (const chunk of stream) {
+        if (stream.sizeExceeded || overBudget) continue;
+        const b = chunk as Buffer;
+        if (this.bytesInFlight + b.length > budget) {
+          overBudget = true;
+          continue;
+        }
+        this.bytesInFlight += b.length;
+        held += b.length;
+        chunks.push(b);
+      }
+      if (stream.sizeExceeded) return callback(replyError(REPLIES.messageTooBig));
+      if (overBudget) return callback(replyError(REPLIES.insufficientStorage));
+      await this.store(chunks, session, callback);
+    } finally {
+      this.bytesInFlight -= held;
+    }
+  }
+
+  private async store(
+    chunks: Buffer[],
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): Promise<void> {
     const state = this.sessions.get(session.id);
     if (!state) return callback(replyError(REPLIES.policyNotLoaded));
     const received = Buffer.from(
@@ -429,18 +526,22 @@ export class SmtpNode {
     const message = Buffer.concat([received, ...chunks]);
     // A message that has passed this many hosts is looping (RFC 5321 §6.3).
     if (hopCount(message) > MAX_HOPS) return callback(replyError(REPLIES.tooManyHops));
-    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const mailFrom = canonicalSender(session);
+    state.storing = true;
     try {
       const relay: { address: string; hop: NextHop }[] = [];
       const ndr: FailedRecipient[] = [];
       const delivered = new Set<string>();
+      let local: Buffer | undefined;
       for (const { rcpt, decision } of state.decisions) {
         if (decision.action === 'deliver' && decision.mailbox) {
           // One copy per mailbox, however many RCPTs named it.
           const box = decision.mailbox.toLowerCase();
           if (delivered.has(box)) continue;
           delivered.add(box);
-          await deliverToMaildir(this.opts.dataDir, decision.mailbox, message);
+          // Final delivery records the envelope sender (RFC 5321 §4.4).
+          local ??= Buffer.concat([Buffer.from(`Return-Path: <${mailFrom}>\r\n`), message]);
+          await deliverToMaildir(this.opts.dataDir, decision.mailbox, local);
         } else if (decision.action === 'relay' && decision.nextHop) {
           const address = decision.recipient ?? rcpt;
           if (!relay.some((r) => r.address === address))
@@ -451,15 +552,23 @@ export class SmtpNode {
       }
       if (relay.length > 0)
         await this.queue.enqueue(mailFrom, relay, message, state.generation.version);
-      // Q255695: accepted here, then reported undeliverable to MAIL FROM,
-      // with the message attached, as the original service did.
-      if (ndr.length > 0) await this.sendNdr(mailFrom, ndr, message, new Date());
+      if (ndr.length > 0) {
+        // Q255695: "Do not reroute" accepted it, and the report carries the
+        // whole message back to MAIL FROM, as the original service did. An
+        // unknown local recipient's report carries only the headers, so it
+        // cannot carry a stranger's text anywhere.
+        const faithful = ndr.some((f) => f.status === NO_REROUTE_STATUS);
+        await this.sendNdr(mailFrom, ndr, message, new Date(), faithful ? 'full' : 'headers');
+      }
     } catch (err) {
       this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
       return callback(replyError(REPLIES.policyNotLoaded));
+    } finally {
+      state.storing = false;
     }
     this.totals.messagesAccepted++;
     callback(null, `${REPLIES.messageAccepted.enhanced} ${REPLIES.messageAccepted.text}`);
+    if (state.closeAfterReply) setImmediate(() => this.drainSession(session.id));
   }
 
   /**
@@ -472,6 +581,7 @@ export class SmtpNode {
     failed: FailedRecipient[],
     original: Buffer,
     arrivalDate: Date,
+    content: 'full' | 'headers' = 'full',
   ): Promise<void> {
     const generation = this.generation;
     if (to === '' || !generation) {
@@ -486,6 +596,7 @@ export class SmtpNode {
       arrivalDate,
       recipients: failed,
       original,
+      content,
     });
     const where = this.whereTo(to);
     this.opts.log?.({ event: 'ndr', to, failed: failed.map((f) => f.address), via: where.kind });
@@ -512,7 +623,9 @@ export class SmtpNode {
     if (!generation || !parsed.ok || parsed.kind !== 'mailbox')
       return { kind: 'none', reason: 'not a mailbox address' };
     const { domain, domainKind, localPart } = parsed.mailbox;
-    if (domainKind !== 'name') return { kind: 'remote', hop: { kind: 'outbound', domain } };
+    // A sender at an address literal could point reports at any host, internal
+    // ones included: none is sent there.
+    if (domainKind !== 'name') return { kind: 'none', reason: 'the sender is an address literal' };
     const where = locateDomain(generation.policy, domain);
     if (!where.local) {
       return {
@@ -520,7 +633,7 @@ export class SmtpNode {
         hop: (where.route?.nextHop as NextHop | undefined) ?? { kind: 'outbound', domain },
       };
     }
-    const local = `${localPart}@${generation.policy.siteDomain}`.toLowerCase();
+    const local = `${localPart}@${domain}`.toLowerCase();
     if (localPart.toLowerCase() === 'postmaster')
       return { kind: 'local', mailbox: generation.policy.postmaster };
     if (this.isKnown(local)) return { kind: 'local', mailbox: local };

@@ -48,6 +48,11 @@ export const REPLIES = {
   },
   tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
   tooManyHops: { code: 554, enhanced: '5.4.6', text: 'Too many hops: a mail loop?' },
+  insufficientStorage: {
+    code: 452,
+    enhanced: '4.3.1',
+    text: 'Insufficient system storage, please try again later',
+  },
   parameterNotRecognised: {
     code: 555,
     enhanced: '5.5.4',
