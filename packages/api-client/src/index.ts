@@ -262,8 +262,9 @@ export function createApiClient(options: ApiClientOptions) {
 
     routing: {
       /** The saved configuration and its ETag (send it back as If-Match). */
-      get: async () => tagged(await request<RoutingState>('GET', '/api/v1/routing')),
-      put: async (body: RoutingPutBody, ifMatch: string) =>
+      get: async (): Promise<Tagged<RoutingState>> =>
+        tagged(await request<RoutingState>('GET', '/api/v1/routing')),
+      put: async (body: RoutingPutBody, ifMatch: string): Promise<Tagged<RoutingState>> =>
         tagged(
           await request<RoutingState>('PUT', '/api/v1/routing', {
             body,
@@ -273,7 +274,11 @@ export function createApiClient(options: ApiClientOptions) {
       versions: (query: { limit?: number; before?: number } = {}) =>
         get<VersionList>('/api/v1/routing/versions', query),
       version: (n: number) => get<Version>(`/api/v1/routing/versions/${n}`),
-      restore: async (n: number, ifMatch: string, acknowledge?: string[]) =>
+      restore: async (
+        n: number,
+        ifMatch: string,
+        acknowledge?: string[],
+      ): Promise<Tagged<RoutingState>> =>
         tagged(
           await request<RoutingState>('POST', `/api/v1/routing/versions/${n}/restore`, {
             body: acknowledge ? { acknowledge } : {},
