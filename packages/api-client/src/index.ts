@@ -191,9 +191,11 @@ export function createApiClient(options: ApiClientOptions) {
       });
     } catch (err) {
       const timedOut = signal.aborted;
+      const cause = (
+        err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }
+      ).cause;
       const reason =
-        (err as { cause?: { code?: string; message?: string } }).cause?.code ??
-        (err as Error).message;
+        cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
       throw new ApiNetworkError(
         timedOut
           ? `No answer from ${base} within ${timeoutMs} ms.`
