@@ -271,6 +271,42 @@ describe('ims against a real console and SMTP node', () => {
     expect((await run(['routing', 'set'])).code).toBe(2);
   });
 
+  it('restart --wait exits 1 with the error of a node that cannot apply the version', async () => {
+    // A second node, played by the test through the node API.
+    const fake = await json<{ id: number; token: string }>(['node', 'register', 'fake']);
+    const report = (body: Record<string, unknown>) =>
+      fetch(`${url}/api/v1/node/status`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          listen: [],
+          startedAt: new Date().toISOString(),
+          counters: {},
+          ...body,
+        }),
+      });
+    const before = await json<{ savedVersion: number }>(['status']);
+    expect((await report({ runningVersion: before.savedVersion, state: 'running' })).status).toBe(
+      204,
+    );
+    const add = await run(['restrict', 'internal', 'add', '127.0.0.1']);
+    expect(add.code).toBe(0);
+    const waiting = run(['restart', '--wait', '--timeout', '30']);
+    await new Promise((r) => setTimeout(r, 2000));
+    await report({
+      runningVersion: before.savedVersion,
+      state: 'error',
+      lastError: 'bundle rejected: test',
+    });
+    const r = await waiting;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `Node fake could not apply version ${before.savedVersion + 1} and keeps running v${before.savedVersion}: bundle rejected: test`,
+    );
+    expect((await run(['node', 'remove', String(fake.id)])).code).toBe(0);
+    expect((await run(['restrict', 'internal', 'remove', '127.0.0.1/32'])).code).toBe(0);
+  });
+
   it('exit codes: usage, auth, network; help has examples', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['status', '--bogus'])).code).toBe(2);
