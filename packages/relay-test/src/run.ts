@@ -29,7 +29,7 @@ export interface RelayTestOptions {
   from: string;
   /** The site domain of the configuration the service runs. */
   siteDomain: string;
-  /** Per-reply timeout (default 10 s). */
+  /** Time allowed for each case, connection to RCPT reply (default 10 s). */
   timeoutMs?: number;
   /** Sessions at a time (default 4). */
   concurrency?: number;
@@ -54,6 +54,8 @@ class Session {
 
   private constructor(
     private readonly socket: Socket,
+    /** When the whole case must be done by (epoch ms). */
+    private readonly deadline: number,
     private readonly timeoutMs: number,
   ) {
     socket.setEncoding('utf8');
@@ -82,6 +84,7 @@ class Session {
   }
 
   static open(host: string, port: number, from: string, timeoutMs: number): Promise<Session> {
+    const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, localAddress: from, timeout: timeoutMs });
       const onError = (err: Error) => {
@@ -93,7 +96,7 @@ class Session {
       socket.once('connect', () => {
         socket.off('error', onError);
         socket.setTimeout(0);
-        resolve(new Session(socket, timeoutMs));
+        resolve(new Session(socket, deadline, timeoutMs));
       });
     });
   }
@@ -103,10 +106,13 @@ class Session {
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.waiting = undefined;
+          reject(new Error(`no reply within ${this.timeoutMs} ms`));
+        },
+        Math.max(0, this.deadline - Date.now()),
+      );
       this.waiting = (r) => {
         clearTimeout(timer);
         if (this.failure && r === '') reject(this.failure);
