@@ -21,9 +21,14 @@ export interface Child {
   stop: () => Promise<void>;
 }
 
-/** Starts `tsx <entry>` in a workspace with the given environment. */
-export function start(cwd: string, entry: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+/** Starts `tsx <entry> [args]` in a workspace with the given environment. */
+export function start(
+  cwd: string,
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,6 +29,7 @@ import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
+import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
 import serviceRoutes from './routes/api/service';
 import sessionRoutes from './routes/api/session';
@@ -254,5 +255,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(webApp, { webDir: opts.webDir ?? DEFAULT_WEB_DIR });
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
+  await app.register(relayTestRoutes);
   return app;
 }

@@ -243,4 +243,5 @@ export const AuditPageSchema = Type.Object({
 export const HealthSchema = Type.Object({ status: Type.Literal('ok') });
 
 export * from './directory';
+export * from './relay-test';
 export * from './service';

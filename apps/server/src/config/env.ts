@@ -31,3 +31,27 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     adminPassword,
   };
 }
+
+/** What the embedded start hands to its local SMTP node (DESIGN.md §4). */
+export interface LocalNodeEnv {
+  /** IMS_SMTP_LISTEN: a comma list of addresses (default 127.0.0.1). */
+  smtpListen: string;
+  smtpPort: number;
+  smartHost: string | undefined;
+}
+
+export function readLocalNodeEnv(env: NodeJS.ProcessEnv = process.env): LocalNodeEnv {
+  const port = env.IMS_SMTP_PORT ?? '2525';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    throw new Error(`Invalid environment:\n- IMS_SMTP_PORT must be a port number, not "${port}"`);
+  }
+  const listen = (env.IMS_SMTP_LISTEN || '127.0.0.1')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  return {
+    smtpListen: listen.join(','),
+    smtpPort: Number(port),
+    smartHost: env.IMS_SMART_HOST || undefined,
+  };
+}

@@ -10,6 +10,10 @@ export const CATALOG = {
     status: 422,
     title: 'The configuration has critical findings that were not acknowledged',
   },
+  'source-not-loopback': {
+    status: 422,
+    title: 'The relay test needs a loopback source address',
+  },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   'login-failed': { status: 401, title: 'Wrong user name or password' },
   forbidden: { status: 403, title: 'Not allowed' },

@@ -120,6 +120,16 @@ export function nodesRepository(db: FastifyInstance['db']) {
       );
     },
 
+    /**
+     * Reported by whoever supervises the node's process (the embedded start):
+     * the node is in error, e.g. a crash loop. Counts as fresh news of it.
+     */
+    markFailed(id: number, lastError: string): void {
+      db.prepare(
+        "UPDATE nodes SET state = 'error', last_error = ?, last_seen = ? WHERE id = ?",
+      ).run(lastError, new Date().toISOString(), id);
+    },
+
     seen(id: number): void {
       db.prepare('UPDATE nodes SET last_seen = ? WHERE id = ?').run(new Date().toISOString(), id);
     },

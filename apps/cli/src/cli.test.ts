@@ -1,0 +1,337 @@
+/**
+ * `ims` as a subprocess against a real console and a real SMTP node (processes
+ * on ephemeral ports with temp data dirs): every command, its output, its
+ * exit code, and what it does to real SMTP traffic.
+ */
+
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Child, freePort, ims, ROOT, startProcess, tempDir, until } from './testing/processes';
+
+const PASSWORD = 'cli test admin password';
+const children: Child[] = [];
+const dirs: { remove: () => void }[] = [];
+let url: string;
+let home: string;
+/** The environment of every `ims` run: its own config directory, no IMS_TOKEN. */
+let env: Record<string, string>;
+
+const temp = () => {
+  const d = tempDir();
+  dirs.push(d);
+  return d.path;
+};
+
+const run = (args: string[], input?: string, extra: Record<string, string> = {}) =>
+  ims(args, { ...env, ...extra }, input);
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await run([...args, '--json']);
+  if (r.code !== 0) throw new Error(`ims ${args.join(' ')} → ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+beforeAll(async () => {
+  const httpPort = await freePort();
+  const smtpPort = await freePort();
+  url = `http://127.0.0.1:${httpPort}`;
+  const server = startProcess(join(ROOT, 'apps/server'), 'src/server.ts', {
+    IMS_HTTP_PORT: String(httpPort),
+    IMS_DATA_DIR: temp(),
+    IMS_ADMIN_PASSWORD: PASSWORD,
+  });
+  children.push(server);
+  await until(
+    async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined),
+    60_000,
+    'console',
+  );
+  home = temp();
+  env = { HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), IMS_URL: url };
+
+  // The node is registered through the CLI too.
+  const login = await run(['login', '--username', 'admin', '--password-stdin'], `${PASSWORD}\n`);
+  expect(login.stderr).toBe('');
+  expect(login.code).toBe(0);
+  const node = await json<{ token: string }>(['node', 'register', 'local']);
+  children.push(
+    startProcess(join(ROOT, 'apps/smtp'), 'src/main.ts', {
+      IMS_CONSOLE_URL: url,
+      IMS_NODE_TOKEN: node.token,
+      IMS_SMTP_PORT: String(smtpPort),
+      IMS_DATA_DIR: temp(),
+    }),
+  );
+  await until(
+    async () => {
+      const s = await json<{ nodes: { online: boolean; runningVersion: number | null }[] }>([
+        'status',
+      ]);
+      return s.nodes[0]?.online && s.nodes[0].runningVersion === 1 ? true : undefined;
+    },
+    60_000,
+    'the node to attach',
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop()));
+  for (const d of dirs) d.remove();
+});
+
+describe('ims against a real console and SMTP node', () => {
+  it('login stores a token 0600 under XDG_CONFIG_HOME, and uses it', async () => {
+    const file = join(home, 'xdg', 'ims', 'config.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, 'xdg', 'ims')).mode & 0o777).toBe(0o700);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { url: string; token: string };
+    expect(stored.url).toBe(url);
+    expect(stored.token).toMatch(/^ims_/);
+    const who = await run(['whoami']);
+    expect(who.code).toBe(0);
+    expect(who.stdout).toContain('token:ims-cli-');
+
+    // A wrong password: the auth exit code, and nothing stored changes.
+    const bad = await run(['login', '--password-stdin'], 'wrong password', {
+      XDG_CONFIG_HOME: join(home, 'other'),
+    });
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toContain('Wrong user name or password');
+  });
+
+  it('status and routing get, for people and for scripts', async () => {
+    const status = await run(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('Saved version 1');
+    expect(status.stdout).toMatch(/local\s+running\s+yes\s+v1/);
+
+    const human = await run(['routing', 'get']);
+    expect(human.stdout).toContain('Site domain:   example.com');
+    expect(human.stdout).toContain('[x] Hosts and clients that successfully authenticate');
+    const state = await json<{ version: number; config: { siteDomain: string } }>([
+      'routing',
+      'get',
+    ]);
+    expect(state).toMatchObject({ version: 1, config: { siteDomain: 'example.com' } });
+  });
+
+  it('relay-test: the defaults are closed from any loopback source', async () => {
+    const r = await run(['relay-test', '--from', '127.0.0.2']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/pass\s+plain-outside\s+.*550 5\.7\.1 Relaying is prohibited/);
+    expect(r.stdout).toMatch(/All \d+ cases passed/);
+    const bad = await run(['relay-test', '--from', '192.0.2.1']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('loopback');
+  });
+
+  it('restrict, restart --wait, and relay-test see the change on the wire', async () => {
+    expect((await run(['restrict', 'clients', 'add', '127.0.0.2'])).code).toBe(0);
+    const on = await run(['restrict', 'clients', 'on']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('Saved version 3');
+    expect(on.stdout).toContain('ims restart --wait');
+    const again = await run(['restrict', 'clients', 'add', '127.0.0.2/32']);
+    expect(again.code).toBe(4);
+
+    // Saved, not applied: still closed.
+    expect((await run(['relay-test', '--from', '127.0.0.2'])).code).toBe(0);
+    const restart = await run(['restart', '--wait']);
+    expect(restart.stderr).toContain('Restarting to version 3');
+    expect(restart.stdout).toContain('Every online node runs version 3');
+    expect(restart.code).toBe(0);
+
+    const open = await run(['relay-test', '--from', '127.0.0.2', '--json']);
+    expect(open.code).toBe(1);
+    const result = JSON.parse(open.stdout) as {
+      passed: boolean;
+      cases: { id: string; passed: boolean; reply: string }[];
+    };
+    expect(result.passed).toBe(false);
+    expect(result.cases.find((c) => c.id === 'plain-outside')).toMatchObject({
+      passed: false,
+      reply: expect.stringMatching(/^250 2\.1\.5 /),
+    });
+    expect((await run(['relay-test', '--from', '127.0.0.3'])).code).toBe(0);
+  });
+
+  it('routing mode: a critical finding needs --ack (exit 3), and the NDR relay shows', async () => {
+    expect((await run(['restrict', 'reject-unknown', 'off'])).code).toBe(0);
+    const refused = await run(['routing', 'mode', 'no-reroute']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('--ack ndr-relay');
+    const scripted = await run(['routing', 'mode', 'no-reroute', '--json']);
+    expect(scripted.code).toBe(3);
+    expect(JSON.parse(scripted.stderr).error.type).toBe('/problems/unacknowledged-findings');
+
+    const saved = await run(['routing', 'mode', 'no-reroute', '--ack', 'ndr-relay']);
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toContain('Saved version 5: mode no-reroute');
+    expect((await run(['restart', '--wait'])).code).toBe(0);
+    const ndr = await run(['relay-test', '--from', '127.0.0.3']);
+    expect(ndr.code).toBe(1);
+    expect(ndr.stdout).toMatch(/FAIL\s+ndr-relay\s+<victim@ndr-victim\.invalid>.*250 2\.1\.5/);
+  });
+
+  it('history, restore and audit', async () => {
+    const history = await run(['history']);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/v5\s+\S+\s+token:ims-cli-\S+\s+mode no-reroute/);
+    const restored = await run(['restore', '3']);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain('Saved version 6: restored version 3');
+    expect((await run(['restart', '--wait'])).code).toBe(0);
+    expect((await run(['relay-test', '--from', '127.0.0.3'])).code).toBe(0);
+    const audit = await json<{ entries: { action: string }[] }>([
+      'audit',
+      '--action',
+      'service.relay-test',
+      '--limit',
+      '3',
+    ]);
+    expect(audit.entries).toHaveLength(3);
+    expect((await run(['audit', '--limit', '5'])).stdout).toMatch(/service\.relay-test/);
+    expect((await run(['restore', '99'])).code).toBe(7);
+  });
+
+  it('routes, advise and evaluate', async () => {
+    const add = await run(['route', 'add', 'partner.example', 'mail.partner.example:2525']);
+    expect(add.code).toBe(0);
+    const list = await run(['route', 'list']);
+    expect(list.stdout).toMatch(/partner\.example\s+mail\.partner\.example:2525/);
+    expect((await run(['route', 'remove', 'nowhere.example'])).code).toBe(7);
+    const removed = await run(['route', 'remove', 'partner.example']);
+    expect(removed.code).toBe(0);
+
+    const advice = await json<{ findings: { id: string }[] }>(['advise']);
+    const saved = await json<{ findings: { id: string }[] }>(['routing', 'get']);
+    expect(advice.findings).toEqual(saved.findings);
+    const draft = join(temp(), 'draft.json');
+    const state = await json<{
+      config: Record<string, unknown> & { restrictions: Record<string, unknown> };
+    }>(['routing', 'get']);
+    writeFileSync(
+      draft,
+      JSON.stringify({
+        ...state.config,
+        restrictions: {
+          ...state.config.restrictions,
+          authenticated: false,
+          clientAddresses: { enabled: false, entries: [] },
+        },
+      }),
+    );
+    const draftAdvice = await json<{ findings: { id: string }[] }>(['advise', '--file', draft]);
+    expect(draftAdvice.findings.map((f) => f.id)).toContain('open-relay');
+
+    const ev = await run([
+      'evaluate',
+      '--rcpt',
+      'victim@elsewhere.example',
+      '--client',
+      '203.0.113.9',
+    ]);
+    expect(ev.code).toBe(0);
+    expect(ev.stdout.split('\n')[0]).toBe('550 5.7.1 Relaying is prohibited');
+    const evDraft = await json<{ reply: { line: string } }>([
+      'evaluate',
+      '--rcpt',
+      'victim@elsewhere.example',
+      '--file',
+      draft,
+    ]);
+    expect(evDraft.reply.line).toMatch(/^250 2\.1\.5/);
+    expect((await run(['evaluate'])).code).toBe(2);
+  });
+
+  it('routing set: a stale file is a conflict naming who saved what; invalid input exit 3', async () => {
+    const dir = temp();
+    const file = join(dir, 'routing.json');
+    const got = await run(['routing', 'get', '--json']);
+    writeFileSync(file, got.stdout);
+    // Someone else saves in between.
+    expect((await run(['restrict', 'never', 'add', '10.9.9.9'])).code).toBe(0);
+    const stale = await run(['routing', 'set', '--file', file]);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toMatch(/Conflict: version \d+ was saved by token:ims-cli-\S+ at /);
+    // --force: based on the current version (undoes the never-route entry).
+    const forced = await run(['routing', 'set', '--file', file, '--force', '--comment', 'back']);
+    expect(forced.code).toBe(0);
+
+    const doc = JSON.parse(got.stdout) as { config: { routes: unknown[] } };
+    doc.config.routes = [{ sentTo: 'bad..domain', routeTo: '<inbound>' }];
+    writeFileSync(file, JSON.stringify(doc.config));
+    const invalid = await run(['routing', 'set', '--file', file]);
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('/config/routes/0/sentTo');
+    writeFileSync(file, '{ not json');
+    expect((await run(['routing', 'set', '--file', file])).code).toBe(3);
+    expect((await run(['routing', 'set'])).code).toBe(2);
+  });
+
+  it('restart --wait exits 1 with the error of a node that cannot apply the version', async () => {
+    // A second node, played by the test through the node API.
+    const fake = await json<{ id: number; token: string }>(['node', 'register', 'fake']);
+    const report = (body: Record<string, unknown>) =>
+      fetch(`${url}/api/v1/node/status`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          listen: [],
+          startedAt: new Date().toISOString(),
+          counters: {},
+          ...body,
+        }),
+      });
+    const before = await json<{ savedVersion: number }>(['status']);
+    expect((await report({ runningVersion: before.savedVersion, state: 'running' })).status).toBe(
+      204,
+    );
+    const add = await run(['restrict', 'internal', 'add', '127.0.0.1']);
+    expect(add.code).toBe(0);
+    const waiting = run(['restart', '--wait', '--timeout', '30']);
+    await new Promise((r) => setTimeout(r, 2000));
+    await report({
+      runningVersion: before.savedVersion,
+      state: 'error',
+      lastError: 'bundle rejected: test',
+    });
+    const r = await waiting;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `Node fake could not apply version ${before.savedVersion + 1} and keeps running v${before.savedVersion}: bundle rejected: test`,
+    );
+    expect((await run(['node', 'remove', String(fake.id)])).code).toBe(0);
+    expect((await run(['restrict', 'internal', 'remove', '127.0.0.1/32'])).code).toBe(0);
+  });
+
+  it('exit codes: usage, auth, network; help has examples', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run(['status', '--bogus'])).code).toBe(2);
+    const wrongToken = await run(['status'], undefined, { IMS_TOKEN: 'ims_wrong' });
+    expect(wrongToken.code).toBe(5);
+    expect(wrongToken.stderr).toContain('ims login');
+    const dead = await run(['status', '--url', `http://127.0.0.1:${await freePort()}`], undefined, {
+      IMS_TOKEN: 'ims_x',
+    });
+    expect(dead.code).toBe(6);
+    expect(dead.stderr).toContain('Cannot reach the console');
+    // The stored token is never sent to another console.
+    const other = await run(['status', '--url', 'http://127.0.0.1:1']);
+    expect(other.code).toBe(5);
+
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+    const restrictHelp = await run(['restrict', '--help']);
+    expect(restrictHelp.stdout).toContain('ims restrict clients add 192.168.1.0 255.255.255.0');
+  });
+
+  it('logout revokes the token and forgets it', async () => {
+    const r = await run(['logout']);
+    expect(r.code).toBe(0);
+    expect((await run(['status'])).code).toBe(5);
+  });
+});

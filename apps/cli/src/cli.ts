@@ -1,0 +1,1113 @@
+/**
+ * `ims`: the console's REST API from a terminal or a script, through the
+ * typed API client. Commands come first (`ims routing set --file f.json`);
+ * options anywhere after them. Exit codes: see exit-codes.ts.
+ */
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  type ApiClient,
+  ApiNetworkError,
+  ApiProblem,
+  createApiClient,
+  type RoutingState,
+  type Service,
+} from '@ims/api-client';
+import { parseIpEntry, type RoutingConfig } from '@ims/routing-core';
+import { configPath, readLogin, removeLogin, writeLogin } from './config-store';
+import { CliError, EXIT, exitCodeOf } from './exit-codes';
+import {
+  describeConfig,
+  describeFindings,
+  describeNodes,
+  describeProblem,
+  describeService,
+  describeState,
+  table,
+} from './output';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+export interface Io {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** All of standard input (for --password-stdin and `--file -`). */
+  readStdin: () => Promise<string>;
+  /** Asks for a secret on the terminal without echoing it; undefined when there is no terminal. */
+  promptSecret?: ((question: string) => Promise<string>) | undefined;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Ctx {
+  values: Values;
+  positionals: string[];
+  io: Io;
+  json: boolean;
+  url: string;
+  /** The API client with the resolved URL and token. */
+  api: () => ApiClient;
+  out: (text: string) => void;
+  outJson: (value: unknown) => void;
+}
+
+interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  details?: string;
+  examples: string[];
+  options?: Options;
+  /** Positional arguments after the command words: [min, max]. */
+  args?: [number, number];
+  run: (ctx: Ctx) => Promise<number | undefined>;
+}
+
+const GLOBAL_OPTIONS: Options = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const WRITE_OPTIONS: Options = {
+  ack: { type: 'string', multiple: true },
+  comment: { type: 'string' },
+};
+
+// ---- helpers -------------------------------------------------------------
+
+const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
+
+function intArg(text: string | undefined, what: string): number {
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) < 1) {
+    throw new CliError(`${what} must be a positive whole number, not "${text ?? ''}".`, EXIT.usage);
+  }
+  return Number(text);
+}
+
+function acks(values: Values): string[] | undefined {
+  const raw = values.ack;
+  const list = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [])
+    .flatMap((a) => a.split(','))
+    .map((a) => a.trim())
+    .filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}
+
+async function readJsonFile(ctx: Ctx, file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await ctx.io.readStdin() : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`Cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`, EXIT.validation);
+  }
+}
+
+/** `<a@b>` stays; `a@b` gets its angle brackets; `""` / `<>` is the null path. */
+function path(text: string): string {
+  const t = text.trim();
+  if (t === '' || t === '<>') return '<>';
+  return t.startsWith('<') ? t : `<${t}>`;
+}
+
+function conflictMessage(p: ApiProblem): string {
+  const b = p.body;
+  if (p.status === 412 && b.currentVersion !== undefined) {
+    return `Conflict: version ${String(b.currentVersion)} was saved by ${String(b.savedBy)} at ${String(
+      b.savedAt,
+    )} while you were working; nothing was saved. Run the command again to apply your change on top of version ${String(
+      b.currentVersion,
+    )}.`;
+  }
+  return describeProblem(p.body);
+}
+
+function savedLine(state: RoutingState, what: string): string {
+  const critical = state.findings.filter((f) => f.severity !== 'info');
+  return [
+    `Saved version ${state.version}: ${what}.`,
+    'It is not applied until the service restarts: ims restart --wait',
+    ...(critical.length > 0 ? ['Findings:', describeFindings(critical)] : []),
+  ].join('\n');
+}
+
+/** Read-modify-write of the saved configuration, with If-Match on the ETag it read. */
+async function mutate(
+  ctx: Ctx,
+  change: (config: RoutingConfig) => string,
+): Promise<number | undefined> {
+  const api = ctx.api();
+  const { data, etag } = await api.routing.get();
+  const config = structuredClone(data.config);
+  const what = change(config);
+  const ack = acks(ctx.values);
+  const saved = await api.routing.put(
+    {
+      config,
+      comment: str(ctx.values.comment) ?? what.slice(0, 500),
+      ...(ack ? { acknowledge: ack } : {}),
+    },
+    etag,
+  );
+  if (ctx.json) ctx.outJson(saved.data);
+  else ctx.out(savedLine(saved.data, what));
+  return EXIT.ok;
+}
+
+function onOff(word: string | undefined, what: string): boolean {
+  if (word === 'on' || word === 'true' || word === 'yes') return true;
+  if (word === 'off' || word === 'false' || word === 'no') return false;
+  throw new CliError(`${what}: say on or off, not "${word ?? ''}".`, EXIT.usage);
+}
+
+function ipEntry(ip: string | undefined, mask: string | undefined) {
+  if (!ip) throw new CliError('Give an IP address (and optionally a mask).', EXIT.usage);
+  let address = ip;
+  let m = mask;
+  const slash = ip.indexOf('/');
+  if (slash > 0 && m === undefined) {
+    address = ip.slice(0, slash);
+    m = ip.slice(slash + 1);
+  }
+  const parsed = parseIpEntry(address, m);
+  if ('error' in parsed) throw new CliError(parsed.error, EXIT.validation);
+  return parsed.entry;
+}
+
+const sameEntry = (a: { ip: string; mask: string }, b: { ip: string; mask: string }) => {
+  const x = parseIpEntry(a.ip, a.mask);
+  const y = parseIpEntry(b.ip, b.mask);
+  return (
+    !('error' in x) && !('error' in y) && x.entry.ip === y.entry.ip && x.entry.mask === y.entry.mask
+  );
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- commands ------------------------------------------------------------
+
+const LIST_NAMES: Record<string, 'clientAddresses' | 'internalAddresses' | 'neverRoute'> = {
+  clients: 'clientAddresses',
+  internal: 'internalAddresses',
+  never: 'neverRoute',
+};
+
+const commands: Command[] = [
+  {
+    name: 'login',
+    summary: 'Sign in and store an API token (0600) in your config directory',
+    usage:
+      'ims login [--url URL] [--username NAME] [--password-stdin] [--scope write|read]\n       ims login --url URL --token ims_…',
+    details:
+      'Signs in with the user name and password, creates an API token named after this machine, signs the session out again, and stores the URL and token in $XDG_CONFIG_HOME/ims/config.json (default ~/.config/ims/config.json), readable only by you. With --token, checks and stores a token you already have. IMS_URL and IMS_TOKEN override the stored login.',
+    examples: [
+      'ims login --url http://127.0.0.1:8080',
+      'printf %s "$ADMIN_PASSWORD" | ims login --username admin --password-stdin',
+      'ims login --token "$IMS_TOKEN"',
+    ],
+    options: {
+      username: { type: 'string', short: 'u' },
+      'password-stdin': { type: 'boolean' },
+      scope: { type: 'string' },
+    },
+    async run(ctx) {
+      const scope = str(ctx.values.scope) ?? 'write';
+      if (scope !== 'write' && scope !== 'read') {
+        throw new CliError('--scope is write or read.', EXIT.usage);
+      }
+      const timeoutMs = timeoutOf(ctx.values);
+      const given = str(ctx.values.token);
+      if (given) {
+        const who = await createApiClient({ baseUrl: ctx.url, token: given, timeoutMs }).whoami();
+        const file = writeLogin(ctx.io.env, {
+          url: ctx.url,
+          token: given,
+          username: who.user.username,
+        });
+        ctx.out(`Logged in to ${ctx.url} as ${who.user.username}; token stored in ${file}.`);
+        return EXIT.ok;
+      }
+      const username = str(ctx.values.username) ?? 'admin';
+      let password: string;
+      if (ctx.values['password-stdin']) {
+        password = (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+      } else if (ctx.io.promptSecret) {
+        password = await ctx.io.promptSecret(`Password for ${username} at ${ctx.url}: `);
+      } else {
+        throw new CliError(
+          'No terminal to ask for the password: use --password-stdin, or --token.',
+          EXIT.usage,
+        );
+      }
+      const anon = createApiClient({ baseUrl: ctx.url, timeoutMs });
+      const session = await anon.login(username, password);
+      const signedIn = createApiClient({
+        baseUrl: ctx.url,
+        cookie: session.cookie,
+        csrfToken: session.csrfToken,
+        timeoutMs,
+      });
+      const name = `ims-cli-${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${Date.now()}`.slice(
+        0,
+        100,
+      );
+      const created = await signedIn.tokens.create(name, scope);
+      await signedIn.logout().catch(() => undefined);
+      const file = writeLogin(ctx.io.env, {
+        url: ctx.url,
+        token: created.token,
+        tokenId: created.id,
+        username,
+      });
+      if (ctx.json) ctx.outJson({ url: ctx.url, username, tokenName: name, scope, file });
+      else
+        ctx.out(
+          `Logged in to ${ctx.url} as ${username}; ${scope} token "${name}" stored in ${file}.`,
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'logout',
+    summary: 'Revoke the stored token (when possible) and forget it',
+    usage: 'ims logout',
+    examples: ['ims logout'],
+    async run(ctx) {
+      const stored = readLogin(ctx.io.env);
+      if (!stored) {
+        ctx.out('Not logged in.');
+        return EXIT.ok;
+      }
+      if (stored.tokenId !== undefined) {
+        await createApiClient({ baseUrl: stored.url, token: stored.token, timeoutMs: 10_000 })
+          .tokens.revoke(stored.tokenId)
+          .catch(() => undefined);
+      }
+      removeLogin(ctx.io.env);
+      ctx.out(`Logged out of ${stored.url}.`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'whoami',
+    summary: 'Who the token belongs to',
+    usage: 'ims whoami [--json]',
+    examples: ['ims whoami'],
+    async run(ctx) {
+      const who = await ctx.api().whoami();
+      if (ctx.json) ctx.outJson({ url: ctx.url, user: who.user });
+      else ctx.out(`${who.user.username} at ${ctx.url}`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'status',
+    summary: 'Saved version, pending restart, and every SMTP node',
+    usage: 'ims status [--json]',
+    examples: ['ims status', 'ims status --json | jq .pendingRestart'],
+    async run(ctx) {
+      const s = await ctx.api().service.status();
+      if (ctx.json) ctx.outJson(s);
+      else ctx.out(describeService(s));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'routing get',
+    summary: 'The saved routing configuration and its findings',
+    usage: 'ims routing get [--json] [--config-only]',
+    details:
+      '--json prints the API document { version, savedAt, savedBy, config, findings }; --config-only with --json prints only the configuration document.',
+    examples: [
+      'ims routing get',
+      'ims routing get --json > routing.json   # edit, then: ims routing set --file routing.json',
+    ],
+    options: { 'config-only': { type: 'boolean' } },
+    async run(ctx) {
+      const { data } = await ctx.api().routing.get();
+      if (ctx.json) ctx.outJson(ctx.values['config-only'] ? data.config : data);
+      else ctx.out(describeState(data));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'routing set',
+    summary: 'Save a configuration document from a file (- for stdin)',
+    usage: 'ims routing set --file FILE [--ack FINDING]... [--comment TEXT] [--force]',
+    details:
+      'FILE holds a configuration document, or the output of `ims routing get --json`, or a PUT body { config, acknowledge?, comment? }. When it carries a `version` (from `routing get --json`), that version is sent as If-Match, so a change saved by someone else in between is a conflict (exit 4) instead of being overwritten; --force bases the save on the current version instead.',
+    examples: [
+      'ims routing get --json > routing.json && $EDITOR routing.json && ims routing set --file routing.json',
+      'ims routing set --file draft.json --ack open-relay --comment "temporarily open for the migration"',
+    ],
+    options: { file: { type: 'string', short: 'f' }, force: { type: 'boolean' }, ...WRITE_OPTIONS },
+    async run(ctx) {
+      const file = str(ctx.values.file);
+      if (!file) throw new CliError('routing set needs --file FILE (or --file -).', EXIT.usage);
+      const doc = (await readJsonFile(ctx, file)) as Record<string, unknown> | null;
+      if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new CliError(`${file} must hold a JSON object.`, EXIT.validation);
+      }
+      const config = (doc.config ?? doc) as RoutingConfig;
+      const fileAcks = Array.isArray(doc.acknowledge) ? (doc.acknowledge as string[]) : [];
+      const ack = [...fileAcks, ...(acks(ctx.values) ?? [])];
+      const comment =
+        str(ctx.values.comment) ?? (typeof doc.comment === 'string' ? doc.comment : undefined);
+      const api = ctx.api();
+      let ifMatch: string;
+      if (typeof doc.version === 'number' && doc.config !== undefined && !ctx.values.force) {
+        ifMatch = `"v${doc.version}"`;
+      } else {
+        ifMatch = (await api.routing.get()).etag;
+      }
+      const saved = await api.routing.put(
+        {
+          config,
+          ...(ack.length > 0 ? { acknowledge: ack } : {}),
+          ...(comment === undefined ? {} : { comment }),
+        },
+        ifMatch,
+      );
+      if (ctx.json) ctx.outJson(saved.data);
+      else ctx.out(savedLine(saved.data, `configuration from ${file}`));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'routing mode',
+    summary: 'Reroute incoming SMTP mail, or not',
+    usage: 'ims routing mode reroute|no-reroute [--ack FINDING] [--comment TEXT]',
+    details:
+      '"reroute" is "Reroute incoming SMTP mail (Required for POP3/IMAP4 Support)": the routing table and the restrictions apply. "no-reroute" is "Do not reroute incoming SMTP mail".',
+    examples: ['ims routing mode reroute', 'ims routing mode no-reroute --ack ndr-relay'],
+    options: WRITE_OPTIONS,
+    args: [1, 1],
+    async run(ctx) {
+      const mode = ctx.positionals[0];
+      if (mode !== 'reroute' && mode !== 'no-reroute') {
+        throw new CliError('The mode is reroute or no-reroute.', EXIT.usage);
+      }
+      return mutate(ctx, (c) => {
+        c.rerouteMode = mode;
+        return `mode ${mode}`;
+      });
+    },
+  },
+  {
+    name: 'routing diff',
+    summary: 'What changed between two versions (default: running → saved)',
+    usage: 'ims routing diff [--from N|running] [--to N] [--json]',
+    examples: ['ims routing diff', 'ims routing diff --from 3 --to 5'],
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+    async run(ctx) {
+      const fromText = str(ctx.values.from) ?? 'running';
+      const from = fromText === 'running' ? 'running' : intArg(fromText, '--from');
+      const toText = str(ctx.values.to);
+      const d = await ctx.api().routing.diff({
+        from,
+        ...(toText === undefined ? {} : { to: intArg(toText, '--to') }),
+      });
+      if (ctx.json) ctx.outJson(d);
+      else
+        ctx.out(
+          [
+            `From version ${d.from} to version ${d.to}:`,
+            ...(d.changes.length === 0
+              ? ['  no changes']
+              : d.changes.map((c) => `  ${c.kind.padEnd(6)} ${c.summary}`)),
+          ].join('\n'),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'route list',
+    summary: 'The routing table',
+    usage: 'ims route list [--json]',
+    examples: ['ims route list'],
+    async run(ctx) {
+      const { data } = await ctx.api().routing.get();
+      if (ctx.json) ctx.outJson(data.config.routes);
+      else
+        ctx.out(
+          table(
+            ['SENT TO', 'ROUTE TO'],
+            data.config.routes.map((r) => [r.sentTo, r.routeTo]),
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'route add',
+    summary: 'Add a routing table entry ("Sent to" → "Route to")',
+    usage: 'ims route add SENT-TO ROUTE-TO [--ack FINDING] [--comment TEXT]',
+    details:
+      'SENT-TO is a domain (matches it and its subdomains) or #domain (that domain only). ROUTE-TO is <inbound> (deliver locally) or host[:port]. An existing entry for SENT-TO is replaced.',
+    examples: [
+      "ims route add sales.example.com '<inbound>'",
+      "ims route add '#partner.example' mail.partner.example:2525",
+    ],
+    options: WRITE_OPTIONS,
+    args: [2, 2],
+    async run(ctx) {
+      const [sentTo = '', routeTo = ''] = ctx.positionals;
+      return mutate(ctx, (c) => {
+        const key = sentTo.trim().toLowerCase().replace(/\.$/, '');
+        const i = c.routes.findIndex((r) => r.sentTo.toLowerCase() === key);
+        if (i >= 0) c.routes[i] = { sentTo, routeTo };
+        else c.routes.push({ sentTo, routeTo });
+        return `route ${sentTo} → ${routeTo} ${i >= 0 ? 'replaced' : 'added'}`;
+      });
+    },
+  },
+  {
+    name: 'route remove',
+    summary: 'Remove the routing table entry for SENT-TO',
+    usage: 'ims route remove SENT-TO [--ack FINDING] [--comment TEXT]',
+    examples: ['ims route remove sales.example.com'],
+    options: WRITE_OPTIONS,
+    args: [1, 1],
+    async run(ctx) {
+      const sentTo = ctx.positionals[0] ?? '';
+      return mutate(ctx, (c) => {
+        const key = sentTo.trim().toLowerCase().replace(/\.$/, '');
+        const before = c.routes.length;
+        c.routes = c.routes.filter((r) => r.sentTo.toLowerCase() !== key);
+        if (c.routes.length === before) {
+          throw new CliError(`There is no route for "${sentTo}".`, EXIT.notFound);
+        }
+        return `route ${sentTo} removed`;
+      });
+    },
+  },
+  {
+    name: 'restrict',
+    summary: 'Routing Restrictions: each checkbox and list',
+    usage: [
+      'ims restrict                                   show the restrictions',
+      'ims restrict authenticated on|off              "Hosts and clients that successfully authenticate"',
+      'ims restrict clients on|off                    "Hosts and clients with these IP addresses"',
+      'ims restrict clients add|remove IP [MASK]      its list (IP/len works too)',
+      'ims restrict internal on|off                   "Hosts and clients connecting to these internal IP addresses"',
+      'ims restrict internal add|remove IP [MASK]     its list',
+      'ims restrict never add|remove IP [MASK]        "Hosts and clients that can never route mail"',
+      'ims restrict reject-unknown on|off             reject unknown recipients at RCPT time',
+    ].join('\n       '),
+    details:
+      'MASK is a dotted mask (255.255.255.0) or a prefix length (24); without one the entry is a single host. Every change is a new saved version (read-modify-write with If-Match); critical findings need --ack.',
+    examples: [
+      'ims restrict clients add 192.168.1.0 255.255.255.0',
+      'ims restrict clients on',
+      'ims restrict never add 10.9.9.9',
+      'ims restrict authenticated off --ack open-relay',
+      'ims restrict reject-unknown on',
+    ],
+    options: WRITE_OPTIONS,
+    args: [0, 4],
+    async run(ctx) {
+      const [list, verb, ip, mask] = ctx.positionals;
+      if (list === undefined) {
+        const { data } = await ctx.api().routing.get();
+        if (ctx.json) ctx.outJson(data.config.restrictions);
+        else ctx.out(describeConfig(data.config).split('\n').slice(-6).join('\n'));
+        return EXIT.ok;
+      }
+      if (list === 'authenticated') {
+        const on = onOff(verb, 'restrict authenticated');
+        return mutate(ctx, (c) => {
+          c.restrictions.authenticated = on;
+          return `"successfully authenticate" ${on ? 'ticked' : 'cleared'}`;
+        });
+      }
+      if (list === 'reject-unknown') {
+        const on = onOff(verb, 'restrict reject-unknown');
+        return mutate(ctx, (c) => {
+          c.rejectUnknownRecipients = on;
+          return `reject unknown recipients ${on ? 'on' : 'off'}`;
+        });
+      }
+      const key = LIST_NAMES[list];
+      if (!key) {
+        throw new CliError(
+          `Unknown restriction "${list}": authenticated, clients, internal, never or reject-unknown.`,
+          EXIT.usage,
+        );
+      }
+      if (verb === 'add' || verb === 'remove') {
+        const entry = ipEntry(ip, mask);
+        return mutate(ctx, (c) => {
+          const r = c.restrictions;
+          const entries = key === 'neverRoute' ? r.neverRoute : r[key].entries;
+          const i = entries.findIndex((e) => sameEntry(e, entry));
+          if (verb === 'add') {
+            if (i >= 0)
+              throw new CliError(
+                `${entry.ip}/${entry.mask} is on the list already.`,
+                EXIT.conflict,
+              );
+            entries.push(entry);
+          } else {
+            if (i < 0)
+              throw new CliError(`${entry.ip}/${entry.mask} is not on the list.`, EXIT.notFound);
+            entries.splice(i, 1);
+          }
+          return `${entry.ip}/${entry.mask} ${verb === 'add' ? 'added to' : 'removed from'} ${list}`;
+        });
+      }
+      if (key === 'neverRoute') {
+        throw new CliError('The never-route list has no checkbox: use add or remove.', EXIT.usage);
+      }
+      const on = onOff(verb, `restrict ${list}`);
+      return mutate(ctx, (c) => {
+        c.restrictions[key].enabled = on;
+        return `"${list}" restriction ${on ? 'ticked' : 'cleared'}`;
+      });
+    },
+  },
+  {
+    name: 'advise',
+    summary: 'Security advisor findings for the saved configuration or a draft file',
+    usage: 'ims advise [--file DRAFT.json] [--json]',
+    examples: ['ims advise', 'ims advise --file draft.json --json'],
+    options: { file: { type: 'string', short: 'f' } },
+    async run(ctx) {
+      const file = str(ctx.values.file);
+      let findings: RoutingState['findings'];
+      if (file) {
+        const doc = (await readJsonFile(ctx, file)) as { config?: unknown } | null;
+        findings = (await ctx.api().routing.advice(doc?.config ?? doc)).findings;
+      } else {
+        findings = (await ctx.api().routing.get()).data.findings;
+      }
+      if (ctx.json) ctx.outJson({ findings });
+      else ctx.out(describeFindings(findings));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'evaluate',
+    summary: 'What-if: the decision and SMTP reply for one recipient',
+    usage:
+      'ims evaluate --rcpt ADDRESS [--mail-from ADDRESS] [--client IP] [--server IP] [--auth]\n                    [--against saved|running|draft] [--file DRAFT.json] [--json]',
+    details:
+      'Defaults: --mail-from <> (null sender), --client 203.0.113.1 (an outside client), --server 127.0.0.1, not authenticated, against the saved configuration. --file implies --against draft.',
+    examples: [
+      'ims evaluate --rcpt victim@elsewhere.example --client 203.0.113.9',
+      'ims evaluate --rcpt user@example.com --against running',
+      'ims evaluate --rcpt x@partner.example --auth --file draft.json',
+    ],
+    options: {
+      rcpt: { type: 'string' },
+      'mail-from': { type: 'string' },
+      client: { type: 'string' },
+      server: { type: 'string' },
+      auth: { type: 'boolean' },
+      against: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+    },
+    async run(ctx) {
+      const rcpt = str(ctx.values.rcpt);
+      if (!rcpt) throw new CliError('evaluate needs --rcpt ADDRESS.', EXIT.usage);
+      const file = str(ctx.values.file);
+      const against = str(ctx.values.against) ?? (file ? 'draft' : 'saved');
+      if (against !== 'saved' && against !== 'running' && against !== 'draft') {
+        throw new CliError('--against is saved, running or draft.', EXIT.usage);
+      }
+      let config: unknown;
+      if (against === 'draft') {
+        if (!file) throw new CliError('--against draft needs --file DRAFT.json.', EXIT.usage);
+        const doc = (await readJsonFile(ctx, file)) as { config?: unknown } | null;
+        config = doc?.config ?? doc;
+      }
+      const r = await ctx.api().routing.evaluate({
+        against,
+        ...(config === undefined ? {} : { config }),
+        clientIp: str(ctx.values.client) ?? '203.0.113.1',
+        serverIp: str(ctx.values.server) ?? '127.0.0.1',
+        authenticated: ctx.values.auth === true,
+        mailFrom: path(str(ctx.values['mail-from']) ?? '<>'),
+        rcptTo: path(rcpt),
+      });
+      if (ctx.json) ctx.outJson(r);
+      else
+        ctx.out(
+          [
+            `${r.reply.line}`,
+            `Decision: ${r.decision.action} (${r.decision.reason})${
+              r.version === undefined ? '' : `, version ${r.version}`
+            }`,
+            ...r.decision.trace.map((t) => `  ${t}`),
+          ].join('\n'),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'restart',
+    summary: 'Restart the Internet Mail Service: every node applies the saved version',
+    usage: 'ims restart [--wait] [--timeout SECONDS] [--json]',
+    details:
+      'With --wait, shows progress until every online node runs the saved version, or exits 1 with the error of a node that could not apply it (it keeps running the old version), or when --timeout (default 60 s) passes.',
+    examples: ['ims restart --wait', 'ims restart --wait --json'],
+    options: { wait: { type: 'boolean', short: 'w' } },
+    async run(ctx) {
+      const api = ctx.api();
+      const before = await api.service.status();
+      const result = await api.service.restart();
+      if (!ctx.values.wait) {
+        if (ctx.json) ctx.outJson(result);
+        else
+          ctx.out(
+            `Restart to version ${result.version} requested (${result.signalled} node(s) signalled${
+              result.coalesced ? ', joined a restart already under way' : ''
+            }).`,
+          );
+        return EXIT.ok;
+      }
+      return waitForRestart(ctx, api, before, result.version);
+    },
+  },
+  {
+    name: 'history',
+    summary: 'Saved versions, newest first',
+    usage: 'ims history [--limit N] [--json]',
+    examples: ['ims history', 'ims history --limit 5 --json'],
+    options: { limit: { type: 'string' } },
+    async run(ctx) {
+      const limitText = str(ctx.values.limit);
+      const list = await ctx.api().routing.versions({
+        ...(limitText === undefined ? {} : { limit: intArg(limitText, '--limit') }),
+      });
+      if (ctx.json) ctx.outJson(list);
+      else
+        ctx.out(
+          table(
+            ['VERSION', 'SAVED AT', 'SAVED BY', 'COMMENT'],
+            list.versions.map((v) => [`v${v.version}`, v.savedAt, v.savedBy, v.comment ?? '']),
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'restore',
+    summary: 'Save a new version equal to version N',
+    usage: 'ims restore N [--ack FINDING]... [--json]',
+    examples: ['ims restore 3', 'ims restore 3 && ims restart --wait'],
+    options: { ack: WRITE_OPTIONS.ack as NonNullable<Options[string]> },
+    args: [1, 1],
+    async run(ctx) {
+      const n = intArg(ctx.positionals[0], 'The version');
+      const api = ctx.api();
+      const { etag } = await api.routing.get();
+      const saved = await api.routing.restore(n, etag, acks(ctx.values));
+      if (ctx.json) ctx.outJson(saved.data);
+      else ctx.out(savedLine(saved.data, `restored version ${n}`));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'audit',
+    summary: 'The audit log, newest first',
+    usage: 'ims audit [--limit N] [--action ACTION] [--actor ACTOR] [--before ID] [--json]',
+    examples: ['ims audit --limit 20', 'ims audit --action routing.saved --json'],
+    options: {
+      limit: { type: 'string' },
+      action: { type: 'string' },
+      actor: { type: 'string' },
+      before: { type: 'string' },
+    },
+    async run(ctx) {
+      const limit = str(ctx.values.limit);
+      const before = str(ctx.values.before);
+      const action = str(ctx.values.action);
+      const actor = str(ctx.values.actor);
+      const page = await ctx.api().audit({
+        ...(limit === undefined ? {} : { limit: intArg(limit, '--limit') }),
+        ...(before === undefined ? {} : { before: intArg(before, '--before') }),
+        ...(action === undefined ? {} : { action }),
+        ...(actor === undefined ? {} : { actor }),
+      });
+      if (ctx.json) ctx.outJson(page);
+      else
+        ctx.out(
+          table(
+            ['ID', 'AT', 'ACTOR', 'SOURCE', 'ACTION', 'TARGET'],
+            page.entries.map((e) => [
+              String(e.id),
+              e.at,
+              e.actor,
+              e.source,
+              e.action,
+              e.target ?? '',
+            ]),
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'relay-test',
+    summary: 'Open-relay self-test against the running SMTP service',
+    usage: 'ims relay-test [--from 127.0.0.x] [--node ID] [--json]',
+    details:
+      'The console runs a battery of relay attempts (every address-trick family, the Q255695 NDR relay, and controls that must be accepted) against an online node, unauthenticated, from the loopback source address --from (default 127.0.0.1). Exits 0 when every case passed, 1 when any failed: a fail is what an external relay tester would flag.',
+    examples: [
+      'ims relay-test',
+      'ims relay-test --from 127.0.0.2   # a source outside any allow list',
+      "ims relay-test --json | jq '.cases[] | select(.passed | not)'",
+    ],
+    options: { from: { type: 'string' }, node: { type: 'string' } },
+    async run(ctx) {
+      const from = str(ctx.values.from);
+      const node = str(ctx.values.node);
+      const r = await ctx.api().service.relayTest({
+        ...(from === undefined ? {} : { from }),
+        ...(node === undefined ? {} : { node: intArg(node, '--node') }),
+      });
+      const failed = r.cases.filter((c) => !c.passed);
+      if (ctx.json) ctx.outJson(r);
+      else
+        ctx.out(
+          [
+            `Relay test from ${r.from} against ${r.target.host}:${r.target.port}:`,
+            table(
+              ['RESULT', 'CASE', 'MAIL FROM', 'RCPT TO', 'EXPECTED', 'REPLY'],
+              r.cases.map((c) => [
+                c.passed ? 'pass' : 'FAIL',
+                c.id,
+                c.mailFrom,
+                c.rcptTo,
+                c.expected,
+                c.reply,
+              ]),
+            ),
+            r.passed
+              ? `All ${r.cases.length} cases passed.`
+              : `${failed.length} of ${r.cases.length} cases FAILED: ${failed.map((c) => c.id).join(', ')}.`,
+          ].join('\n'),
+        );
+      return r.passed ? EXIT.ok : EXIT.failed;
+    },
+  },
+  {
+    name: 'node list',
+    summary: 'Registered SMTP nodes',
+    usage: 'ims node list [--json]',
+    examples: ['ims node list'],
+    async run(ctx) {
+      const list = await ctx.api().nodes.list();
+      if (ctx.json) ctx.outJson(list);
+      else ctx.out(describeNodes(list.nodes));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'node register',
+    summary: 'Register an SMTP node running elsewhere; prints its token once',
+    usage: 'ims node register NAME [--json]',
+    details:
+      'Start the node with IMS_CONSOLE_URL=<this console> IMS_NODE_TOKEN=<the token> (see the README, "Attaching a node running elsewhere").',
+    examples: ['ims node register edge-1'],
+    args: [1, 1],
+    async run(ctx) {
+      const created = await ctx.api().nodes.register(ctx.positionals[0] ?? '');
+      if (ctx.json) ctx.outJson(created);
+      else
+        ctx.out(
+          [
+            `Registered node ${created.name} (id ${created.id}). Its token, shown only now:`,
+            '',
+            `    ${created.token}`,
+            '',
+            'Start it with:',
+            `    IMS_CONSOLE_URL=${ctx.url} IMS_NODE_TOKEN=${created.token} pnpm --filter @ims/smtp start`,
+          ].join('\n'),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'node remove',
+    summary: 'Deregister an SMTP node (its token stops working)',
+    usage: 'ims node remove ID',
+    examples: ['ims node remove 2'],
+    args: [1, 1],
+    async run(ctx) {
+      const id = intArg(ctx.positionals[0], 'The node id');
+      await ctx.api().nodes.remove(id);
+      if (ctx.json) ctx.outJson({ removed: id });
+      else ctx.out(`Node ${id} removed.`);
+      return EXIT.ok;
+    },
+  },
+];
+
+// ---- restart --wait --------------------------------------------------------
+
+function timeoutOf(values: Values, fallbackMs = 30_000): number {
+  const t = str(values.timeout);
+  if (t === undefined) return fallbackMs;
+  if (!/^\d+(\.\d+)?$/.test(t) || Number(t) <= 0) {
+    throw new CliError(`--timeout is a number of seconds, not "${t}".`, EXIT.usage);
+  }
+  return Number(t) * 1000;
+}
+
+async function waitForRestart(
+  ctx: Ctx,
+  api: ApiClient,
+  before: Service,
+  version: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutOf(ctx.values, 60_000);
+  const beforeById = new Map(before.nodes.map((n) => [n.id, n]));
+  const shown = new Map<number, string>();
+  const progress = (text: string) => {
+    if (!ctx.json) ctx.io.stderr(`${text}\n`);
+  };
+  progress(`Restarting to version ${version}…`);
+  for (;;) {
+    const s = await api.service.status();
+    const online = s.nodes.filter((n) => n.online);
+    for (const n of s.nodes) {
+      const line = `  ${n.name}: ${n.online ? n.state : 'offline'}, runs ${
+        n.runningVersion === null ? 'nothing yet' : `v${n.runningVersion}`
+      }`;
+      if (shown.get(n.id) !== line) {
+        shown.set(n.id, line);
+        progress(line);
+      }
+    }
+    if (online.length === 0) {
+      throw new CliError(
+        `No SMTP node is online: version ${version} applies when a node attaches.`,
+        EXIT.failed,
+      );
+    }
+    // A node that reports a new error after the signal could not apply the version.
+    const failed = online.find((n) => {
+      if (n.state !== 'error' || (n.runningVersion ?? 0) >= version) return false;
+      const was = beforeById.get(n.id);
+      return was?.state !== 'error' || was.lastError !== n.lastError;
+    });
+    if (failed) {
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      throw new CliError(
+        `Node ${failed.name} could not apply version ${version} and keeps running ${
+          failed.runningVersion === null ? 'nothing' : `v${failed.runningVersion}`
+        }: ${failed.lastError ?? 'no error text'}`,
+        EXIT.failed,
+      );
+    }
+    if (online.every((n) => (n.runningVersion ?? 0) >= version && n.state === 'running')) {
+      const offline = s.nodes.filter((n) => !n.online).map((n) => n.name);
+      if (ctx.json) ctx.outJson({ version, done: true, service: s });
+      else
+        ctx.out(
+          `Every online node runs version ${version}.${
+            offline.length > 0
+              ? ` Offline (they apply it when they attach): ${offline.join(', ')}.`
+              : ''
+          }`,
+        );
+      return EXIT.ok;
+    }
+    if (Date.now() > deadline) {
+      const behind = online.filter((n) => (n.runningVersion ?? 0) < version);
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      throw new CliError(
+        `Timed out: ${behind.map((n) => `${n.name} runs v${n.runningVersion ?? '-'}${n.lastError ? ` (${n.lastError})` : ''}`).join(', ')}.`,
+        EXIT.failed,
+      );
+    }
+    await sleep(300);
+  }
+}
+
+// ---- dispatch and help -----------------------------------------------------
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+  }
+  for (let n = Math.min(words.length, 2); n >= 1; n--) {
+    const name = words.slice(0, n).join(' ');
+    const command = commands.find((c) => c.name === name);
+    if (command) return { command, rest: argv.slice(n) };
+  }
+  return undefined;
+}
+
+function commandHelp(c: Command): string {
+  return [
+    `${c.summary}.`,
+    '',
+    `Usage: ${c.usage}`,
+    ...(c.details ? ['', c.details] : []),
+    '',
+    'Examples:',
+    ...c.examples.map((e) => `  ${e}`),
+    '',
+    'Options for every command: --url URL, --token TOKEN, --json, --timeout SECONDS, --help',
+  ].join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'ims: the IMS Routing Console from a terminal or a script.',
+    '',
+    'Usage: ims <command> [arguments] [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options: --url URL (or IMS_URL, default the stored login, else http://127.0.0.1:8080)',
+    '         --token TOKEN (or IMS_TOKEN, default the token stored by ims login)',
+    '         --json (stable machine-readable output), --timeout SECONDS, --help',
+    '',
+    'Examples:',
+    '  ims login --url http://127.0.0.1:8080',
+    '  ims status',
+    '  ims restrict clients add 192.168.1.0/24 && ims restrict clients on',
+    '  ims route add partner.example mail.partner.example',
+    '  ims restart --wait',
+    '  ims relay-test --from 127.0.0.2',
+    '  ims history && ims restore 3',
+    '',
+    'Exit codes: 0 ok, 1 failed (relay found, node error, server error), 2 usage,',
+    '            3 validation (400/422), 4 conflict (409/412/428), 5 auth (401/403),',
+    '            6 network (unreachable or timeout), 7 not found (404).',
+    '',
+    'ims <command> --help shows the command with examples.',
+  ].join('\n');
+}
+
+function reportError(err: unknown, io: Io, json: boolean): number {
+  const code = exitCodeOf(err);
+  if (json) {
+    const error =
+      err instanceof ApiProblem
+        ? err.body
+        : {
+            title: (err as Error).message,
+            ...(err instanceof ApiNetworkError ? { network: true } : {}),
+          };
+    io.stderr(`${JSON.stringify({ error, exitCode: code })}\n`);
+    return code;
+  }
+  let text: string;
+  if (err instanceof ApiProblem) {
+    text = code === EXIT.conflict ? conflictMessage(err) : describeProblem(err.body);
+    if (err.type === '/problems/unacknowledged-findings') {
+      const ids = ((err.body.findings as { id: string }[] | undefined) ?? []).map((f) => f.id);
+      text += `\nTo save anyway, acknowledge them: --ack ${ids.join(',')}`;
+    }
+    if (code === EXIT.auth && err.status === 401) {
+      text += '\nSign in with: ims login (or set IMS_TOKEN).';
+    }
+  } else if (err instanceof ApiNetworkError || err instanceof CliError) {
+    text = `error: ${err.message}`;
+  } else {
+    text = `error: ${(err as Error)?.stack ?? String(err)}`;
+  }
+  io.stderr(`${text}\n`);
+  return code;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    const topic = argv[0] === 'help' ? findCommand(argv.slice(1)) : undefined;
+    io.stdout(`${topic ? commandHelp(topic.command) : mainHelp()}\n`);
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  if (argv[0] === '--version') {
+    io.stdout('ims 0.1.0\n');
+    return EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr(
+      `error: unknown command "${argv
+        .filter((a) => !a.startsWith('-'))
+        .slice(0, 2)
+        .join(' ')}". See ims --help.\n`,
+    );
+    return EXIT.usage;
+  }
+  const { command, rest } = found;
+  let values: Values;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
+  } catch (err) {
+    io.stderr(`error: ${(err as Error).message}\nUsage: ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout(`${commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+  const [min, max] = command.args ?? [0, 0];
+  if (positionals.length < min || positionals.length > max) {
+    io.stderr(
+      `error: ${command.name} takes ${min === max ? min : `${min} to ${max}`} argument(s).\nUsage: ${command.usage}\n`,
+    );
+    return EXIT.usage;
+  }
+
+  const stored = readLogin(io.env);
+  const url = (str(values.url) ?? io.env.IMS_URL ?? stored?.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  // The stored token goes only to the console it was issued by.
+  const token =
+    str(values.token) ??
+    (io.env.IMS_TOKEN || undefined) ??
+    (stored && stored.url.replace(/\/+$/, '') === url ? stored.token : undefined);
+  const json = values.json === true;
+  const ctx: Ctx = {
+    values,
+    positionals,
+    io,
+    json,
+    url,
+    api: () => {
+      if (!token) {
+        throw new CliError(
+          `Not logged in to ${url}: run ims login, or set IMS_TOKEN (config: ${configPath(io.env)}).`,
+          EXIT.auth,
+        );
+      }
+      return createApiClient({ baseUrl: url, token, timeoutMs: timeoutOf(values) });
+    },
+    out: (text) => io.stdout(`${text}\n`),
+    outJson: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
+  };
+  try {
+    return (await command.run(ctx)) ?? EXIT.ok;
+  } catch (err) {
+    return reportError(err, io, json || wantsJson);
+  }
+}

@@ -1,0 +1,100 @@
+/** Plain-text rendering for people; `--json` output is the API's own documents. */
+
+import type { NodeView, Problem, RoutingState, Service } from '@ims/api-client';
+import { RESTRICTION_LABELS, type RoutingConfig } from '@ims/routing-core';
+
+type Finding = RoutingState['findings'][number];
+
+/** A left-aligned table with a header row. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+const box = (on: boolean) => (on ? '[x]' : '[ ]');
+const entries = (list: { ip: string; mask: string }[]) =>
+  list.length === 0 ? '(none)' : list.map((e) => `${e.ip}/${e.mask}`).join(', ');
+
+export function describeConfig(config: RoutingConfig): string {
+  const r = config.restrictions;
+  const lines = [
+    `Site domain:   ${config.siteDomain}`,
+    `Mode:          ${
+      config.rerouteMode === 'reroute'
+        ? 'Reroute incoming SMTP mail (reroute)'
+        : 'Do not reroute incoming SMTP mail (no-reroute)'
+    }`,
+    'Routing table:',
+    ...(config.routes.length === 0
+      ? ['  (empty)']
+      : config.routes.map((route) => `  ${route.sentTo} → ${route.routeTo}`)),
+    'Routing restrictions (a client may relay if any ticked one holds):',
+    `  ${box(r.authenticated)} ${RESTRICTION_LABELS.authenticated}`,
+    `  ${box(r.clientAddresses.enabled)} ${RESTRICTION_LABELS.clientAddresses}: ${entries(r.clientAddresses.entries)}`,
+    `  ${box(r.internalAddresses.enabled)} ${RESTRICTION_LABELS.internalAddresses}: ${entries(r.internalAddresses.entries)}`,
+    `  Never route mail from: ${entries(r.neverRoute)}`,
+    `Reject unknown recipients at RCPT time: ${config.rejectUnknownRecipients ? 'yes' : 'no'}`,
+  ];
+  return lines.join('\n');
+}
+
+export function describeFindings(findings: Finding[]): string {
+  if (findings.length === 0) return 'No findings.';
+  return findings
+    .map(
+      (f) =>
+        `  ${f.severity.toUpperCase().padEnd(8)} ${f.id}: ${f.message} (${f.reference})${
+          f.fix ? `\n           fix: ${f.fix.description}` : ''
+        }`,
+    )
+    .join('\n');
+}
+
+export function describeState(state: RoutingState): string {
+  return [
+    `Version ${state.version}, saved by ${state.savedBy} at ${state.savedAt}`,
+    describeConfig(state.config),
+    'Findings:',
+    describeFindings(state.findings),
+  ].join('\n');
+}
+
+export function describeNodes(nodes: NodeView[]): string {
+  if (nodes.length === 0) return 'No SMTP node is registered.';
+  return table(
+    ['ID', 'NODE', 'STATE', 'ONLINE', 'RUNS', 'LISTEN', 'LAST ERROR'],
+    nodes.map((n) => [
+      String(n.id),
+      n.name,
+      n.state,
+      n.online ? 'yes' : 'no',
+      n.runningVersion === null ? '-' : `v${n.runningVersion}`,
+      n.listen.join(',') || '-',
+      n.lastError ?? '',
+    ]),
+  );
+}
+
+export function describeService(s: Service): string {
+  return [
+    `Saved version ${s.savedVersion}; nodes were last told to run version ${s.targetVersion}.`,
+    s.pendingRestart
+      ? 'Restart pending: the saved configuration is not applied yet (ims restart --wait).'
+      : 'No restart pending.',
+    ...(s.restartInProgress ? ['A restart is in progress.'] : []),
+    describeNodes(s.nodes),
+  ].join('\n');
+}
+
+export function describeProblem(p: Problem & { [k: string]: unknown }): string {
+  const lines = [`error: ${p.title}${p.detail && p.detail !== p.title ? `: ${p.detail}` : ''}`];
+  for (const e of p.errors ?? []) lines.push(`  ${e.pointer || '/'}: ${e.detail}`);
+  const findings = p.findings as Finding[] | undefined;
+  if (findings?.length) lines.push(describeFindings(findings));
+  return lines.join('\n');
+}

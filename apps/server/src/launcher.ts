@@ -1,0 +1,108 @@
+/**
+ * The embedded start (`npm start`): the console, plus one local SMTP node
+ * that the console registers itself, runs as a child process and supervises
+ * (restarted with backoff when it crashes; a crash loop shows in
+ * GET /api/v1/service). `--no-local-node` starts the console alone. SIGINT or
+ * SIGTERM stops the node first, then the console.
+ *
+ * `server.ts` remains the console on its own (tests, a console whose nodes
+ * all run elsewhere); this file is the product's start command.
+ */
+
+import { rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app';
+import { readEnv, readLocalNodeEnv } from './config/env';
+import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
+import { Supervisor } from './local-node/supervisor';
+
+/** The SMTP node's entry point: started by path, never imported (STYLE.md §4 rule 5). */
+const SMTP_DIR = resolve(import.meta.dirname, '../../smtp');
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { 'no-local-node': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(
+    'Usage: npm start [-- --no-local-node]\n\nStarts the console and one supervised local SMTP node (IMS_SMTP_LISTEN, IMS_SMTP_PORT).\n--no-local-node starts the console alone; attach nodes running elsewhere with POST /api/v1/nodes (or ims node register).\n',
+  );
+  process.exit(0);
+}
+const env = readEnv();
+const nodeEnv = values['no-local-node'] ? undefined : readLocalNodeEnv();
+const dataDir = resolve(env.dataDir);
+
+const app = await buildApp({
+  dataDir,
+  siteDomain: env.siteDomain,
+  adminPassword: env.adminPassword,
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  onAdminCreated: (password, generated) => {
+    if (generated) {
+      process.stdout.write(
+        `\nFirst start: the console's "admin" password is\n\n    ${password}\n\nIt is shown only this once.\n\n`,
+      );
+    }
+  },
+});
+
+let supervisor: Supervisor | undefined;
+closeWithGrace({ delay: 20_000 }, async ({ err, signal }) => {
+  if (err) app.log.error({ err }, 'shutting down after an error');
+  else app.log.info({ signal }, 'shutting down');
+  await supervisor?.stop();
+  rmSync(pidPath(dataDir), { force: true });
+  await app.close();
+});
+
+await app.listen({ host: env.httpHost, port: env.httpPort });
+const address = app.server.address() as { address: string; port: number; family: string };
+const consoleHost =
+  env.httpHost === '0.0.0.0'
+    ? '127.0.0.1'
+    : env.httpHost === '::'
+      ? '[::1]'
+      : env.httpHost.includes(':')
+        ? `[${env.httpHost}]`
+        : env.httpHost;
+const consoleUrl = `http://${consoleHost}:${address.port}`;
+process.stdout.write(`IMS Routing Console: ${consoleUrl}/  (API docs at /docs)\n`);
+
+if (nodeEnv) {
+  const node = ensureLocalNode(app, dataDir);
+  supervisor = new Supervisor({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/main.ts'],
+    cwd: SMTP_DIR,
+    env: {
+      ...process.env,
+      IMS_CONSOLE_URL: consoleUrl,
+      IMS_NODE_TOKEN: node.token,
+      IMS_DATA_DIR: dataDir,
+      IMS_SMTP_LISTEN: nodeEnv.smtpListen,
+      IMS_SMTP_PORT: String(nodeEnv.smtpPort),
+      ...(nodeEnv.smartHost ? { IMS_SMART_HOST: nodeEnv.smartHost } : {}),
+    },
+    onStart: (pid) => {
+      writeFileSync(pidPath(dataDir), `${pid}\n`);
+      app.log.info({ pid, node: node.name }, 'local SMTP node started');
+    },
+    onExit: (exit) => reportLocalNodeExit(app, node, exit),
+  });
+  supervisor.start();
+  process.stdout.write(
+    `Local SMTP node "${node.name}": ${nodeEnv.smtpListen
+      .split(',')
+      .map((a) => (a.includes(':') ? `[${a}]` : a))
+      .map((a) => `${a}:${nodeEnv.smtpPort}`)
+      .join(', ')} (supervised; its data under ${dataDir}/smtp)\n`,
+  );
+} else {
+  process.stdout.write(
+    'No local SMTP node (--no-local-node): register nodes with POST /api/v1/nodes or `ims node register`.\n',
+  );
+}

@@ -1,0 +1,211 @@
+import { createServer, type Server } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { build, login, problem, token } from '../../testing/helper';
+import { parseListen } from './relay-test';
+
+/** A stand-in SMTP service: postmaster is accepted, every other recipient refused. */
+const servers: Server[] = [];
+const peers: string[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+async function fakeSmtp(): Promise<number> {
+  const server = createServer((socket) => {
+    peers.push(socket.remoteAddress ?? '');
+    socket.write('220 fake ESMTP\r\n');
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += String(chunk);
+      for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, i).toUpperCase();
+        buffer = buffer.slice(i + 2);
+        if (line.startsWith('RCPT')) {
+          socket.write(
+            /<POSTMASTER(@EXAMPLE\.COM)?>/.test(line)
+              ? '250 2.1.5 Recipient OK\r\n'
+              : '550 5.7.1 Relaying is prohibited\r\n',
+          );
+        } else if (line.startsWith('QUIT')) socket.end('221 2.0.0 Bye\r\n');
+        else socket.write('250 2.0.0 OK\r\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+/** Registers a node that reports it runs version 1 and listens on `listen`. */
+async function onlineNode(app: FastifyInstance, listen: string[]) {
+  const browser = await login(app);
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes',
+    headers: browser.write,
+    payload: { name: `node-${listen.length}-${Date.now()}` },
+  });
+  const node = created.json<{ id: number; token: string }>();
+  const res = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/node/status',
+    headers: { authorization: `Bearer ${node.token}` },
+    payload: {
+      runningVersion: 1,
+      state: 'running',
+      listen,
+      startedAt: new Date().toISOString(),
+      counters: {},
+    },
+  });
+  expect(res.statusCode).toBe(204);
+  return node.id;
+}
+
+describe('POST /api/v1/service/relay-test', () => {
+  it('runs the battery against the first online node from the chosen source address', async () => {
+    const app = await build();
+    const port = await fakeSmtp();
+    await onlineNode(app, [`127.0.0.1:${port}`]);
+    const auth = await token(app, 'write');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: auth,
+      payload: { from: '127.0.0.3' },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{
+      from: string;
+      target: { host: string; port: number };
+      passed: boolean;
+      cases: { id: string; expected: string; reply: string; passed: boolean }[];
+    }>();
+    expect(body.from).toBe('127.0.0.3');
+    expect(body.target).toEqual({ host: '127.0.0.1', port });
+    expect(body.passed).toBe(true);
+    expect(body.cases.find((c) => c.id === 'plain-outside')).toMatchObject({
+      expected: 'reject',
+      reply: '550 5.7.1 Relaying is prohibited',
+      passed: true,
+    });
+    expect(peers.at(-1)).toBe('127.0.0.3');
+
+    // Audited, with the outcome.
+    const audit = await app.inject({
+      method: 'GET',
+      url: '/api/v1/audit?action=service.relay-test',
+      headers: auth,
+    });
+    expect(audit.json().entries[0]).toMatchObject({
+      actor: 'token:write-script',
+      action: 'service.relay-test',
+      details: { from: '127.0.0.3', passed: true, failed: [] },
+    });
+
+    // No body: the defaults (127.0.0.1).
+    const defaults = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: auth,
+    });
+    expect(defaults.statusCode).toBe(200);
+    expect(defaults.json().from).toBe('127.0.0.1');
+  });
+
+  it('reports a node that does not answer as failing, with the reason', async () => {
+    const app = await build();
+    const port = await fakeSmtp();
+    await new Promise((r) => servers.pop()?.close(r));
+    await onlineNode(app, [`127.0.0.1:${port}`]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: await token(app, 'write'),
+      payload: {},
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().passed).toBe(false);
+    expect(res.json().cases[0].reply).toMatch(/^no answer: connection refused/);
+  });
+
+  it('refuses a source address that is not loopback (422), and bad bodies (400)', async () => {
+    const app = await build();
+    const auth = await token(app, 'write');
+    for (const from of ['192.0.2.1', '0.0.0.0', 'localhost', '127.0.0.999']) {
+      const body = problem(
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/service/relay-test',
+          headers: auth,
+          payload: { from },
+        }),
+        422,
+        'source-not-loopback',
+      );
+      expect(body.errors).toEqual([{ pointer: '/from', detail: 'Must be a loopback IP address.' }]);
+    }
+    problem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/service/relay-test',
+        headers: auth,
+        payload: { from: '127.0.0.1', extra: 1 },
+      }),
+      400,
+      'validation-failed',
+    );
+  });
+
+  it('409 without an online node, 404 for an unknown node', async () => {
+    const app = await build();
+    const auth = await token(app, 'write');
+    problem(
+      await app.inject({ method: 'POST', url: '/api/v1/service/relay-test', headers: auth }),
+      409,
+      'conflict',
+    );
+    problem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/service/relay-test',
+        headers: auth,
+        payload: { node: 99 },
+      }),
+      404,
+      'not-found',
+    );
+  });
+
+  it('needs a write credential', async () => {
+    const app = await build();
+    problem(
+      await app.inject({ method: 'POST', url: '/api/v1/service/relay-test', payload: {} }),
+      401,
+      'unauthenticated',
+    );
+    problem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/service/relay-test',
+        headers: await token(app, 'read'),
+        payload: {},
+      }),
+      403,
+      'forbidden',
+    );
+  });
+});
+
+describe('parseListen', () => {
+  it.each([
+    ['127.0.0.1:2525', { host: '127.0.0.1', port: 2525 }],
+    ['[::1]:25', { host: '::1', port: 25 }],
+    ['0.0.0.0:2525', { host: '127.0.0.1', port: 2525 }],
+    ['[::]:2525', { host: '::1', port: 2525 }],
+    ['nonsense', undefined],
+  ])('%s', (listen, expected) => {
+    expect(parseListen(listen)).toEqual(expected);
+  });
+});

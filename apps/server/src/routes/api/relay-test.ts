@@ -1,0 +1,125 @@
+/**
+ * POST /api/v1/service/relay-test: the open-relay self-test. Runs the battery
+ * of @ims/relay-test against an SMTP node's listen address, from a loopback
+ * source address, and reports every case. It sends real SMTP traffic (never
+ * past RCPT TO), so it needs a write credential and is audited.
+ */
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ProblemSchema, RelayTestBodySchema, RelayTestResultSchema } from '@ims/api-contract';
+import { isLoopback, runRelayTest } from '@ims/relay-test';
+import type { FastifyInstance } from 'fastify';
+import { ProblemError } from '../../problems/problem-error';
+
+/** `127.0.0.1:2525` or `[::1]:2525` → host and port; a wildcard becomes the loopback of its family. */
+export function parseListen(listen: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(listen) ?? /^([^:]+):(\d+)$/.exec(listen);
+  if (!m?.[1] || !m[2]) return undefined;
+  let host = m[1];
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  return { host, port: Number(m[2]) };
+}
+
+const isV6 = (address: string) => address.includes(':');
+
+export default async function relayTestRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  let running = false;
+
+  app.post(
+    '/api/v1/service/relay-test',
+    {
+      // The body is optional: no body means the defaults.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags: ['service'],
+        summary:
+          'Open-relay self-test: a battery of relay attempts against an SMTP node from a loopback source address',
+        body: RelayTestBodySchema,
+        response: {
+          200: RelayTestResultSchema,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+          409: ProblemSchema,
+          422: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const actor = request.actor!;
+      const from = (request.body.from ?? '127.0.0.1').trim();
+      if (!isLoopback(from)) {
+        throw new ProblemError(
+          'source-not-loopback',
+          `The relay test runs from a loopback address (127.0.0.0/8 or ::1), not "${from}".`,
+          { errors: [{ pointer: '/from', detail: 'Must be a loopback IP address.' }] },
+        );
+      }
+      const nodes = app.serviceStatus.snapshot().nodes;
+      const wanted = request.body.node;
+      const node =
+        wanted === undefined
+          ? nodes.find((n) => n.online && n.listen.length > 0)
+          : nodes.find((n) => n.id === wanted);
+      if (wanted !== undefined && !node) {
+        throw new ProblemError('not-found', `There is no node ${wanted}.`);
+      }
+      if (!node?.online) {
+        throw new ProblemError(
+          'conflict',
+          node
+            ? `Node ${node.name} is not online: there is no service to test.`
+            : 'No SMTP node is online: there is no service to test.',
+        );
+      }
+      const targets = node.listen.map(parseListen).filter((t) => t !== undefined);
+      const target = targets.find((t) => isV6(t.host) === isV6(from)) ?? targets[0];
+      if (!target) {
+        throw new ProblemError('conflict', `Node ${node.name} reports no listen address.`);
+      }
+      if (isV6(target.host) !== isV6(from)) {
+        throw new ProblemError(
+          'source-not-loopback',
+          `Node ${node.name} listens on ${node.listen.join(', ')}: test it from a loopback address of the same family.`,
+          { errors: [{ pointer: '/from', detail: 'Not the address family the node listens on.' }] },
+        );
+      }
+      if (running) throw new ProblemError('conflict', 'A relay test is running already.');
+      running = true;
+      try {
+        // The site domain of the configuration the node runs (the saved one before it reports).
+        const version =
+          (node.runningVersion === null
+            ? undefined
+            : app.routingVersions.get(node.runningVersion)) ?? app.routingVersions.current();
+        const result = await runRelayTest({
+          host: target.host,
+          port: target.port,
+          from,
+          siteDomain: version.config.siteDomain,
+        });
+        app.audit.record({
+          actor: actor.name,
+          source: request.ip,
+          action: 'service.relay-test',
+          target: `node:${node.name}`,
+          details: {
+            from,
+            target: `${target.host}:${target.port}`,
+            runningVersion: node.runningVersion,
+            passed: result.passed,
+            failed: result.cases.filter((c) => !c.passed).map((c) => c.id),
+          },
+        });
+        return result;
+      } finally {
+        running = false;
+      }
+    },
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * The embedded start (apps/server/src/launcher.ts) as a real process: it
+ * prints the URL and the first-run password, registers and supervises one
+ * local SMTP node that runs the saved version, restarts it when it is killed,
+ * and leaves no process behind on SIGINT or SIGTERM.
+ */
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RawSmtp } from '@ims/smtp/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Child, freePort, start, until } from './smtp-wire';
+
+const root = resolve(import.meta.dirname, '..');
+const children: Child[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ims-launcher-'));
+  dirs.push(d);
+  return d;
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function launch(env: Record<string, string>, args: string[] = []): Child {
+  const child = start(join(root, 'apps/server'), 'src/launcher.ts', env, args);
+  children.push(child);
+  return child;
+}
+
+function exited(child: Child): Promise<number | null> {
+  return new Promise((done) => {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      return done(child.proc.exitCode);
+    }
+    child.proc.once('exit', (code) => done(code));
+  });
+}
+
+async function greeting(port: number): Promise<string> {
+  const c = await RawSmtp.open(port);
+  try {
+    return await c.reply();
+  } finally {
+    c.close();
+  }
+}
+
+type Service = {
+  savedVersion: number;
+  nodes: {
+    id: number;
+    name: string;
+    state: string;
+    online: boolean;
+    runningVersion: number | null;
+    listen: string[];
+    lastError: string | null;
+  }[];
+};
+
+describe('npm start: the console with one supervised local SMTP node', () => {
+  it('registers, attaches, restarts a killed node, and shuts down cleanly', {
+    timeout: 180_000,
+  }, async () => {
+    const httpPort = await freePort();
+    const smtpPort = await freePort();
+    const dataDir = temp();
+    const env = {
+      IMS_HTTP_PORT: String(httpPort),
+      IMS_SMTP_PORT: String(smtpPort),
+      IMS_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+    };
+    const url = `http://127.0.0.1:${httpPort}`;
+    const first = launch(env);
+
+    // It prints the URL and, on first run, the admin password.
+    const password = await until(
+      async () => /"admin" password is\s+(\S+)/.exec(first.output())?.[1],
+      60_000,
+      'the first-run password',
+    );
+    await until(async () => (first.output().includes(`${url}/`) ? true : undefined));
+
+    const login = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const service = async () =>
+      (await (await fetch(`${url}/api/v1/service`, { headers: { cookie } })).json()) as Service;
+
+    // Registered, attached, running the saved version.
+    const running = await until(
+      async () => {
+        const s = await service();
+        const n = s.nodes[0];
+        return n?.online && n.state === 'running' && n.runningVersion === s.savedVersion
+          ? s
+          : undefined;
+      },
+      60_000,
+      'the local node to run the saved version',
+    );
+    expect(running.nodes).toHaveLength(1);
+    expect(running.nodes[0]).toMatchObject({ name: 'local', listen: [`127.0.0.1:${smtpPort}`] });
+    expect(await greeting(smtpPort)).toMatch(/^220 /);
+    expect(statSync(join(dataDir, 'local-node.json')).mode & 0o777).toBe(0o600);
+
+    // Killed: restarted, with the crash in the registry until it reports again.
+    const pid = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+    expect(alive(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    const newPid = await until(
+      async () => {
+        const p = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+        return p !== pid && alive(p) ? p : undefined;
+      },
+      30_000,
+      'a restarted node',
+    );
+    await until(
+      async () => {
+        const n = (await service()).nodes[0];
+        return n?.state === 'running' && n.online ? true : undefined;
+      },
+      60_000,
+      'the restarted node to report',
+    );
+    expect(await greeting(smtpPort)).toMatch(/^220 /);
+    expect(first.output()).toContain('killed by SIGKILL');
+
+    // SIGINT: the node stops first, then the console; nothing is left behind.
+    first.proc.kill('SIGINT');
+    expect(await exited(first)).toBe(0);
+    expect(alive(newPid)).toBe(false);
+    expect(existsSync(join(dataDir, 'local-node.pid'))).toBe(false);
+    await expect(RawSmtp.open(smtpPort)).rejects.toThrow();
+
+    // Second start on the same data: the same node, no new password; SIGTERM.
+    const second = launch(env);
+    await until(
+      async () => {
+        const n = (await service()).nodes;
+        return n.length === 1 && n[0]?.online && n[0].state === 'running' ? true : undefined;
+      },
+      60_000,
+      'the node after a second start',
+    );
+    expect(second.output()).not.toContain('password is');
+    const secondPid = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+    second.proc.kill('SIGTERM');
+    expect(await exited(second)).toBe(0);
+    expect(alive(secondPid)).toBe(false);
+
+    // --no-local-node: the console alone.
+    const third = launch(env, ['--no-local-node']);
+    await until(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);
+    expect(third.output()).toContain('No local SMTP node');
+    expect(existsSync(join(dataDir, 'local-node.pid'))).toBe(false);
+    await expect(RawSmtp.open(smtpPort)).rejects.toThrow();
+    third.proc.kill('SIGTERM');
+    expect(await exited(third)).toBe(0);
+  });
+});
