@@ -177,3 +177,26 @@ describe('end to end over real SMTP', () => {
     expect((await stranger('v@elsewhere.example')).rcpt).toEqual([denied]);
   });
 });
+
+describe('the open-relay self-test', () => {
+  type Result = { passed: boolean; cases: { id: string; passed: boolean; reply: string }[] };
+  const relayTest = () =>
+    stack.api<Result>('POST', '/api/v1/service/relay-test', { from: '127.0.0.7' });
+
+  it('(h) passes on the default install, and detects the relay when no restriction is ticked', async () => {
+    await configure(() => undefined);
+    const clean = await relayTest();
+    expect(clean.status).toBe(200);
+    expect(clean.body.cases.filter((c) => !c.passed)).toEqual([]);
+    expect(clean.body.passed).toBe(true);
+
+    await configure((c) => {
+      c.restrictions.authenticated = false;
+    });
+    const open = await relayTest();
+    expect(open.body.passed).toBe(false);
+    const failed = open.body.cases.filter((c) => !c.passed);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((c) => c.reply.startsWith('250'))).toBe(true);
+  });
+});
