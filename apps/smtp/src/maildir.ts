@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,26 +28,48 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+export interface WriteOptions {
+  /** The file name (default a new unique name). */
+  name?: string;
+  /**
+   * fsync the file and the directory before returning (default true). The
+   * journal's records write without it: their checkpoint syncs the
+   * filesystem once for all of them.
+   */
+  sync?: boolean;
+}
+
+/** Directories known to exist, so a delivery does not ask again each time. */
+const madeDirs = new Set<string>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 /** Writes `data` to dir/tmp/name, fsyncs it, and renames it into dir/<into>/name. */
 export async function writeDurably(
   dir: string,
   into: 'new' | 'queue',
   data: Buffer,
+  opts: WriteOptions = {},
 ): Promise<string> {
   const tmp = join(dir, 'tmp');
   const final = join(dir, into);
-  await mkdir(tmp, { recursive: true });
-  await mkdir(final, { recursive: true });
-  const name = uniqueName();
-  const handle = await open(join(tmp, name), 'wx', 0o600);
+  await ensureDir(tmp);
+  await ensureDir(final);
+  const name = opts.name ?? uniqueName();
+  const sync = opts.sync ?? true;
+  const handle = await open(join(tmp, name), 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (sync) await handle.sync();
   } finally {
     await handle.close();
   }
   await rename(join(tmp, name), join(final, name));
-  await fsyncDir(final);
+  if (sync) await fsyncDir(final);
   return join(final, name);
 }
 
@@ -60,8 +82,56 @@ export async function deliverToMaildir(
   dataDir: string,
   mailbox: string,
   message: Buffer,
+  opts: WriteOptions = {},
 ): Promise<string> {
   const dir = maildirOf(dataDir, mailbox);
-  await mkdir(join(dir, 'cur'), { recursive: true });
-  return writeDurably(dir, 'new', message);
+  await ensureDir(join(dir, 'cur'));
+  return writeDurably(dir, 'new', message, opts);
+}
+
+/** Whether a mailbox already holds the message `name` (in new/, or read into cur/). */
+export async function inMaildir(dataDir: string, mailbox: string, name: string): Promise<boolean> {
+  const dir = maildirOf(dataDir, mailbox);
+  if (await exists(join(dir, 'new', name))) return true;
+  const cur = await readdir(join(dir, 'cur')).catch(() => [] as string[]);
+  return cur.some((f) => f === name || f.startsWith(`${name}:`));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Delivers one message to several mailboxes: written once, then hard-linked
+ * into the others (one copy on disk, however many recipients). With
+ * `skipPresent` (replaying the journal), mailboxes that already have it are
+ * left alone.
+ */
+export async function deliverToMaildirs(
+  dataDir: string,
+  mailboxes: string[],
+  message: Buffer,
+  opts: WriteOptions & { name: string; skipPresent?: boolean },
+): Promise<void> {
+  let source: string | undefined;
+  for (const mailbox of mailboxes) {
+    if (opts.skipPresent && (await inMaildir(dataDir, mailbox, opts.name))) continue;
+    if (source === undefined) {
+      source = await deliverToMaildir(dataDir, mailbox, message, opts);
+      continue;
+    }
+    const dir = maildirOf(dataDir, mailbox);
+    await ensureDir(join(dir, 'cur'));
+    await ensureDir(join(dir, 'new'));
+    await ensureDir(join(dir, 'tmp'));
+    await link(source, join(dir, 'new', opts.name)).catch(async (err: { code?: string }) => {
+      // Another filesystem, or a link limit: a copy will do.
+      if (err.code === 'EEXIST') return;
+      await deliverToMaildir(dataDir, mailbox, message, opts);
+    });
+    if (opts.sync ?? true) await fsyncDir(join(dir, 'new'));
+  }
 }

@@ -14,7 +14,7 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NextHop } from '@ims/routing-core';
-import { fsyncDir, uniqueName, writeDurably } from './maildir';
+import { fsyncDir, uniqueName, type WriteOptions, writeDurably } from './maildir';
 import {
   type MxLookup,
   PermanentFailure,
@@ -170,7 +170,11 @@ export class OutboundQueue {
     recipients: { address: string; hop: NextHop }[],
     message: Buffer,
     version?: number,
+    opts: WriteOptions = {},
   ): Promise<string> {
+    // Replaying the journal: a job already queued (or delivered and gone
+    // while it ran) is not queued twice.
+    if (opts.name && this.due.has(opts.name)) return opts.name;
     const job: QueueJob = {
       kind: 'relay',
       mailFrom,
@@ -180,7 +184,7 @@ export class OutboundQueue {
       nextAttemptAt: this.now(),
       recipients: recipients.map((r) => ({ ...r, state: 'pending' })),
     };
-    const path = await writeDurably(this.opts.dir, 'queue', this.serialise(job, message));
+    const path = await writeDurably(this.opts.dir, 'queue', this.serialise(job, message), opts);
     const name = path.slice(this.queueDir.length + 1);
     this.due.set(name, job.nextAttemptAt);
     this.pump();

@@ -25,7 +25,8 @@ import type {
 import { buildDsn, type FailedRecipient, hopCount } from './dsn';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import { ImsSmtpServer, replyError } from './ims-smtp-server';
-import { deliverToMaildir } from './maildir';
+import { Journal } from './journal';
+import { deliverToMaildirs, uniqueName, type WriteOptions } from './maildir';
 import type { Target } from './outbound';
 import { OutboundQueue, type OutboundQueueOptions, type QueueStats } from './queue';
 
@@ -106,6 +107,23 @@ const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
 /** Received: fields a message may carry (Postfix's hopcount_limit). */
 const MAX_HOPS = 50;
 
+/**
+ * What the journal keeps of an accepted message: enough to deliver it again
+ * after a crash. Its payload is this as JSON, a newline, then the message.
+ */
+interface StoredMessage {
+  /** Unique; also the file name of its copies, so replaying does not duplicate them. */
+  id: string;
+  mailFrom: string;
+  version: number;
+  arrival: string;
+  /** Local mailboxes, one copy each. */
+  local: string[];
+  relay: { address: string; hop: NextHop }[];
+  /** Recipients accepted only to be reported undeliverable, and what the report carries. */
+  ndr?: { recipients: FailedRecipient[]; content: 'full' | 'headers' };
+}
+
 /** Status of the report for a recipient refused because the service does not reroute (Q255695). */
 const NO_REROUTE_STATUS = '5.4.4';
 
@@ -172,11 +190,17 @@ export class SmtpNode {
     ndrsSent: 0,
   };
   readonly queue: OutboundQueue;
+  readonly journal: Journal;
   readonly startedAt = new Date();
   private readonly hostname: string;
 
   constructor(private readonly opts: SmtpNodeOptions) {
     this.hostname = opts.hostname ?? 'ims.localhost';
+    this.journal = new Journal({
+      dir: join(opts.dataDir, 'journal'),
+      syncRoot: opts.dataDir,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.queue = new OutboundQueue({
       dir: join(opts.dataDir, 'queue'),
       hostname: this.hostname,
@@ -278,6 +302,13 @@ export class SmtpNode {
 
   async start(bundle: unknown): Promise<void> {
     this.apply(bundle);
+    await this.queue.start();
+    // Messages acknowledged before a crash whose copies may not be on disk.
+    const leftovers = await this.journal.open();
+    for (const payload of leftovers) await this.applyStored(payload, true);
+    if (leftovers.length > 0)
+      this.opts.log?.({ event: 'journal-replayed', records: leftovers.length });
+    await this.journal.recovered();
     for (const host of this.opts.listen) {
       const server = this.createServer();
       await new Promise<void>((resolve, reject) => {
@@ -289,7 +320,6 @@ export class SmtpNode {
       });
       this.servers.push(server);
     }
-    await this.queue.start();
   }
 
   /** Stops listening; sessions in flight get the drain timeout, then 421. */
@@ -298,6 +328,7 @@ export class SmtpNode {
       this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     );
     this.servers.length = 0;
+    await this.journal.close();
     await this.queue.stop();
   }
 
@@ -527,38 +558,48 @@ export class SmtpNode {
     // A message that has passed this many hosts is looping (RFC 5321 §6.3).
     if (hopCount(message) > MAX_HOPS) return callback(replyError(REPLIES.tooManyHops));
     const mailFrom = canonicalSender(session);
+    const stored: StoredMessage = {
+      id: uniqueName(),
+      mailFrom,
+      version: state.generation.version,
+      arrival: new Date().toISOString(),
+      local: [],
+      relay: [],
+    };
+    const ndr: FailedRecipient[] = [];
+    for (const { rcpt, decision } of state.decisions) {
+      if (decision.action === 'deliver' && decision.mailbox) {
+        // One copy per mailbox, however many RCPTs named it.
+        const box = decision.mailbox.toLowerCase();
+        if (!stored.local.includes(box)) stored.local.push(box);
+      } else if (decision.action === 'relay' && decision.nextHop) {
+        const address = decision.recipient ?? rcpt;
+        if (!stored.relay.some((r) => r.address === address))
+          stored.relay.push({ address, hop: decision.nextHop });
+      } else if (decision.action === 'accept-ndr') {
+        ndr.push(ndrRecipient(rcpt, decision));
+      }
+    }
+    if (ndr.length > 0) {
+      // Q255695: "Do not reroute" accepted it, and the report carries the
+      // whole message back to MAIL FROM, as the original service did. An
+      // unknown local recipient's report carries only the headers, so it
+      // cannot carry a stranger's text anywhere.
+      const faithful = ndr.some((f) => f.status === NO_REROUTE_STATUS);
+      stored.ndr = { recipients: ndr, content: faithful ? 'full' : 'headers' };
+    }
     state.storing = true;
     try {
-      const relay: { address: string; hop: NextHop }[] = [];
-      const ndr: FailedRecipient[] = [];
-      const delivered = new Set<string>();
-      let local: Buffer | undefined;
-      for (const { rcpt, decision } of state.decisions) {
-        if (decision.action === 'deliver' && decision.mailbox) {
-          // One copy per mailbox, however many RCPTs named it.
-          const box = decision.mailbox.toLowerCase();
-          if (delivered.has(box)) continue;
-          delivered.add(box);
-          // Final delivery records the envelope sender (RFC 5321 §4.4).
-          local ??= Buffer.concat([Buffer.from(`Return-Path: <${mailFrom}>\r\n`), message]);
-          await deliverToMaildir(this.opts.dataDir, decision.mailbox, local);
-        } else if (decision.action === 'relay' && decision.nextHop) {
-          const address = decision.recipient ?? rcpt;
-          if (!relay.some((r) => r.address === address))
-            relay.push({ address, hop: decision.nextHop });
-        } else if (decision.action === 'accept-ndr') {
-          ndr.push(ndrRecipient(rcpt, decision));
-        }
-      }
-      if (relay.length > 0)
-        await this.queue.enqueue(mailFrom, relay, message, state.generation.version);
-      if (ndr.length > 0) {
-        // Q255695: "Do not reroute" accepted it, and the report carries the
-        // whole message back to MAIL FROM, as the original service did. An
-        // unknown local recipient's report carries only the headers, so it
-        // cannot carry a stranger's text anywhere.
-        const faithful = ndr.some((f) => f.status === NO_REROUTE_STATUS);
-        await this.sendNdr(mailFrom, ndr, message, new Date(), faithful ? 'full' : 'headers');
+      // Durable first (the journal's group commit), then the copies.
+      const applied = await this.journal.append(
+        Buffer.concat([Buffer.from(`${JSON.stringify(stored)}\n`), message]),
+      );
+      try {
+        await this.applyMessage(stored, message, false);
+        applied();
+      } catch (err) {
+        // The message is safe in the journal: its copies are retried until written.
+        this.retryApply(stored, message, applied, err);
       }
     } catch (err) {
       this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
@@ -572,6 +613,67 @@ export class SmtpNode {
   }
 
   /**
+   * Writes the copies of an accepted message: Maildir files, a queue job, a
+   * report. Not synced one by one: the journal holds the message until its
+   * checkpoint has synced them all. Replaying (after a crash) skips copies
+   * that are already there.
+   */
+  private async applyMessage(
+    stored: StoredMessage,
+    message: Buffer,
+    replay: boolean,
+  ): Promise<void> {
+    const write = { name: stored.id, sync: false, skipPresent: replay };
+    if (stored.local.length > 0) {
+      // Final delivery records the envelope sender (RFC 5321 §4.4).
+      const local = Buffer.concat([Buffer.from(`Return-Path: <${stored.mailFrom}>\r\n`), message]);
+      await deliverToMaildirs(this.opts.dataDir, stored.local, local, write);
+    }
+    if (stored.relay.length > 0)
+      await this.queue.enqueue(stored.mailFrom, stored.relay, message, stored.version, write);
+    if (stored.ndr) {
+      await this.sendNdr(
+        stored.mailFrom,
+        stored.ndr.recipients,
+        message,
+        new Date(stored.arrival),
+        stored.ndr.content,
+        { ...write, name: `${stored.id}.ndr` },
+      );
+    }
+  }
+
+  /** Retries writing a journaled message's copies (disk full, say) until it works. */
+  private retryApply(
+    stored: StoredMessage,
+    message: Buffer,
+    applied: () => void,
+    err: unknown,
+    attempt = 1,
+  ): void {
+    this.opts.log?.({ event: 'apply-failed', id: stored.id, error: String(err), attempt });
+    const wait = Math.min(60_000, 500 * 2 ** Math.min(attempt, 7));
+    setTimeout(() => {
+      this.applyMessage(stored, message, true).then(applied, (again: unknown) =>
+        this.retryApply(stored, message, applied, again, attempt + 1),
+      );
+    }, wait).unref();
+  }
+
+  /** Re-applies a journal record left by a previous run. */
+  private async applyStored(payload: Buffer, replay: boolean): Promise<void> {
+    const nl = payload.indexOf(0x0a);
+    let stored: StoredMessage;
+    try {
+      stored = JSON.parse(payload.subarray(0, nl).toString('utf8')) as StoredMessage;
+    } catch (err) {
+      this.opts.log?.({ event: 'journal-record-unreadable', error: String(err) });
+      return;
+    }
+    await this.applyMessage(stored, payload.subarray(nl + 1), replay);
+  }
+
+  /**
    * Sends a non-delivery report for `failed` to `to` (the original MAIL
    * FROM): into a local Maildir, or through the queue. None goes to the null
    * sender. Resolves once the report is durably stored.
@@ -582,6 +684,7 @@ export class SmtpNode {
     original: Buffer,
     arrivalDate: Date,
     content: 'full' | 'headers' = 'full',
+    write: WriteOptions & { skipPresent?: boolean } = {},
   ): Promise<void> {
     const generation = this.generation;
     if (to === '' || !generation) {
@@ -601,9 +704,18 @@ export class SmtpNode {
     const where = this.whereTo(to);
     this.opts.log?.({ event: 'ndr', to, failed: failed.map((f) => f.address), via: where.kind });
     if (where.kind === 'local') {
-      await deliverToMaildir(this.opts.dataDir, where.mailbox, report);
+      await deliverToMaildirs(this.opts.dataDir, [where.mailbox], report, {
+        ...write,
+        name: write.name ?? uniqueName(),
+      });
     } else if (where.kind === 'remote') {
-      await this.queue.enqueue('', [{ address: to, hop: where.hop }], report, generation.version);
+      await this.queue.enqueue(
+        '',
+        [{ address: to, hop: where.hop }],
+        report,
+        generation.version,
+        write,
+      );
     } else {
       this.opts.log?.({ event: 'ndr-undeliverable', to, reason: where.reason });
       return;
