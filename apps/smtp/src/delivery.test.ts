@@ -375,7 +375,11 @@ describe('STARTTLS with a configured certificate', () => {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
-    expect(maildir(dataDir, 'alice@example.com')[0]).toMatch(/with ESMTPSA?/);
+    const [copy] = await until(() => {
+      const got = maildir(dataDir, 'alice@example.com');
+      return got.length > 0 ? got : undefined;
+    });
+    expect(copy).toMatch(/with ESMTPSA?/);
   });
 
   it('forgets an AUTH given before STARTTLS (RFC 3207 §4.2)', async () => {

@@ -11,12 +11,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 let counter = 0;
+const host = hostname().replace(/[/:]/g, '_');
+/** Random per process, so names stay unique across restarts within one millisecond. */
+const boot = randomBytes(4).toString('hex');
 
 /** A Maildir-style unique name: time, process, counter, random, host. */
 export function uniqueName(): string {
-  counter = (counter + 1) % 1_000_000;
-  const host = hostname().replace(/[/:]/g, '_');
-  return `${Date.now()}.P${process.pid}Q${counter}R${randomBytes(4).toString('hex')}.${host}`;
+  counter = (counter + 1) % 1_000_000_000;
+  return `${Date.now()}.P${process.pid}Q${counter}R${boot}.${host}`;
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -106,7 +106,7 @@ describe('regressions from the SMTP review', () => {
   });
 
   it('one copy per mailbox, however many RCPTs name it', async () => {
-    const { port, dataDir } = await startNode();
+    const { node, port, dataDir } = await startNode();
     const c = await session(port);
     await c.cmd('EHLO c.example');
     await c.cmd('MAIL FROM:<someone@remote.example>');
@@ -115,6 +115,7 @@ describe('regressions from the SMTP review', () => {
     }
     await c.cmd('DATA');
     expect(await c.cmd('Subject: x\r\n\r\nbody\r\n.')).toBe('250 2.6.0 Message accepted');
+    await node.settled();
     expect(readdirSync(join(maildirOf(dataDir, 'alice@example.com'), 'new'))).toHaveLength(1);
   });
 
@@ -160,14 +161,16 @@ describe('SMTP node: limits', () => {
 });
 
 describe('SMTP node: delivery', () => {
-  it('a local message is in the Maildir, with a Received: header, before the 250', async () => {
-    const { port, dataDir } = await startNode();
+  it('a local message is in the journal (synced) at the 250, then in the Maildir with Return-Path and Received:', async () => {
+    const { node, port, dataDir } = await startNode();
     const c = await session(port);
     await c.cmd('EHLO client.example');
     await c.cmd('MAIL FROM:<someone@remote.example>');
     await c.cmd('RCPT TO:<alice@example.com>');
     expect(await c.cmd('DATA')).toMatch(/^354 /);
     expect(await c.cmd('Subject: hello\r\n\r\nHi Alice.\r\n.')).toBe('250 2.6.0 Message accepted');
+    expect(node.journal.stats.records).toBe(1);
+    await node.settled();
     const dir = join(maildirOf(dataDir, 'alice@example.com'), 'new');
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);

@@ -191,6 +191,8 @@ export class SmtpNode {
   };
   readonly queue: OutboundQueue;
   readonly journal: Journal;
+  /** Copies of accepted messages being written now. */
+  private readonly writing = new Set<Promise<void>>();
   readonly startedAt = new Date();
   private readonly hostname: string;
 
@@ -322,12 +324,18 @@ export class SmtpNode {
     }
   }
 
+  /** Resolves once the copies of every message accepted so far are written (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all([...this.writing]);
+  }
+
   /** Stops listening; sessions in flight get the drain timeout, then 421. */
   async stop(): Promise<void> {
     await Promise.all(
       this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     );
     this.servers.length = 0;
+    await this.settled();
     await this.journal.close();
     await this.queue.stop();
   }
@@ -594,13 +602,14 @@ export class SmtpNode {
       const applied = await this.journal.append(
         Buffer.concat([Buffer.from(`${JSON.stringify(stored)}\n`), message]),
       );
-      try {
-        await this.applyMessage(stored, message, false);
-        applied();
-      } catch (err) {
-        // The message is safe in the journal: its copies are retried until written.
-        this.retryApply(stored, message, applied, err);
-      }
+      // The copies are written after the reply, as Postfix's delivery agents
+      // do after its queue file: the message is safe in the journal, and the
+      // checkpoint waits for them. A failure is retried until they are written.
+      const writing = this.applyMessage(stored, message, false).then(applied, (err: unknown) =>
+        this.retryApply(stored, message, applied, err),
+      );
+      this.writing.add(writing);
+      void writing.finally(() => this.writing.delete(writing));
     } catch (err) {
       this.opts.log?.({ event: 'store-failed', session: session.id, error: String(err) });
       return callback(replyError(REPLIES.policyNotLoaded));
