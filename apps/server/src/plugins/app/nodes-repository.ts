@@ -67,6 +67,11 @@ export function nodesRepository(db: FastifyInstance['db']) {
     };
   };
 
+  // The statements of every status read and every node request, compiled once.
+  const allNodes = db.prepare('SELECT * FROM nodes ORDER BY id');
+  const nodeById = db.prepare('SELECT * FROM nodes WHERE id = ?');
+  const nodeByToken = db.prepare('SELECT id, name FROM nodes WHERE token_hash = ?');
+
   return {
     /** Registers a node; its token is in this answer only. */
     register(name: string): { id: number; name: string; token: string } {
@@ -85,18 +90,16 @@ export function nodesRepository(db: FastifyInstance['db']) {
 
     /** The node a token belongs to. */
     byToken(token: string): { id: number; name: string } | undefined {
-      return db.prepare('SELECT id, name FROM nodes WHERE token_hash = ?').get(sha256(token)) as
-        | { id: number; name: string }
-        | undefined;
+      return nodeByToken.get(sha256(token)) as { id: number; name: string } | undefined;
     },
 
     list(isConnected: (id: number) => boolean): NodeView[] {
-      const rows = db.prepare('SELECT * FROM nodes ORDER BY id').all() as Row[];
+      const rows = allNodes.all() as Row[];
       return rows.map((r) => view(r, isConnected(r.id)));
     },
 
     get(id: number, connected: boolean): NodeView | undefined {
-      const row = db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as Row | undefined;
+      const row = nodeById.get(id) as Row | undefined;
       return row ? view(row, connected) : undefined;
     },
 

@@ -105,12 +105,22 @@ export default async function routingRoutes(fastify: FastifyInstance) {
     return running.length > 0 ? Math.min(...running) : undefined;
   };
 
+  // A version never changes, so its findings change only with the context:
+  // computed once per (version, context), not on every read.
+  let cachedFindings: { key: string; findings: Finding[] } | undefined;
+  const findingsOf = (v: Version): Finding[] => {
+    const context = adviceContext();
+    const key = `${v.version}|${context.listenAddresses.join(',')}|${context.mailboxCount}`;
+    if (cachedFindings?.key !== key) cachedFindings = { key, findings: advise(v.config, context) };
+    return cachedFindings.findings;
+  };
+
   const stateOf = (v: Version) => ({
     version: v.version,
     savedAt: v.savedAt,
     savedBy: v.savedBy,
     config: v.config,
-    findings: advise(v.config, adviceContext()),
+    findings: findingsOf(v),
   });
 
   /** Saves a checked config as a new version, with its audit entry, in one transaction. */
