@@ -14,6 +14,8 @@ export interface DialogProps {
   initialFocus?: string;
   role?: 'dialog' | 'alertdialog';
   width?: number;
+  /** Makes the body and footer one form (Enter submits; the footer's submit button is OK). */
+  onSubmit?: () => void;
 }
 
 /**
@@ -29,6 +31,7 @@ export function Dialog({
   initialFocus,
   role = 'dialog',
   width = 420,
+  onSubmit,
 }: DialogProps) {
   const titleId = useId();
   const ref = useRef<HTMLDivElement>(null);
@@ -40,7 +43,7 @@ export function Dialog({
     const root = ref.current;
     const first =
       (initialFocus ? root?.querySelector<HTMLElement>(initialFocus) : null) ??
-      root?.querySelector<HTMLElement>(`.window-body ${FOCUSABLE}`) ??
+      root?.querySelector('.window-body')?.querySelector<HTMLElement>(FOCUSABLE) ??
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
     return () => {
@@ -91,10 +94,24 @@ export function Dialog({
             <button type="button" aria-label="Close" onClick={() => closeRef.current()} />
           </div>
         </div>
-        <div className="window-body">
-          {children}
-          {footer ? <div className="dialog-buttons">{footer}</div> : null}
-        </div>
+        {onSubmit ? (
+          <form
+            className="window-body"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              onSubmit();
+            }}
+          >
+            {children}
+            {footer ? <div className="dialog-buttons">{footer}</div> : null}
+          </form>
+        ) : (
+          <div className="window-body">
+            {children}
+            {footer ? <div className="dialog-buttons">{footer}</div> : null}
+          </div>
+        )}
       </div>
     </div>,
     document.body,

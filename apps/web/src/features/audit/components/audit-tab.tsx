@@ -49,7 +49,12 @@ export function AuditTab() {
         onRetry={() => void audit.refetch()}
         what="the audit log"
       >
-        <div className="sunken-panel audit-table">
+        <section
+          className="sunken-panel audit-table"
+          aria-label="Audit entries"
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable from the keyboard (axe scrollable-region-focusable)
+          tabIndex={0}
+        >
           <table aria-label="Audit log">
             <thead>
               <tr>
@@ -79,7 +84,7 @@ export function AuditTab() {
               ) : null}
             </tbody>
           </table>
-        </div>
+        </section>
         <div className="list-buttons">
           <button
             type="button"

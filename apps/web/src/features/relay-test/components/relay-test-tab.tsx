@@ -43,7 +43,12 @@ export function RelayTestTab() {
             {result.cases.length} cases as expected, from {result.from} to {result.target.host}:
             {result.target.port}.
           </p>
-          <div className="sunken-panel">
+          <section
+            className="sunken-panel"
+            aria-label="Relay test results table"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable from the keyboard (axe scrollable-region-focusable)
+            tabIndex={0}
+          >
             <table aria-label="Relay test cases">
               <thead>
                 <tr>
@@ -70,7 +75,7 @@ export function RelayTestTab() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
         </section>
       ) : null}
     </div>

@@ -1,5 +1,5 @@
 import { type IpEntry, parseIpEntry } from '@ims/routing-core';
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { Dialog } from '../../../components/ui/dialog';
 
 /** Add or edit an IP address + subnet mask entry (a single host is mask 255.255.255.255). */
@@ -19,8 +19,7 @@ export function IpEntryDialog({
   const [mask, setMask] = useState(entry?.mask ?? '255.255.255.255');
   const [error, setError] = useState<string | null>(null);
 
-  const submit = (event?: FormEvent) => {
-    event?.preventDefault();
+  const submit = () => {
     const parsed = parseIpEntry(ip.trim(), mask.trim() || undefined);
     if (!ip.trim()) return setError('Type an IP address.');
     if ('error' in parsed) return setError(parsed.error);
@@ -31,10 +30,11 @@ export function IpEntryDialog({
     <Dialog
       title={title}
       onClose={onClose}
+      onSubmit={submit}
       width={340}
       footer={
         <>
-          <button type="submit" form={`${id}-form`} className="default">
+          <button type="submit" className="default">
             OK
           </button>
           <button type="button" onClick={onClose}>
@@ -43,43 +43,41 @@ export function IpEntryDialog({
         </>
       }
     >
-      <form id={`${id}-form`} onSubmit={submit} noValidate>
-        <div className="field-row-stacked">
-          <label htmlFor={`${id}-ip`}>IP address:</label>
-          <input
-            id={`${id}-ip`}
-            type="text"
-            inputMode="decimal"
-            value={ip}
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={!!error}
-            aria-describedby={error ? `${id}-error` : undefined}
-            onChange={(e) => setIp(e.target.value)}
-          />
-        </div>
-        <div className="field-row-stacked">
-          <label htmlFor={`${id}-mask`}>Subnet mask:</label>
-          <input
-            id={`${id}-mask`}
-            type="text"
-            value={mask}
-            autoComplete="off"
-            spellCheck={false}
-            aria-describedby={`${id}-mask-help`}
-            onChange={(e) => setMask(e.target.value)}
-          />
-          <p id={`${id}-mask-help`} className="help">
-            255.255.255.255 for a single host; a network with its mask (or a prefix length, as IPv6
-            needs).
-          </p>
-        </div>
-        {error ? (
-          <p id={`${id}-error`} className="field-error" role="alert">
-            {error}
-          </p>
-        ) : null}
-      </form>
+      <div className="field-row-stacked">
+        <label htmlFor={`${id}-ip`}>IP address:</label>
+        <input
+          id={`${id}-ip`}
+          type="text"
+          inputMode="decimal"
+          value={ip}
+          autoComplete="off"
+          spellCheck={false}
+          aria-invalid={!!error}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onChange={(e) => setIp(e.target.value)}
+        />
+      </div>
+      <div className="field-row-stacked">
+        <label htmlFor={`${id}-mask`}>Subnet mask:</label>
+        <input
+          id={`${id}-mask`}
+          type="text"
+          value={mask}
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${id}-mask-help`}
+          onChange={(e) => setMask(e.target.value)}
+        />
+        <p id={`${id}-mask-help`} className="help">
+          255.255.255.255 for a single host; a network with its mask (or a prefix length, as IPv6
+          needs).
+        </p>
+      </div>
+      {error ? (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
     </Dialog>
   );
 }

@@ -11,6 +11,7 @@ export function IpList({
   onChange,
   disabled = false,
   errors = {},
+  showLegend = false,
 }: {
   label: string;
   entries: IpEntry[];
@@ -18,6 +19,8 @@ export function IpList({
   disabled?: boolean;
   /** Field errors keyed by pointer relative to the list (`/0/ip`). */
   errors?: Record<string, string>;
+  /** Show the list's name as a visible legend (else it is for assistive technology only). */
+  showLegend?: boolean;
 }) {
   const [selected, setSelected] = useState<number | null>(null);
   const [editing, setEditing] = useState<number | 'new' | null>(null);
@@ -28,7 +31,7 @@ export function IpList({
   };
   return (
     <fieldset className="ip-list">
-      <legend className="visually-hidden">{label}</legend>
+      <legend className={showLegend ? 'list-legend' : 'visually-hidden'}>{label}</legend>
       <ListView
         label={label}
         columns={[

@@ -101,16 +101,16 @@ export function RestrictionsDialog({
           </p>
         ) : null}
       </fieldset>
-      <fieldset>
-        <legend>{RESTRICTION_LABELS.neverRoute}</legend>
-        <p className="help">Checked first: these never relay, whatever is ticked above.</p>
+      <div className="never-route">
         <IpList
+          showLegend
           label={RESTRICTION_LABELS.neverRoute}
           entries={r.neverRoute}
           errors={fieldsUnder(errors, '/neverRoute')}
           onChange={(neverRoute) => setR({ ...r, neverRoute })}
         />
-      </fieldset>
+        <p className="help">Checked first: these never relay, whatever is ticked above.</p>
+      </div>
     </Dialog>
   );
 }

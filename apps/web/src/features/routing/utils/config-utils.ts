@@ -19,10 +19,23 @@ export function sameJson(a: unknown, b: unknown): boolean {
 export const cloneConfig = (c: RoutingConfig): RoutingConfig => structuredClone(c);
 
 /**
+ * A three-way merge of a list: the newer version's entries, less those the
+ * user removed, plus those the user added (an edit is both), in the newer
+ * version's order with the user's additions after.
+ */
+export function mergeList<T>(base: readonly T[], mine: readonly T[], theirs: readonly T[]): T[] {
+  const has = (list: readonly T[], item: T) => list.some((x) => sameJson(x, item));
+  const removed = base.filter((item) => !has(mine, item));
+  const added = mine.filter((item) => !has(base, item));
+  const kept = theirs.filter((item) => !has(removed, item));
+  return structuredClone([...kept, ...added.filter((item) => !has(kept, item))]);
+}
+
+/**
  * Re-applies a draft on top of a newer saved version (after a 412): every
- * part the user changed (compared with the version the draft was based on)
- * takes the user's value; every part they did not touch takes the newer
- * version's, so the other person's changes there are kept.
+ * setting the user changed (compared with the version the draft was based
+ * on) takes the user's value and every other keeps the newer version's;
+ * lists are merged entry by entry, so both people's additions survive.
  */
 export function rebaseDraft(
   base: RoutingConfig,
@@ -30,33 +43,36 @@ export function rebaseDraft(
   theirs: RoutingConfig,
 ): RoutingConfig {
   const pick = <T>(b: T, m: T, t: T): T => structuredClone(sameJson(b, m) ? t : m);
-  const r = {
-    authenticated: pick(
-      base.restrictions.authenticated,
-      mine.restrictions.authenticated,
-      theirs.restrictions.authenticated,
+  const list = (name: 'clientAddresses' | 'internalAddresses') => ({
+    enabled: pick(
+      base.restrictions[name].enabled,
+      mine.restrictions[name].enabled,
+      theirs.restrictions[name].enabled,
     ),
-    clientAddresses: pick(
-      base.restrictions.clientAddresses,
-      mine.restrictions.clientAddresses,
-      theirs.restrictions.clientAddresses,
+    entries: mergeList(
+      base.restrictions[name].entries,
+      mine.restrictions[name].entries,
+      theirs.restrictions[name].entries,
     ),
-    internalAddresses: pick(
-      base.restrictions.internalAddresses,
-      mine.restrictions.internalAddresses,
-      theirs.restrictions.internalAddresses,
-    ),
-    neverRoute: pick(
-      base.restrictions.neverRoute,
-      mine.restrictions.neverRoute,
-      theirs.restrictions.neverRoute,
-    ),
-  };
+  });
   return {
     siteDomain: pick(base.siteDomain, mine.siteDomain, theirs.siteDomain),
     rerouteMode: pick(base.rerouteMode, mine.rerouteMode, theirs.rerouteMode),
-    routes: pick(base.routes, mine.routes, theirs.routes),
-    restrictions: r,
+    routes: mergeList(base.routes, mine.routes, theirs.routes),
+    restrictions: {
+      authenticated: pick(
+        base.restrictions.authenticated,
+        mine.restrictions.authenticated,
+        theirs.restrictions.authenticated,
+      ),
+      clientAddresses: list('clientAddresses'),
+      internalAddresses: list('internalAddresses'),
+      neverRoute: mergeList(
+        base.restrictions.neverRoute,
+        mine.restrictions.neverRoute,
+        theirs.restrictions.neverRoute,
+      ),
+    },
     rejectUnknownRecipients: pick(
       base.rejectUnknownRecipients,
       mine.rejectUnknownRecipients,
