@@ -407,7 +407,8 @@ describe('the web console in Chromium', () => {
     // Apply from the keyboard.
     await tabTo('button:Apply');
     await p.keyboard.press('Enter');
-    await p.getByText(/Version 7, saved by admin/).waitFor();
+    await p.getByText(/^Version \d+, saved by admin/).waitFor();
+    expect(await p.getByText(/Unsaved changes/).count()).toBe(0);
     await kb.close();
   });
 

@@ -7,7 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# Starting a local SMTP node with the console, and the web UI, come with later
-# issues: this starts the console and its REST API (docs at /docs) and says so.
-echo "Starting the console only: no local SMTP node is started yet (see README, apps/smtp), and the web UI (apps/web) is not built yet." >&2
+# The web UI is built into apps/web/dist, which the console serves at `/`.
+pnpm --filter @ims/web run build >&2
+
+# Starting a local SMTP node with the console comes with a later issue: this
+# starts the console, its REST API (docs at /docs) and the web UI, and says so.
+echo "Starting the console and the web UI only: no local SMTP node is started yet (see README, apps/smtp)." >&2
 exec pnpm --filter @ims/server run start

@@ -4,6 +4,9 @@ import { createPortal } from 'react-dom';
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+/** Open dialogs, innermost last: only the innermost answers Escape and holds focus. */
+const openDialogs: object[] = [];
+
 export interface DialogProps {
   title: string;
   onClose: () => void;
@@ -46,18 +49,31 @@ export function Dialog({
       root?.querySelector('.window-body')?.querySelector<HTMLElement>(FOCUSABLE) ??
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
+    const me = {};
+    openDialogs.push(me);
+    const isTop = () => openDialogs.at(-1) === me;
+    // Focus that lands outside the topmost dialog is brought back into it,
+    // and Escape closes it wherever focus is.
+    const onFocusIn = (event: FocusEvent) => {
+      if (!isTop() || !root || root.contains(event.target as Node)) return;
+      (root.querySelector<HTMLElement>(FOCUSABLE) ?? root).focus();
+    };
+    const onEscape = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || !isTop() || event.defaultPrevented) return;
+      event.preventDefault();
+      closeRef.current();
+    };
+    document.addEventListener('focusin', onFocusIn);
+    document.addEventListener('keydown', onEscape);
     return () => {
+      document.removeEventListener('focusin', onFocusIn);
+      document.removeEventListener('keydown', onEscape);
+      openDialogs.splice(openDialogs.indexOf(me), 1);
       if (opener && document.contains(opener)) opener.focus();
     };
   }, [initialFocus]);
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLDivElement>) => {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      event.preventDefault();
-      closeRef.current();
-      return;
-    }
     if (event.key !== 'Tab' || !ref.current) return;
     const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
       (el) => !el.closest('[inert]'),

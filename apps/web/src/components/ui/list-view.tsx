@@ -43,7 +43,11 @@ export function ListView<T>({
   const body = useRef<HTMLTableSectionElement>(null);
   const focusRow = (index: number) => {
     onSelect(index);
-    requestAnimationFrame(() => body.current?.querySelectorAll<HTMLElement>('tr')[index]?.focus());
+    requestAnimationFrame(() => {
+      // Only while focus is still in the list (an Enter may have opened a dialog since).
+      if (!body.current?.contains(document.activeElement)) return;
+      body.current.querySelectorAll<HTMLElement>('tr')[index]?.focus();
+    });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTableRowElement>, index: number) => {
     if (disabled) return;
