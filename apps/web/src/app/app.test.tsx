@@ -1,5 +1,5 @@
 import { INBOUND } from '@ims/routing-core';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockConsole } from '../testing/console-mocks';
 import { session } from '../testing/fixtures';
@@ -264,5 +264,25 @@ describe('the property sheet', () => {
     // Arrow keys move between tabs.
     await user.keyboard('{ArrowRight}');
     await screen.findByRole('grid', { name: 'Mailboxes' });
+  });
+});
+
+describe('leaving the sheet', () => {
+  it('the browser Back button keeps the draft for when the sheet opens again', async () => {
+    mockConsole();
+    const { user } = renderWithClient(<App />);
+    await sheet();
+    await user.click(screen.getByRole('button', { name: 'OK' }));
+    await user.click(await screen.findByRole('button', { name: 'Properties...' }));
+    await sheet();
+    await user.click(screen.getByRole('radio', { name: 'Do not reroute incoming SMTP mail' }));
+    act(() => window.history.back());
+    await user.click(await screen.findByRole('button', { name: 'Properties...' }));
+    await sheet();
+    expect(
+      (screen.getByRole('radio', { name: 'Do not reroute incoming SMTP mail' }) as HTMLInputElement)
+        .checked,
+    ).toBe(true);
+    expect(screen.getByText(/Unsaved changes/)).toBeTruthy();
   });
 });

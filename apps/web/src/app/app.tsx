@@ -1,10 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { sessionKeys, useSession } from '../features/auth/api/get-session';
 import { useSignOut } from '../features/auth/api/sign-out';
 import { SignInPage } from '../features/auth/components/sign-in-page';
+import { useRouting } from '../features/routing/api/get-routing';
+import { useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { PendingRestartBanner } from '../features/service/components/pending-restart-banner';
 import { useServiceEvents } from '../features/service/hooks/use-service-events';
 import { setUnauthenticatedHandler } from '../lib/api';
@@ -21,7 +23,9 @@ function Console({ username, canWrite }: { username: string; canWrite: boolean }
   const path = usePath();
   const view = tabOf(path);
   const signOut = useSignOut();
-  const [dirty, setDirty] = useState(false);
+  const routing = useRouting();
+  const draftState = useRoutingDraft(routing.data);
+  const dirty = draftState.dirty;
   const [confirmSignOut, setConfirmSignOut] = useState(false);
   const [savedHere, setSavedHere] = useState<number | undefined>(undefined);
   const dirtyRef = useRef(dirty);
@@ -41,8 +45,6 @@ function Console({ username, canWrite }: { username: string; canWrite: boolean }
   useEffect(() => {
     if (path === '/' || path === '/sign-in') navigate('/routing', { replace: true });
   }, [path]);
-
-  const onDirtyChange = useCallback((d: boolean) => setDirty(d), []);
 
   return (
     <div className="desktop">
@@ -82,7 +84,7 @@ function Console({ username, canWrite }: { username: string; canWrite: boolean }
             onTab={(t) => navigate(`/${t}`)}
             onClose={() => navigate('/closed')}
             canWrite={canWrite}
-            onDirtyChange={onDirtyChange}
+            draftState={draftState}
             onSaved={setSavedHere}
           />
         )}

@@ -1,5 +1,5 @@
 import { advise, applyFix, type Finding } from '@ims/routing-core';
-import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useDeferredValue, useMemo, useState } from 'react';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
@@ -9,7 +9,7 @@ import { useSaveRouting } from '../features/routing/api/save-routing';
 import { AcknowledgeDialog } from '../features/routing/components/acknowledge-dialog';
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
 import { RoutingTab } from '../features/routing/components/routing-tab';
-import { useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
+import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { rebaseDraft } from '../features/routing/utils/config-utils';
 import { useService } from '../features/service/api/get-service';
 import type { FindingBody } from '../lib/contract';
@@ -61,8 +61,11 @@ export interface PropertySheetProps {
   /** OK or Cancel: the sheet is left. */
   onClose: () => void;
   canWrite: boolean;
-  /** Reports unsaved changes up (sign-out and page unload confirm before losing them). */
-  onDirtyChange: (dirty: boolean) => void;
+  /**
+   * The routing draft. It lives above the sheet, so leaving the sheet any way
+   * but Cancel (the browser's Back, say) keeps it for when the sheet opens again.
+   */
+  draftState: RoutingDraft;
   /** The version this session saved last (for the pending-restart banner). */
   onSaved: (version: number) => void;
 }
@@ -77,13 +80,13 @@ export function PropertySheet({
   onTab,
   onClose,
   canWrite,
-  onDirtyChange,
+  draftState,
   onSaved,
 }: PropertySheetProps) {
   const routing = useRouting();
   const service = useService();
   const mailboxes = useMailboxes();
-  const { base, draft, dirty, update, discard, reset } = useRoutingDraft(routing.data);
+  const { base, draft, dirty, update, discard, reset } = draftState;
   const save = useSaveRouting();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saveError, setSaveError] = useState<string | null>(null);
@@ -91,8 +94,6 @@ export function PropertySheet({
   const [conflict, setConflict] = useState<ConflictInfo | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-
-  useEffect(() => onDirtyChange(dirty), [dirty, onDirtyChange]);
 
   // Live advice: routing-core runs here on the draft, with what the console
   // knows of the service (listen addresses, mailbox count), like the server.

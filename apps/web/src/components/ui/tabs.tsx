@@ -43,7 +43,7 @@ export function Tabs({
           role="tab"
           id={`tab-${item.id}`}
           aria-selected={item.id === current}
-          aria-controls={`panel-${item.id}`}
+          aria-controls={item.id === current ? `panel-${item.id}` : undefined}
           tabIndex={item.id === current ? 0 : -1}
           onClick={() => onChange(item.id)}
           onKeyDown={(e) => onKeyDown(e, index)}
