@@ -47,7 +47,7 @@ export type TabId = (typeof TABS)[number]['id'];
 
 type Then = 'stay' | 'close';
 
-/** Where the host of the address part of `host:port` / `[v6]:port`. */
+/** The host part of `host:port` / `[v6]:port` (as the server reads node listen addresses). */
 function hostOf(listen: string): string {
   const v6 = /^\[([^\]]+)\]/.exec(listen);
   if (v6?.[1]) return v6[1];
