@@ -286,3 +286,66 @@ describe('leaving the sheet', () => {
     expect(screen.getByText(/Unsaved changes/)).toBeTruthy();
   });
 });
+
+describe('findings the server knows of', () => {
+  it('a 422 unacknowledged-findings answer asks for the confirmation and saves with it', async () => {
+    let puts = 0;
+    const api = mockConsole();
+    api.set('PUT /routing', (req) => {
+      puts++;
+      const ack = (req.body as { acknowledge?: string[] }).acknowledge;
+      if (!ack?.includes('internal-not-listening')) {
+        return problem(422, 'unacknowledged-findings', 'Needs an acknowledgement.', {
+          findings: [
+            {
+              id: 'internal-not-listening',
+              code: 'internal-not-listening',
+              severity: 'critical',
+              message: 'The service does not listen on 10.1.1.1.',
+              reference: 'DESIGN §2',
+            },
+          ],
+        });
+      }
+      return { body: api.versions[0]!, headers: { etag: '"v1"' } };
+    });
+    const { user } = renderWithClient(<App />);
+    await sheet();
+    await user.click(
+      screen.getByRole('checkbox', { name: 'Reject unknown recipients at RCPT time' }),
+    );
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    const confirm = await screen.findByRole('alertdialog', {
+      name: 'Save with critical findings?',
+    });
+    expect(confirm.textContent).toMatch(/does not listen on 10\.1\.1\.1/);
+    await user.click(within(confirm).getByRole('button', { name: 'Save anyway' }));
+    await waitFor(() => expect(puts).toBe(2));
+  });
+
+  it('restriction errors from the server show inside the Routing Restrictions dialog', async () => {
+    mockConsole({
+      'PUT /routing': problem(422, 'policy-invalid', 'The configuration has 1 error(s).', {
+        errors: [
+          {
+            pointer: '/config/restrictions/neverRoute/0/mask',
+            detail: 'The mask is not contiguous.',
+          },
+        ],
+      }),
+    });
+    const { user } = renderWithClient(<App />);
+    await sheet();
+    await user.click(
+      screen.getByRole('checkbox', { name: 'Reject unknown recipients at RCPT time' }),
+    );
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    await screen.findByText(/The routing restrictions have errors/);
+    await user.click(screen.getByRole('button', { name: 'Routing Restrictions...' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Routing Restrictions' });
+    const never = within(dialog).getByRole('group', {
+      name: 'Hosts and clients that can never route mail',
+    });
+    expect(within(never).getByText('Entry 1: The mask is not contiguous.')).toBeTruthy();
+  });
+});
