@@ -10,15 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-# The web UI: built only when apps/web has a real (Vite) build; a failed build
-# is reported and the console starts anyway (it serves the API and /docs).
-if node -e 'const b = require("./apps/web/package.json").scripts?.build ?? ""; process.exit(/\bvite\b/.test(b) ? 0 : 1)' 2>/dev/null; then
-  echo "start: building the web app (apps/web)" >&2
-  if ! pnpm --filter @ims/web run build >&2; then
-    echo "start: the web app did not build; starting without it (API and /docs still work)" >&2
-  fi
-else
-  echo "start: apps/web has no Vite build yet; starting the console and API only" >&2
+# The web UI is built into apps/web/dist, which the console serves at `/`.
+# A failed build is reported and the console starts anyway (API and /docs).
+echo "start: building the web app (apps/web)" >&2
+if ! pnpm --filter @ims/web run build >&2; then
+  echo "start: the web app did not build; starting without it (API and /docs still work)" >&2
 fi
 
 # exec: Ctrl-C and SIGTERM reach the launcher directly, which stops the local

@@ -1,4 +1,14 @@
+import react from '@vitejs/plugin-react';
 import { defineProject } from 'vitest/config';
 
-// This workspace's project in the root Vitest config (and its own `pnpm test`).
-export default defineProject({ test: { name: 'web' } });
+// This workspace's project in the root Vitest config (and its own `pnpm test`):
+// component tests in a simulated DOM.
+export default defineProject({
+  plugins: [react()],
+  test: {
+    name: 'web',
+    environment: 'happy-dom',
+    setupFiles: ['./src/testing/setup.ts'],
+    include: ['src/**/*.test.{ts,tsx}'],
+  },
+});

@@ -6,8 +6,19 @@ import { buildApp } from '../app';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
+/**
+ * API tests run the console without the web app, whether or not apps/web has
+ * been built (a built one answers every unknown page path with index.html).
+ */
+const NO_WEB_APP = '/nonexistent/ims-web-dist';
+
 export async function build(dataDir = ':memory:'): Promise<FastifyInstance> {
-  const app = await buildApp({ dataDir, siteDomain: 'example.com', adminPassword: ADMIN_PASSWORD });
+  const app = await buildApp({
+    dataDir,
+    siteDomain: 'example.com',
+    adminPassword: ADMIN_PASSWORD,
+    webDir: NO_WEB_APP,
+  });
   await app.ready();
   onTestFinished(() => app.close());
   return app;

@@ -1,0 +1,322 @@
+import { advise, applyFix, type Finding } from '@ims/routing-core';
+import { lazy, Suspense, useDeferredValue, useMemo, useState } from 'react';
+import { ConfirmDialog } from '../components/ui/dialog';
+import { QueryState } from '../components/ui/query-state';
+import { Tabs } from '../components/ui/tabs';
+import { useMailboxes } from '../features/mailboxes/api/get-mailboxes';
+import { getRouting, useRouting } from '../features/routing/api/get-routing';
+import { useSaveRouting } from '../features/routing/api/save-routing';
+import { AcknowledgeDialog } from '../features/routing/components/acknowledge-dialog';
+import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
+import { RoutingTab } from '../features/routing/components/routing-tab';
+import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
+import { rebaseDraft } from '../features/routing/utils/config-utils';
+import { useService } from '../features/service/api/get-service';
+import type { FindingBody } from '../lib/contract';
+import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
+
+const WhatIfTab = lazy(() =>
+  import('../features/what-if/components/what-if-tab').then((m) => ({ default: m.WhatIfTab })),
+);
+const HistoryTab = lazy(() =>
+  import('../features/history/components/history-tab').then((m) => ({ default: m.HistoryTab })),
+);
+const AuditTab = lazy(() =>
+  import('../features/audit/components/audit-tab').then((m) => ({ default: m.AuditTab })),
+);
+const MailboxesTab = lazy(() =>
+  import('../features/mailboxes/components/mailboxes-tab').then((m) => ({
+    default: m.MailboxesTab,
+  })),
+);
+const RelayTestTab = lazy(() =>
+  import('../features/relay-test/components/relay-test-tab').then((m) => ({
+    default: m.RelayTestTab,
+  })),
+);
+
+export const TABS = [
+  { id: 'routing', label: 'Routing' },
+  { id: 'test', label: 'Test a recipient' },
+  { id: 'history', label: 'History' },
+  { id: 'audit', label: 'Audit' },
+  { id: 'mailboxes', label: 'Mailboxes' },
+  { id: 'relay-test', label: 'Relay test' },
+] as const;
+export type TabId = (typeof TABS)[number]['id'];
+
+type Then = 'stay' | 'close';
+
+/** The host part of `host:port` / `[v6]:port` (as the server reads node listen addresses). */
+function hostOf(listen: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(listen);
+  if (v6?.[1]) return v6[1];
+  const colon = listen.lastIndexOf(':');
+  return colon > 0 && listen.indexOf(':') === colon ? listen.slice(0, colon) : listen;
+}
+
+export interface PropertySheetProps {
+  tab: TabId;
+  onTab: (tab: TabId) => void;
+  /** OK or Cancel: the sheet is left. */
+  onClose: () => void;
+  canWrite: boolean;
+  /**
+   * The routing draft. It lives above the sheet, so leaving the sheet any way
+   * but Cancel (the browser's Back, say) keeps it for when the sheet opens again.
+   */
+  draftState: RoutingDraft;
+  /** The version this session saved last (for the pending-restart banner). */
+  onSaved: (version: number) => void;
+}
+
+/**
+ * The Internet Mail Service Properties sheet. The routing draft lives here,
+ * so switching tabs keeps it; OK saves and leaves, Apply saves and stays,
+ * Cancel discards.
+ */
+export function PropertySheet({
+  tab,
+  onTab,
+  onClose,
+  canWrite,
+  draftState,
+  onSaved,
+}: PropertySheetProps) {
+  const routing = useRouting();
+  const service = useService();
+  const mailboxes = useMailboxes();
+  const { base, draft, dirty, update, discard, reset } = draftState;
+  const save = useSaveRouting();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const [ack, setAck] = useState<{ findings: FindingBody[]; then: Then } | null>(null);
+  const [conflict, setConflict] = useState<ConflictInfo | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  // Live advice: routing-core runs here on the draft, with what the console
+  // knows of the service (listen addresses, mailbox count), like the server.
+  const context = useMemo(() => {
+    const listen = new Set<string>();
+    for (const n of service.data?.nodes ?? []) for (const l of n.listen) listen.add(hostOf(l));
+    return {
+      listenAddresses: [...listen],
+      ...(mailboxes.data ? { mailboxCount: mailboxes.data.mailboxes.length } : {}),
+    };
+  }, [service.data, mailboxes.data]);
+  const deferred = useDeferredValue(draft);
+  const findings = useMemo(() => (deferred ? advise(deferred, context) : []), [deferred, context]);
+
+  const doSave = (then: Then, acknowledge?: string[]) => {
+    if (!base || !draft) return;
+    setSaveError(null);
+    setNotice(null);
+    if (!dirty) {
+      if (then === 'close') onClose();
+      return;
+    }
+    const critical = findings.filter((f) => f.severity === 'critical' && f.code !== 'invalid');
+    if (!acknowledge && critical.length > 0) {
+      setAck({ findings: critical, then });
+      return;
+    }
+    save.mutate(
+      { config: draft, etag: base.etag, ...(acknowledge ? { acknowledge } : {}) },
+      {
+        onSuccess: (saved) => {
+          reset(saved);
+          setErrors({});
+          onSaved(saved.version);
+          if (then === 'close') onClose();
+        },
+        onError: (err) => {
+          if (isApiProblem(err, 412)) {
+            const p = err.problem as typeof err.problem & Partial<ConflictInfo>;
+            setConflict({
+              currentVersion: Number(p.currentVersion ?? base.version + 1),
+              savedBy: String(p.savedBy ?? 'someone'),
+              savedAt: String(p.savedAt ?? new Date().toISOString()),
+            });
+          } else if (isApiProblem(err) && err.slug === 'unacknowledged-findings') {
+            setAck({ findings: (err.problem.findings as FindingBody[] | undefined) ?? [], then });
+          } else if (isApiProblem(err) && err.problem.errors?.length) {
+            setErrors(fieldsUnder(err.fieldErrors, '/config'));
+            setSaveError(err.message);
+          } else {
+            setSaveError(messageOf(err));
+          }
+        },
+      },
+    );
+  };
+
+  const fix = (finding: Finding) => {
+    if (finding.fix) {
+      const f = finding.fix;
+      update((d) => applyFix(d, f));
+    }
+  };
+
+  const reload = async () => {
+    setConflict(null);
+    const latest = await routing.refetch();
+    if (latest.data) reset(latest.data);
+    setErrors({});
+    setNotice('Reloaded: your changes were discarded.');
+  };
+
+  const reapply = async () => {
+    if (!base || !draft) return;
+    setConflict(null);
+    try {
+      const latest = await getRouting();
+      reset(latest, rebaseDraft(base.config, draft, latest.config));
+      setNotice(
+        `Your changes were re-applied on top of version ${latest.version}. Review them, then press Apply.`,
+      );
+    } catch (err) {
+      setSaveError(messageOf(err));
+    }
+  };
+
+  const cancel = () => {
+    if (dirty) setConfirmCancel(true);
+    else onClose();
+  };
+
+  const critical = findings.filter((f) => f.severity === 'critical').length;
+
+  return (
+    <section className="window sheet" aria-labelledby="sheet-title">
+      <div className="title-bar">
+        <h1 className="title-bar-text" id="sheet-title">
+          Internet Mail Service Properties
+        </h1>
+        <div className="title-bar-controls">
+          <button type="button" aria-label="Close" onClick={cancel} />
+        </div>
+      </div>
+      <div className="window-body">
+        <Tabs
+          items={TABS}
+          current={tab}
+          onChange={(id) => onTab(id as TabId)}
+          label="Property pages"
+        />
+        <div
+          className="window tab-panel"
+          role="tabpanel"
+          id={`panel-${tab}`}
+          aria-labelledby={`tab-${tab}`}
+        >
+          <div className="window-body">
+            <QueryState
+              isPending={routing.isPending || !draft}
+              error={routing.error}
+              onRetry={() => void routing.refetch()}
+              what="the routing configuration"
+            >
+              <Suspense fallback={<p role="status">Loading…</p>}>
+                {tab === 'routing' && draft ? (
+                  <RoutingTab
+                    draft={draft}
+                    update={update}
+                    errors={errors}
+                    findings={findings}
+                    onFix={fix}
+                    readOnly={!canWrite}
+                  />
+                ) : null}
+                {tab === 'test' ? <WhatIfTab draft={draft} /> : null}
+                {tab === 'history' ? <HistoryTab canWrite={canWrite} dirty={dirty} /> : null}
+                {tab === 'audit' ? <AuditTab /> : null}
+                {tab === 'mailboxes' ? <MailboxesTab canWrite={canWrite} /> : null}
+                {tab === 'relay-test' ? <RelayTestTab /> : null}
+              </Suspense>
+            </QueryState>
+          </div>
+        </div>
+        <div className="sheet-status" aria-live="polite">
+          {saveError ? (
+            <p role="alert" className="field-error">
+              {saveError}
+            </p>
+          ) : notice ? (
+            <p className="notice">{notice}</p>
+          ) : dirty ? (
+            <p className="notice">
+              Unsaved changes (based on version {base?.version}).
+              {critical > 0 ? ` ${critical} critical finding${critical > 1 ? 's' : ''}.` : ''}
+            </p>
+          ) : base ? (
+            <p className="notice muted">
+              Version {base.version}, saved by {base.savedBy} at{' '}
+              {new Date(base.savedAt).toLocaleString()}.
+            </p>
+          ) : null}
+        </div>
+        <div className="sheet-buttons">
+          <button
+            type="button"
+            className="default"
+            disabled={save.isPending || (!canWrite && dirty)}
+            onClick={() => doSave('close')}
+          >
+            OK
+          </button>
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            disabled={!dirty || !canWrite || save.isPending}
+            onClick={() => doSave('stay')}
+          >
+            Apply
+          </button>
+        </div>
+      </div>
+      {ack ? (
+        <AcknowledgeDialog
+          findings={ack.findings}
+          onCancel={() => setAck(null)}
+          onConfirm={() => {
+            const { findings: f, then } = ack;
+            setAck(null);
+            doSave(
+              then,
+              f.map((x) => x.id),
+            );
+          }}
+        />
+      ) : null}
+      {conflict && base && draft ? (
+        <ConflictDialog
+          conflict={conflict}
+          baseVersion={base.version}
+          baseConfig={base.config}
+          draft={draft}
+          onClose={() => setConflict(null)}
+          onReload={() => void reload()}
+          onReapply={() => void reapply()}
+        />
+      ) : null}
+      {confirmCancel ? (
+        <ConfirmDialog
+          title="Discard changes?"
+          confirmLabel="Discard changes"
+          cancelLabel="Keep editing"
+          onCancel={() => setConfirmCancel(false)}
+          onConfirm={() => {
+            setConfirmCancel(false);
+            discard();
+            onClose();
+          }}
+        >
+          <p>You have unsaved changes to the routing configuration. Discard them?</p>
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  );
+}

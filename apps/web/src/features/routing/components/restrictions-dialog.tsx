@@ -1,0 +1,116 @@
+import { RESTRICTION_LABELS, type Restrictions } from '@ims/routing-core';
+import { useId, useState } from 'react';
+import { Dialog } from '../../../components/ui/dialog';
+import { fieldsUnder } from '../../../lib/problem';
+import { IpList } from './ip-list';
+
+/**
+ * Routing Restrictions: who may route (relay) mail. The ticked criteria are
+ * OR-ed; the never-route list is checked first and wins.
+ */
+export function RestrictionsDialog({
+  restrictions,
+  errors,
+  onSave,
+  onClose,
+}: {
+  restrictions: Restrictions;
+  /** Field errors keyed by pointer relative to /restrictions. */
+  errors: Record<string, string>;
+  onSave: (restrictions: Restrictions) => void;
+  onClose: () => void;
+}) {
+  const id = useId();
+  const [r, setR] = useState<Restrictions>(() => structuredClone(restrictions));
+  const none = !r.authenticated && !r.clientAddresses.enabled && !r.internalAddresses.enabled;
+  return (
+    <Dialog
+      title="Routing Restrictions"
+      onClose={onClose}
+      width={520}
+      footer={
+        <>
+          <button type="button" className="default" onClick={() => onSave(r)}>
+            OK
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </>
+      }
+    >
+      <p className="help">
+        Reroute (relay) only from hosts and clients that meet any ticked condition (Q260562). Mail
+        for local recipients is always accepted.
+      </p>
+      <fieldset>
+        <legend>Hosts and clients that can route mail</legend>
+        <div className="field-row">
+          <input
+            id={`${id}-auth`}
+            type="checkbox"
+            checked={r.authenticated}
+            onChange={(e) => setR({ ...r, authenticated: e.target.checked })}
+          />
+          <label htmlFor={`${id}-auth`}>{RESTRICTION_LABELS.authenticated}</label>
+        </div>
+        <div className="field-row">
+          <input
+            id={`${id}-client`}
+            type="checkbox"
+            checked={r.clientAddresses.enabled}
+            onChange={(e) =>
+              setR({ ...r, clientAddresses: { ...r.clientAddresses, enabled: e.target.checked } })
+            }
+          />
+          <label htmlFor={`${id}-client`}>{RESTRICTION_LABELS.clientAddresses}</label>
+        </div>
+        <IpList
+          label={RESTRICTION_LABELS.clientAddresses}
+          entries={r.clientAddresses.entries}
+          disabled={!r.clientAddresses.enabled}
+          errors={fieldsUnder(errors, '/clientAddresses/entries')}
+          onChange={(entries) => setR({ ...r, clientAddresses: { ...r.clientAddresses, entries } })}
+        />
+        <div className="field-row">
+          <input
+            id={`${id}-internal`}
+            type="checkbox"
+            checked={r.internalAddresses.enabled}
+            onChange={(e) =>
+              setR({
+                ...r,
+                internalAddresses: { ...r.internalAddresses, enabled: e.target.checked },
+              })
+            }
+          />
+          <label htmlFor={`${id}-internal`}>{RESTRICTION_LABELS.internalAddresses}</label>
+        </div>
+        <IpList
+          label={RESTRICTION_LABELS.internalAddresses}
+          entries={r.internalAddresses.entries}
+          disabled={!r.internalAddresses.enabled}
+          errors={fieldsUnder(errors, '/internalAddresses/entries')}
+          onChange={(entries) =>
+            setR({ ...r, internalAddresses: { ...r.internalAddresses, entries } })
+          }
+        />
+        {none ? (
+          <p className="finding-inline critical" role="note">
+            No condition is ticked: anyone may relay through this service (an open relay).
+          </p>
+        ) : null}
+      </fieldset>
+      <div className="never-route">
+        <IpList
+          showLegend
+          label={RESTRICTION_LABELS.neverRoute}
+          entries={r.neverRoute}
+          errors={fieldsUnder(errors, '/neverRoute')}
+          onChange={(neverRoute) => setR({ ...r, neverRoute })}
+        />
+        <p className="help">Checked first: these never relay, whatever is ticked above.</p>
+      </div>
+    </Dialog>
+  );
+}

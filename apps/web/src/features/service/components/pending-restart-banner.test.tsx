@@ -1,0 +1,93 @@
+import { act, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Service } from '../../../lib/contract';
+import { node, service } from '../../../testing/fixtures';
+import { mockApi } from '../../../testing/mock-api';
+import { renderWithClient } from '../../../testing/render';
+import { serviceKeys } from '../api/get-service';
+import { PendingRestartBanner } from './pending-restart-banner';
+
+const status = () => screen.getByRole('status', { name: 'Internet Mail Service status' });
+
+describe('the pending-restart banner', () => {
+  it('says the saved changes wait for a restart, restarts, shows progress, then applied, then clears', async () => {
+    let current: Service = service({
+      savedVersion: 2,
+      pendingRestart: true,
+      nodes: [node({ runningVersion: 1 })],
+    });
+    const api = mockApi({
+      'GET /service': () => ({ body: current }),
+      'POST /service/restart': () => ({
+        status: 202,
+        body: { version: 2, coalesced: false, signalled: 1 },
+      }),
+    });
+    const { user, client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
+    await waitFor(() =>
+      expect(status().textContent).toMatch(
+        /take effect only when the Internet Mail Service restarts/,
+      ),
+    );
+    expect(status().textContent).toMatch(/local: runs version 1/);
+
+    current = { ...current, targetVersion: 2, restartInProgress: true };
+    await user.click(screen.getByRole('button', { name: 'Restart now' }));
+    await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
+    await waitFor(() => expect(status().textContent).toMatch(/Restarting/));
+    expect(screen.queryByRole('button', { name: 'Restart now' })).toBeNull();
+
+    // The event stream reports the node on version 2.
+    act(() => {
+      client.setQueryData(
+        serviceKeys.status(),
+        service({ savedVersion: 2, targetVersion: 2, nodes: [node({ runningVersion: 2 })] }),
+      );
+    });
+    await waitFor(() =>
+      expect(status().textContent).toMatch(/Applied: the Internet Mail Service runs version 2/),
+    );
+    await waitFor(() => expect(status().textContent).toBe(''), { timeout: 6000 });
+  });
+
+  it('hides Restart now for read-only users', async () => {
+    mockApi({ 'GET /service': { body: service({ savedVersion: 2, pendingRestart: true }) } });
+    renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite={false} />);
+    await waitFor(() => expect(status().textContent).toMatch(/take effect only when/));
+    expect(screen.queryByRole('button', { name: 'Restart now' })).toBeNull();
+  });
+
+  it('shows a node that failed to apply with its error, and an offline node', async () => {
+    mockApi({
+      'GET /service': {
+        body: service({
+          savedVersion: 3,
+          targetVersion: 3,
+          pendingRestart: true,
+          nodes: [
+            node({
+              id: 1,
+              name: 'smtp-a',
+              state: 'error',
+              runningVersion: 2,
+              lastError: 'bundle 3 failed validation',
+            }),
+            node({ id: 2, name: 'smtp-b', state: 'offline', online: false, runningVersion: 2 }),
+          ],
+        }),
+      },
+    });
+    renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite />);
+    await waitFor(() =>
+      expect(status().textContent).toMatch(/smtp-a: could not apply — bundle 3 failed validation/),
+    );
+    expect(status().textContent).toMatch(/smtp-b: offline/);
+  });
+
+  it('shows nothing, in a slot of the same height, when everything runs the saved version', async () => {
+    mockApi({ 'GET /service': { body: service() } });
+    const { container } = renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite />);
+    await waitFor(() => expect(container.querySelector('.banner-empty')).toBeTruthy());
+    expect(container.querySelector('.banner-slot')).toBeTruthy();
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * Example API bodies for component tests. Every one is checked against its
+ * api-contract schema when a mock answers with it (mock-api.ts), so the mocks
+ * cannot drift from what the console sends.
+ */
+
+import { advise, defaultConfig, type RoutingConfig } from '@ims/routing-core';
+import type { NodeView, RoutingState, Service } from '../lib/contract';
+
+export const SAVED_AT = '2026-11-27T10:00:00.000Z';
+
+export function routingState(
+  version = 1,
+  config: RoutingConfig = defaultConfig('example.com'),
+  savedBy = 'admin',
+): RoutingState {
+  return { version, savedAt: SAVED_AT, savedBy, config, findings: advise(config) };
+}
+
+export function node(over: Partial<NodeView> = {}): NodeView {
+  return {
+    id: 1,
+    name: 'local',
+    state: 'running',
+    online: true,
+    runningVersion: 1,
+    lastError: null,
+    listen: ['127.0.0.1:2525'],
+    startedAt: SAVED_AT,
+    lastSeen: SAVED_AT,
+    counters: {},
+    ...over,
+  };
+}
+
+export function service(over: Partial<Service> = {}): Service {
+  return {
+    savedVersion: 1,
+    targetVersion: 1,
+    pendingRestart: false,
+    restartInProgress: false,
+    nodes: [node()],
+    ...over,
+  };
+}
+
+export const session = { user: { username: 'admin' }, csrfToken: 'csrf-token-1' };
