@@ -50,6 +50,35 @@ describe('the pending-restart banner', () => {
     await waitFor(() => expect(status().textContent).toBe(''), { timeout: 6000 });
   });
 
+  it('never says "applied" when no SMTP node is running: it says the change waits for one', async () => {
+    let current: Service = service({
+      savedVersion: 2,
+      pendingRestart: false,
+      targetVersion: 1,
+      nodes: [],
+    });
+    mockApi({
+      'GET /service': () => ({ body: current }),
+      'POST /service/restart': () => ({
+        status: 202,
+        body: { version: 2, coalesced: false, signalled: 0 },
+      }),
+    });
+    const { user, client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
+    await waitFor(() => expect(status().textContent).toMatch(/take effect only when/));
+    current = { ...current, targetVersion: 2 };
+    await user.click(screen.getByRole('button', { name: 'Restart now' }));
+    act(() => {
+      client.setQueryData(serviceKeys.status(), { ...current });
+    });
+    await waitFor(() =>
+      expect(status().textContent).toMatch(
+        /No SMTP node is running: version 2 takes effect when the Internet Mail Service attaches/,
+      ),
+    );
+    expect(status().textContent).not.toMatch(/Applied/);
+  });
+
   it('hides Restart now for read-only users', async () => {
     mockApi({ 'GET /service': { body: service({ savedVersion: 2, pendingRestart: true }) } });
     renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite={false} />);

@@ -4,7 +4,7 @@ import { messageOf } from '../../../lib/problem';
 import { useService } from '../api/get-service';
 import { useRestartService } from '../api/restart-service';
 
-type Phase = 'idle' | 'pending' | 'restarting' | 'applied';
+type Phase = 'idle' | 'pending' | 'restarting' | 'applied' | 'waiting';
 
 /** How long "applied" stays before the banner clears. */
 export const APPLIED_MS = 4000;
@@ -57,6 +57,8 @@ export function PendingRestartBanner({
   const pending = s ? needsRestart(s, savedHere) : false;
   const restarting = s ? isRestarting(s) || (requested && pending) : false;
   const failed = s?.nodes.filter((n) => n.online && n.state === 'error') ?? [];
+  // Nothing runs the configuration: never say "applied" then.
+  const noNode = s ? !s.nodes.some((n) => n.online) : false;
 
   useEffect(() => {
     if (!s) return;
@@ -66,6 +68,10 @@ export function PendingRestartBanner({
     } else if (pending || failed.length > 0) {
       clearTimeout(timer.current);
       setPhase('pending');
+    } else if (noNode) {
+      clearTimeout(timer.current);
+      setPhase('waiting');
+      setRequested(false);
     } else {
       setPhase((p) => {
         if (p === 'restarting' || (p === 'pending' && requested)) {
@@ -77,7 +83,7 @@ export function PendingRestartBanner({
       });
       setRequested(false);
     }
-  }, [s, pending, restarting, failed.length, requested]);
+  }, [s, pending, restarting, failed.length, requested, noNode]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
   const doRestart = () => {
@@ -96,6 +102,11 @@ export function PendingRestartBanner({
           <p className="banner-text">
             {phase === 'applied' ? (
               <>Applied: the Internet Mail Service runs version {s.savedVersion}.</>
+            ) : phase === 'waiting' ? (
+              <>
+                No SMTP node is running: version {s.targetVersion} takes effect when the Internet
+                Mail Service attaches.
+              </>
             ) : phase === 'restarting' ? (
               <>Restarting the Internet Mail Service… (applying version {s.savedVersion})</>
             ) : failed.length > 0 && !pending ? (
