@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './browser';
-import { type Child, freePort, relayAttempt, start, until } from './smtp-wire';
+import { type Child, freePort, relayAttempt, sendMail, start, until } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
 const webDist = join(root, 'apps/web/dist');
@@ -447,5 +447,66 @@ describe('the web console in Chromium', () => {
     expect(width).toBeLessThanOrEqual(390);
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'routing-tab-390.png'), fullPage: true });
     await context.close();
+  });
+
+  it('the IP list, end to end: only 127.0.0.2 relays, and only once the restart has applied it', async () => {
+    const fresh = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const sheet = await signIn(fresh, '/routing');
+    const relayFrom = async (localAddress: string) =>
+      (
+        await sendMail({
+          port: smtpPort,
+          localAddress,
+          from: 'someone@remote.example',
+          to: ['victim@elsewhere.example'],
+        })
+      ).rcpt[0];
+    // What runs now (version 2) lets all of 127.0.0.0/8 relay.
+    expect(await relayFrom('127.0.0.3')).toMatch(/^250 2\.1\.5 /);
+
+    await sheet.getByRole('button', { name: 'Routing Restrictions...' }).click();
+    const dialog = sheet.getByRole('dialog', { name: 'Routing Restrictions' });
+    await dialog.waitFor();
+    const box = (name: string) => dialog.getByRole('checkbox', { name });
+    const setBox = async (name: string, on: boolean) => {
+      if ((await box(name).isChecked()) !== on) await label(sheet, name).click();
+      expect(await box(name).isChecked()).toBe(on);
+    };
+    await setBox('Hosts and clients that successfully authenticate', false);
+    await setBox('Hosts and clients with these IP addresses', true);
+    const clients = dialog.getByRole('group', {
+      name: 'Hosts and clients with these IP addresses',
+    });
+    // Rows are entries; an empty list shows one "(none)" row without aria-selected.
+    const entries = clients.locator('tbody tr[aria-selected]');
+    while ((await entries.count()) > 0) {
+      await entries.first().click();
+      await clients.getByRole('button', { name: 'Remove' }).click();
+    }
+    await clients.getByRole('button', { name: 'Add...' }).click();
+    const entry = sheet.getByRole('dialog', { name: 'Add IP address' });
+    await entry.getByLabel('IP address:').fill('127.0.0.2');
+    await entry.getByLabel('Subnet mask:').fill('255.255.255.255');
+    await entry.getByRole('button', { name: 'OK' }).click();
+    await dialog.getByRole('button', { name: 'OK' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await sheet.getByRole('button', { name: 'Apply' }).click();
+    const confirm = sheet.getByRole('alertdialog', { name: 'Save with critical findings?' });
+    if (await confirm.isVisible().catch(() => false))
+      await confirm.getByRole('button', { name: 'Save anyway' }).click();
+    const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });
+    await banner.getByText(/take effect only when the Internet Mail Service restarts/).waitFor();
+
+    // Saved, not applied: the wire has not changed.
+    expect(await relayFrom('127.0.0.3')).toMatch(/^250 2\.1\.5 /);
+
+    await banner.getByRole('button', { name: 'Restart now' }).click();
+    await banner
+      .getByText(/Applied: the Internet Mail Service runs version/)
+      .waitFor({ timeout: 30_000 });
+    await expect.poll(() => banner.textContent(), { timeout: 10_000 }).toBe('');
+    expect(await relayFrom('127.0.0.2')).toMatch(/^250 2\.1\.5 /);
+    expect(await relayFrom('127.0.0.3')).toBe('550 5.7.1 Relaying is prohibited');
+    await fresh.close();
   });
 });
