@@ -292,6 +292,16 @@ function main(): number {
   );
   console.log('(speed is reported, not enforced: these machines are noisy)');
   console.log(`ratio compiled/linear: ${fmt(ratio, 1)}x`);
+  // One machine-readable line for the suite's summary (scripts/bench.mjs).
+  console.log(
+    JSON.stringify({
+      bench: 'routing-core',
+      compiledPerSecond: Math.round(compiledRate),
+      sessionPerSecond: Math.round(sessionRate),
+      linearPerSecond: Math.round(median(linear.rates)),
+      ratio: +ratio.toFixed(1),
+    }),
+  );
   return 0;
 }
 
