@@ -449,7 +449,7 @@ describe('the web console in Chromium', () => {
     await context.close();
   });
 
-  it('the IP list, end to end: only 127.0.0.2 relays, and only once the restart has applied it', async () => {
+  it('the IP list, end to end: only 127.0.0.2 relays, once the restart has applied it; the Relay test tab sees the same', async () => {
     const fresh = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     const sheet = await signIn(fresh, '/routing');
     const relayFrom = async (localAddress: string) =>
@@ -507,6 +507,25 @@ describe('the web console in Chromium', () => {
     await expect.poll(() => banner.textContent(), { timeout: 10_000 }).toBe('');
     expect(await relayFrom('127.0.0.2')).toMatch(/^250 2\.1\.5 /);
     expect(await relayFrom('127.0.0.3')).toBe('550 5.7.1 Relaying is prohibited');
+
+    // The Relay test tab runs the self-test against that node: from 127.0.0.3 nothing relays.
+    await sheet.getByRole('tab', { name: 'Relay test' }).click();
+    await sheet.getByLabel('Test from address (optional):').fill('127.0.0.3');
+    await sheet.getByRole('button', { name: 'Run relay test' }).click();
+    const results = sheet.getByRole('region', { name: 'Relay test results' });
+    await results.getByText(/^Passed: \d+ of \d+ cases as expected, from 127\.0\.0\.3/).waitFor({
+      timeout: 60_000,
+    });
+    const rows = results.getByRole('table', { name: 'Relay test cases' }).locator('tbody tr');
+    expect(await rows.count()).toBeGreaterThan(10);
+    expect(await results.getByText('FAIL', { exact: true }).count()).toBe(0);
+    await expectNoSeriousViolations(sheet, 'Relay test');
+    // From 127.0.0.2, which may relay, the same battery finds the relay.
+    await sheet.getByLabel('Test from address (optional):').fill('127.0.0.2');
+    await sheet.getByRole('button', { name: 'Run relay test' }).click();
+    await results.getByText(/^Failed: \d+ of \d+ cases as expected, from 127\.0\.0\.2/).waitFor({
+      timeout: 60_000,
+    });
     await fresh.close();
   });
 });
