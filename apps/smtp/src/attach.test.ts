@@ -1,36 +1,49 @@
 // The node's side of the attach API against a stand-in console: a silent
-// event stream is dropped and re-opened, and status (with counters) is
-// reported while attached.
+// event stream is dropped and re-opened, status (with counters) is reported
+// while attached, and a bundle that does not validate is not applied.
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it, onTestFinished } from 'vitest';
-import { ConsoleLink } from './attach';
+import { type AttachOptions, ConsoleLink } from './attach';
 import { bundle, startNode } from './testing/node-fixture';
 
-it('a console that goes silent (no heartbeat) is re-attached; status is reported meanwhile', async () => {
-  let streams = 0;
-  const reports: Record<string, unknown>[] = [];
+interface Report {
+  runningVersion: number;
+  state: string;
+  lastError?: string;
+  counters?: Record<string, number>;
+}
+
+/**
+ * A stand-in console on loopback: records status reports, opens event
+ * streams (and says nothing on them), answers the bundle with `bundleBody`.
+ * Returns a ConsoleLink attached to it from a fresh node.
+ */
+async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOptions> = {}) {
+  const reports: Report[] = [];
+  const streams: ServerResponse[] = [];
   const server = createServer((req, res) => {
-    if (req.url === '/api/v1/node/events') {
-      streams++;
+    const url = req.url ?? '';
+    if (url === '/api/v1/node/events') {
       // Headers, then silence: a half-open connection as far as the node can tell.
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
-      return;
-    }
-    if (req.url === '/api/v1/node/status' && req.method === 'PUT') {
+      streams.push(res);
+    } else if (url.startsWith('/api/v1/node/bundle')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(bundleBody()));
+    } else if (url === '/api/v1/node/status' && req.method === 'PUT') {
       let body = '';
       req.on('data', (c) => {
         body += c;
       });
       req.on('end', () => {
-        reports.push(JSON.parse(body) as Record<string, unknown>);
+        reports.push(JSON.parse(body) as Report);
         res.writeHead(204).end();
       });
-      return;
+    } else {
+      res.writeHead(404).end();
     }
-    res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   onTestFinished(
@@ -41,19 +54,30 @@ it('a console that goes silent (no heartbeat) is re-attached; status is reported
       }),
   );
   const { node, dataDir } = await startNode();
-  const link = new ConsoleLink(node, {
+  const consoleLink = new ConsoleLink(node, {
     consoleUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token: 'imsn_test',
     dataDir,
+    ...link,
+  });
+  void consoleLink.run();
+  onTestFinished(() => consoleLink.stop());
+  return { node, reports, streams };
+}
+
+async function until(ok: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  expect(ok()).toBe(true);
+}
+
+it('a console that goes silent (no heartbeat) is re-attached; status is reported meanwhile', async () => {
+  const { reports, streams } = await standInConsole(() => bundle(1), {
     silenceMs: 300,
     statusIntervalMs: 100,
     maxBackoffMs: 100,
   });
-  void link.run();
-  onTestFinished(() => link.stop());
-  const until = Date.now() + 10_000;
-  while (streams < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  expect(streams).toBeGreaterThanOrEqual(3);
+  await until(() => streams.length >= 3);
   expect(reports.length).toBeGreaterThanOrEqual(3);
   expect(reports.at(-1)).toMatchObject({
     runningVersion: 1,
@@ -63,59 +87,15 @@ it('a console that goes silent (no heartbeat) is re-attached; status is reported
 });
 
 it('a restart onto a bundle that does not validate keeps the old version and reports the error', async () => {
-  const reports: { runningVersion: number; state: string; lastError?: string }[] = [];
-  let events: ServerResponse | undefined;
-  const server = createServer((req, res) => {
-    const url = req.url ?? '';
-    if (url === '/api/v1/node/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.flushHeaders();
-      events = res;
-      return;
-    }
-    if (url.startsWith('/api/v1/node/bundle')) {
-      // Version 2 names a site domain that is no domain at all.
-      const b = bundle(2);
-      b.config = { ...b.config, siteDomain: 'not a domain' };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(b));
-      return;
-    }
-    if (url === '/api/v1/node/status') {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        reports.push(JSON.parse(body));
-        res.writeHead(204).end();
-      });
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  const { node, dataDir } = await startNode();
-  const link = new ConsoleLink(node, {
-    consoleUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    token: 'imsn_test',
-    dataDir,
-  });
-  void link.run();
-  onTestFinished(() => link.stop());
-  const until = async (ok: () => boolean) => {
-    const end = Date.now() + 10_000;
-    while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(ok()).toBe(true);
+  // Version 2 names a site domain that is no domain at all.
+  const broken = () => {
+    const b = bundle(2);
+    b.config = { ...b.config, siteDomain: 'not a domain' };
+    return b;
   };
-  await until(() => events !== undefined);
-  events?.write('event: restart\ndata: {"version":2}\n\n');
+  const { node, reports, streams } = await standInConsole(broken);
+  await until(() => streams.length > 0);
+  streams[0]?.write('event: restart\ndata: {"version":2}\n\n');
   await until(() => reports.some((r) => r.state === 'error'));
   expect(reports.find((r) => r.state === 'error')).toMatchObject({
     runningVersion: 1,

@@ -11,6 +11,8 @@ import type {
   MailboxListSchema,
   MailboxSchema,
   NodeViewSchema,
+  RelayTestCaseSchema,
+  RelayTestResultSchema,
   RestartResultSchema,
   RoutingStateSchema,
   ServiceSchema,
@@ -43,20 +45,6 @@ export type AuditEntry = Static<typeof AuditEntrySchema>;
 export type MailboxList = Static<typeof MailboxListSchema>;
 export type Mailbox = Static<typeof MailboxSchema>;
 
-/** POST /api/v1/service/relay-test (built on another branch; this is the agreed shape). */
-export interface RelayTestCase {
-  id: string;
-  family: string;
-  description: string;
-  mailFrom: string;
-  rcptTo: string;
-  expected: 'reject' | 'accept';
-  reply: string;
-  passed: boolean;
-}
-export interface RelayTestResult {
-  from: string;
-  target: { host: string; port: number };
-  passed: boolean;
-  cases: RelayTestCase[];
-}
+/** POST /api/v1/service/relay-test */
+export type RelayTestCase = Static<typeof RelayTestCaseSchema>;
+export type RelayTestResult = Static<typeof RelayTestResultSchema>;
