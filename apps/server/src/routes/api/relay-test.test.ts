@@ -38,7 +38,7 @@ async function fakeSmtp(): Promise<number> {
 }
 
 /** Registers a node that reports it runs version 1 and listens on `listen`. */
-async function onlineNode(app: FastifyInstance, listen: string[]) {
+async function onlineNode(app: FastifyInstance, listen: string[], runningVersion = 1) {
   const browser = await login(app);
   const created = await app.inject({
     method: 'POST',
@@ -52,7 +52,7 @@ async function onlineNode(app: FastifyInstance, listen: string[]) {
     url: '/api/v1/node/status',
     headers: { authorization: `Bearer ${node.token}` },
     payload: {
-      runningVersion: 1,
+      runningVersion,
       state: 'running',
       listen,
       startedAt: new Date().toISOString(),
@@ -112,6 +112,46 @@ describe('POST /api/v1/service/relay-test', () => {
     });
     expect(defaults.statusCode).toBe(200);
     expect(defaults.json().from).toBe('127.0.0.1');
+  });
+
+  it('is not fooled by a never-routed source: inconclusive, and an open relay for the outside world fails', async () => {
+    const app = await build();
+    const port = await fakeSmtp();
+    const browser = await login(app);
+    // Reroute with no restriction ticked (an open relay), but 127/8 never routes.
+    const current = await app.inject({
+      method: 'GET',
+      url: '/api/v1/routing',
+      headers: browser.read,
+    });
+    const config = current.json<{ config: Record<string, unknown> }>().config as {
+      restrictions: { authenticated: boolean; neverRoute: unknown[] };
+    };
+    config.restrictions.authenticated = false;
+    config.restrictions.neverRoute = [{ ip: '127.0.0.0', mask: '255.0.0.0' }];
+    const saved = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/routing',
+      headers: { ...browser.write, 'if-match': current.headers.etag as string },
+      payload: { config, acknowledge: ['open-relay'] },
+    });
+    expect(saved.statusCode).toBe(200);
+    await onlineNode(app, [`127.0.0.1:${port}`], 2);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: await token(app, 'write'),
+      payload: { from: '127.0.0.3' },
+    });
+    const body = res.json<{
+      passed: boolean;
+      cases: { id: string; passed: boolean; reply: string }[];
+    }>();
+    expect(body.passed).toBe(false);
+    expect(body.cases.find((c) => c.id === 'source-never-route')?.passed).toBe(false);
+    const outside = body.cases.find((c) => c.id === 'outside-client');
+    expect(outside?.passed).toBe(false);
+    expect(outside?.reply).toMatch(/250 2\.1\.5/);
   });
 
   it('reports a node that does not answer as failing, with the reason', async () => {

@@ -6,8 +6,14 @@
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ProblemSchema, RelayTestBodySchema, RelayTestResultSchema } from '@ims/api-contract';
+import {
+  ProblemSchema,
+  RelayTestBodySchema,
+  type RelayTestCase,
+  RelayTestResultSchema,
+} from '@ims/api-contract';
 import { isLoopback, runRelayTest } from '@ims/relay-test';
+import { evaluate, formatReply, type RoutingConfig, replyFor } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../problems/problem-error';
 
@@ -97,12 +103,16 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
           (node.runningVersion === null
             ? undefined
             : app.routingVersions.get(node.runningVersion)) ?? app.routingVersions.current();
-        const result = await runRelayTest({
+        const wire = await runRelayTest({
           host: target.host,
           port: target.port,
           from,
           siteDomain: version.config.siteDomain,
         });
+        // The wire shows how the node treats one loopback source. The running
+        // configuration tells how it treats the rest of the world too.
+        const cases = [...wire.cases, ...policyCases(version.config, from, target.host)];
+        const result = { ...wire, passed: cases.every((c) => c.passed), cases };
         app.audit.record({
           actor: actor.name,
           source: request.ip,
@@ -122,4 +132,52 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
       }
     },
   );
+}
+
+/** TEST-NET-3 (RFC 5737): an address no allow list names, standing in for the Internet. */
+const OUTSIDE = '203.0.113.1';
+
+/**
+ * Two checks against the running configuration, beside the wire test:
+ * whether the source address is decided by an address rule (on the
+ * never-route list every attempt is refused, whatever else is set: a
+ * "passed" would say nothing), and whether an outside client connecting to
+ * the same server address could relay.
+ */
+function policyCases(config: RoutingConfig, from: string, server: string): RelayTestCase[] {
+  const attempt = (clientIp: string) =>
+    evaluate(config, {
+      clientIp,
+      serverIp: server,
+      authenticated: false,
+      mailFrom: '<tester@relay-test.invalid>',
+      rcptTo: '<victim@relay-test.invalid>',
+    });
+  const source = attempt(from);
+  const outside = attempt(OUTSIDE);
+  return [
+    {
+      id: 'source-never-route',
+      family: 'policy',
+      description:
+        source.reason === 'never-route'
+          ? `Inconclusive: ${from} is on the never-route list, so every attempt from it is refused whatever the other rules say. Test from an address that is not.`
+          : `${from} is not on the never-route list: its answers reflect the relay rules.`,
+      mailFrom: '<tester@relay-test.invalid>',
+      rcptTo: '<victim@relay-test.invalid>',
+      expected: 'reject',
+      reply: `(running configuration) ${formatReply(replyFor(source))}`,
+      passed: source.reason !== 'never-route',
+    },
+    {
+      id: 'outside-client',
+      family: 'policy',
+      description: `An outside client (${OUTSIDE}) connecting to ${server}, unauthenticated, must not relay.`,
+      mailFrom: '<tester@relay-test.invalid>',
+      rcptTo: '<victim@relay-test.invalid>',
+      expected: 'reject',
+      reply: `(running configuration) ${formatReply(replyFor(outside))}${outside.action === 'relay' ? ` — allowed by ${outside.reason}` : ''}`,
+      passed: outside.action !== 'relay',
+    },
+  ];
 }
