@@ -897,18 +897,23 @@ async function waitForRestart(
         EXIT.failed,
       );
     }
-    // A node that reports a new error after the signal could not apply the version.
-    const failed = online.find((n) => {
-      if (n.state !== 'error' || (n.runningVersion ?? 0) >= version) return false;
+    // A node that reports a new error after the signal could not apply the
+    // version; one that was online and went away before running it (a crash,
+    // say) did not apply it either.
+    const failed = s.nodes.find((n) => {
+      if ((n.runningVersion ?? 0) >= version) return false;
       const was = beforeById.get(n.id);
+      if (!n.online) return was?.online === true;
+      if (n.state !== 'error') return false;
       return was?.state !== 'error' || was.lastError !== n.lastError;
     });
     if (failed) {
       if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      const keeps = failed.runningVersion === null ? 'nothing' : `v${failed.runningVersion}`;
       throw new CliError(
-        `Node ${failed.name} could not apply version ${version} and keeps running ${
-          failed.runningVersion === null ? 'nothing' : `v${failed.runningVersion}`
-        }: ${failed.lastError ?? 'no error text'}`,
+        failed.online
+          ? `Node ${failed.name} could not apply version ${version} and keeps running ${keeps}: ${failed.lastError ?? 'no error text'}`
+          : `Node ${failed.name} went offline before running version ${version} (it ran ${keeps})${failed.lastError ? `: ${failed.lastError}` : ''}`,
         EXIT.failed,
       );
     }

@@ -79,6 +79,41 @@ describe('the pending-restart banner', () => {
     expect(status().textContent).not.toMatch(/Applied/);
   });
 
+  it('an offline node behind the version keeps it from saying "applied"; one that crashed with an error shows it', async () => {
+    const two = (edge: Partial<Parameters<typeof node>[0]>) =>
+      service({
+        savedVersion: 2,
+        targetVersion: 2,
+        nodes: [
+          node({ runningVersion: 2 }),
+          node({
+            id: 2,
+            name: 'edge',
+            online: false,
+            state: 'offline',
+            runningVersion: 1,
+            ...edge,
+          }),
+        ],
+      });
+    mockApi({ 'GET /service': { body: two({}) } });
+    const { client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
+    await waitFor(() =>
+      expect(status().textContent).toMatch(
+        /Version 2 runs on every online node\. Not yet on edge \(offline\)/,
+      ),
+    );
+    expect(status().textContent).not.toMatch(/Applied/);
+    act(() => {
+      client.setQueryData(
+        serviceKeys.status(),
+        two({ lastError: 'crash loop: exited 5 times in 12 s' }),
+      );
+    });
+    await waitFor(() => expect(status().textContent).toMatch(/could not apply version 2/));
+    expect(status().textContent).not.toMatch(/Applied/);
+  });
+
   it('hides Restart now for read-only users', async () => {
     mockApi({ 'GET /service': { body: service({ savedVersion: 2, pendingRestart: true }) } });
     renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite={false} />);

@@ -56,9 +56,20 @@ export function PendingRestartBanner({
 
   const pending = s ? needsRestart(s, savedHere) : false;
   const restarting = s ? isRestarting(s) || (requested && pending) : false;
-  const failed = s?.nodes.filter((n) => n.online && n.state === 'error') ?? [];
-  // Nothing runs the configuration: never say "applied" then.
+  // A node in error, or offline with an error it reported (a crash loop), did not apply it.
+  const failed =
+    s?.nodes.filter(
+      (n) =>
+        (n.online && n.state === 'error') ||
+        (!n.online && n.lastError && (n.runningVersion ?? 0) < s.targetVersion),
+    ) ?? [];
+  // Nothing runs the configuration, or an offline node is behind: never say
+  // "applied" then; say what waits for what.
   const noNode = s ? !s.nodes.some((n) => n.online) : false;
+  const offlineBehind = s
+    ? s.nodes.filter((n) => !n.online && (n.runningVersion ?? 0) < s.targetVersion)
+    : [];
+  const waiting = noNode || offlineBehind.length > 0;
 
   useEffect(() => {
     if (!s) return;
@@ -68,7 +79,7 @@ export function PendingRestartBanner({
     } else if (pending || failed.length > 0) {
       clearTimeout(timer.current);
       setPhase('pending');
-    } else if (noNode) {
+    } else if (waiting) {
       clearTimeout(timer.current);
       setPhase('waiting');
       setRequested(false);
@@ -83,7 +94,7 @@ export function PendingRestartBanner({
       });
       setRequested(false);
     }
-  }, [s, pending, restarting, failed.length, requested, noNode]);
+  }, [s, pending, restarting, failed.length, requested, waiting]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
   const doRestart = () => {
@@ -102,10 +113,16 @@ export function PendingRestartBanner({
           <p className="banner-text">
             {phase === 'applied' ? (
               <>Applied: the Internet Mail Service runs version {s.savedVersion}.</>
-            ) : phase === 'waiting' ? (
+            ) : phase === 'waiting' && noNode ? (
               <>
                 No SMTP node is running: version {s.targetVersion} takes effect when the Internet
                 Mail Service attaches.
+              </>
+            ) : phase === 'waiting' ? (
+              <>
+                Version {s.targetVersion} runs on every online node. Not yet on{' '}
+                {offlineBehind.map((n) => n.name).join(', ')} (offline): it applies it when it
+                attaches.
               </>
             ) : phase === 'restarting' ? (
               <>Restarting the Internet Mail Service… (applying version {s.savedVersion})</>
