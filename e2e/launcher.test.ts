@@ -168,6 +168,35 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     expect(await exited(second)).toBe(0);
     expect(alive(secondPid)).toBe(false);
 
+    // A launcher killed outright (SIGKILL, OOM) leaves no node behind either:
+    // the node sees its IPC channel close and stops.
+    const killed = launch(env);
+    const orphanPid = await until(
+      async () => {
+        const pid = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+        return pid !== secondPid && alive(pid) && (await greeting(smtpPort)).startsWith('220 ')
+          ? pid
+          : undefined;
+      },
+      60_000,
+      'the node after a third start',
+    );
+    killed.proc.kill('SIGKILL');
+    await exited(killed);
+    await until(async () => (alive(orphanPid) ? undefined : true), 40_000, 'the node to stop');
+    await until(
+      async () =>
+        RawSmtp.open(smtpPort).then(
+          (c) => {
+            c.close();
+            return undefined;
+          },
+          () => true,
+        ),
+      10_000,
+      'the SMTP port to close',
+    );
+
     // --no-local-node: the console alone.
     const third = launch(env, ['--no-local-node']);
     await until(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);

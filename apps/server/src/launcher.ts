@@ -9,7 +9,7 @@
  * all run elsewhere); this file is the product's start command.
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
@@ -50,12 +50,31 @@ const app = await buildApp({
   },
 });
 
+// A pid file left by a launcher that was killed outright: its node has
+// stopped by itself (it watches its IPC channel), so the file is stale.
+try {
+  const stale = Number(readFileSync(pidPath(dataDir), 'utf8'));
+  let alive = false;
+  try {
+    process.kill(stale, 0);
+    alive = true;
+  } catch {
+    // no such process
+  }
+  if (alive) app.log.warn({ pid: stale }, 'a local SMTP node from an earlier start still runs');
+  else rmSync(pidPath(dataDir), { force: true });
+} catch {
+  // no pid file
+}
+
 let supervisor: Supervisor | undefined;
+/** Only the launcher that wrote the pid file removes it. */
+let wrotePid = false;
 closeWithGrace({ delay: 20_000 }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'shutting down after an error');
   else app.log.info({ signal }, 'shutting down');
   await supervisor?.stop();
-  rmSync(pidPath(dataDir), { force: true });
+  if (wrotePid) rmSync(pidPath(dataDir), { force: true });
   await app.close();
 });
 
@@ -89,6 +108,7 @@ if (nodeEnv) {
     },
     onStart: (pid) => {
       writeFileSync(pidPath(dataDir), `${pid}\n`);
+      wrotePid = true;
       app.log.info({ pid, node: node.name }, 'local SMTP node started');
     },
     onExit: (exit) => reportLocalNodeExit(app, node, exit),

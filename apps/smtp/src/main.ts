@@ -28,7 +28,19 @@ const link = new ConsoleLink(node, {
   log,
 });
 
+// Started by the console's launcher (with an IPC channel): when the launcher
+// is gone, even killed outright, the node stops instead of running on
+// unsupervised and holding the port. Listened for before anything slow, so
+// a launcher that dies during the start is not missed.
+let started = false;
+const parentGone = () => (started ? shutdown() : process.exit(0));
+if (process.send !== undefined) {
+  if (!process.connected) process.exit(0);
+  process.once('disconnect', parentGone);
+}
+
 await node.start(await link.initialBundle());
+started = true;
 log({ event: 'listening', listen: node.listening, version: node.runningVersion });
 void link.run();
 

@@ -84,7 +84,9 @@ export class Supervisor {
     const child = spawn(this.opts.command, this.opts.args, {
       cwd: this.opts.cwd,
       env: this.opts.env,
-      stdio: ['ignore', this.opts.stdio ?? 'inherit', this.opts.stdio ?? 'inherit'],
+      // An IPC channel only so the child learns when this process is gone
+      // (even by SIGKILL): the node stops rather than run on unsupervised.
+      stdio: ['ignore', this.opts.stdio ?? 'inherit', this.opts.stdio ?? 'inherit', 'ipc'],
     });
     this.child = child;
     this.startedAt = Date.now();
