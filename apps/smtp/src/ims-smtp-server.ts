@@ -10,6 +10,10 @@
  *    with its own enhanced code (`5.7.1 Relaying is prohibited`) is sent as it
  *    is, so the one reply table (routing-core's REPLIES) decides the wire.
  *
+ * 3. AUTH during a mail transaction. RFC 4954 §4: "An AUTH command issued
+ *    during a mail transaction MUST be rejected with a 503 reply"; the
+ *    library accepts it. (Found by the bad-input battery, issue #8.)
+ *
  * smtp-server-internals.test.ts fails if the library changes the code these
  * overrides replace.
  */
@@ -54,6 +58,18 @@ class ImsSmtpConnection extends SMTPConnection {
         this.connectionReady();
       }
     });
+  }
+
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    if (this.session.envelope?.mailFrom) {
+      this.send(
+        503,
+        '5.5.1 Bad sequence of commands: AUTH is not allowed during a mail transaction',
+      );
+      callback();
+      return;
+    }
+    super.handler_AUTH(command, callback);
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
