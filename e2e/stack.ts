@@ -32,6 +32,14 @@ export interface StackOptions {
   listen?: string[];
 }
 
+function kill9(child: Child | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGKILL');
+  });
+}
+
 export class Stack {
   private readonly dirs: string[] = [];
   private readonly children: Child[] = [];
@@ -42,7 +50,9 @@ export class Stack {
   partner!: SmtpSink;
   private headers: Record<string, string> = {};
   private consoleEnv: Record<string, string> = {};
+  private nodeEnv: Record<string, string> = {};
   private console: Child | undefined;
+  private node: Child | undefined;
   adminPassword = 'e2e admin password';
 
   private temp(): string {
@@ -90,17 +100,47 @@ export class Stack {
     });
     if (created.status !== 201) throw new Error(`mailbox: ${JSON.stringify(created.body)}`);
     const node = await this.api<{ token: string }>('POST', '/api/v1/nodes', { name: 'e2e' });
-    this.children.push(
-      start(join(root, 'apps/smtp'), 'src/main.ts', {
-        IMS_CONSOLE_URL: this.url,
-        IMS_NODE_TOKEN: node.body.token,
-        IMS_SMTP_PORT: String(this.smtpPort),
-        IMS_SMTP_LISTEN: (opts.listen ?? ['127.0.0.1']).join(','),
-        IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
-        IMS_DATA_DIR: this.temp(),
-      }),
-    );
+    this.nodeEnv = {
+      IMS_CONSOLE_URL: this.url,
+      IMS_NODE_TOKEN: node.body.token,
+      IMS_SMTP_PORT: String(this.smtpPort),
+      IMS_SMTP_LISTEN: (opts.listen ?? ['127.0.0.1']).join(','),
+      IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
+      IMS_DATA_DIR: this.temp(),
+    };
+    this.startNode();
     await this.waitForRunning(1);
+  }
+
+  /** Starts the SMTP node process (on the same port, token and data dir each time). */
+  startNode(): void {
+    this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
+    this.children.push(this.node);
+  }
+
+  /** The console's data directory (its SQLite file is there). */
+  get consoleDataDir(): string {
+    return this.consoleEnv.IMS_DATA_DIR ?? '';
+  }
+
+  /** The SMTP node's data directory. */
+  get nodeDataDir(): string {
+    return this.nodeEnv.IMS_DATA_DIR ?? '';
+  }
+
+  /** What the SMTP node process has written to stdout and stderr (its JSON log). */
+  nodeOutput(): string {
+    return this.node?.output() ?? '';
+  }
+
+  /** kill -9 the console; resolves once the process is gone. */
+  killConsole(): Promise<void> {
+    return kill9(this.console);
+  }
+
+  /** kill -9 the SMTP node; resolves once the process is gone. */
+  killNode(): Promise<void> {
+    return kill9(this.node);
   }
 
   /** Starts the console process (on the same port and data dir each time). */

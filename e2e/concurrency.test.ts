@@ -1,0 +1,201 @@
+/**
+ * Concurrency (issue #8, deliverable 4), with the console and an SMTP node
+ * as real processes over real HTTP and SMTP:
+ *
+ * - parallel PUTs with the same ETag: exactly one wins, the rest get 412;
+ * - restarts requested in a burst coalesce into one signal and one reload;
+ * - a node that is offline during a restart applies it when it re-attaches;
+ * - with the console down (kill -9), the node keeps serving its last
+ *   configuration, and re-attaches when the console is back.
+ */
+
+import { battery } from '@ims/reliability';
+import type { RoutingConfig } from '@ims/routing-core';
+import { RawSmtp } from '@ims/smtp/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayAttempt, sendMail, until } from './smtp-wire';
+import { ALICE, Stack } from './stack';
+
+const record = battery({
+  id: 'concurrency',
+  title: 'Concurrency: racing saves, restart bursts, offline nodes, console down',
+  deliverable: 4,
+  file: import.meta.filename,
+});
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await Stack.start();
+}, 120_000);
+afterAll(() => stack?.stop());
+
+async function greets(port: number): Promise<true | undefined> {
+  const c = await RawSmtp.open(port);
+  try {
+    return (await c.reply()).startsWith('220 ') ? true : undefined;
+  } finally {
+    c.close();
+  }
+}
+
+describe('concurrency', () => {
+  it('parallel PUTs with the same ETag: exactly one wins, the rest get 412', async () => {
+    for (let round = 0; round < 3; round++) {
+      await record.check(
+        `20 parallel PUTs, round ${round + 1}`,
+        async () => {
+          const current = await stack.api<{ config: RoutingConfig; version: number }>(
+            'GET',
+            '/api/v1/routing',
+          );
+          const etag = current.headers.get('etag') ?? '';
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) => {
+              const config = structuredClone(current.body.config);
+              config.routes.push({ sentTo: `race-${round}-${i}.example`, routeTo: '<inbound>' });
+              return stack.api<{ version: number; type?: string }>(
+                'PUT',
+                '/api/v1/routing',
+                { config, comment: `race ${round} ${i}` },
+                { 'if-match': etag },
+              );
+            }),
+          );
+          const won = results.filter((r) => r.status === 200);
+          expect(won).toHaveLength(1);
+          expect(results.filter((r) => r.status === 412)).toHaveLength(19);
+          for (const r of results.filter((x) => x.status === 412))
+            expect(r.body.type).toBe('/problems/precondition-failed');
+          const after = await stack.api<{ version: number; comment?: string }>(
+            'GET',
+            '/api/v1/routing',
+          );
+          expect(after.body.version).toBe(current.body.version + 1);
+          expect(won[0]?.body.version).toBe(after.body.version);
+        },
+        'racing saves',
+      );
+    }
+  });
+
+  it('restarts requested in a burst coalesce into one signal and one reload', async () => {
+    await record.check(
+      '10 parallel restarts',
+      async () => {
+        const version = await stack.save((c) => {
+          c.routes.push({ sentTo: 'burst.example', routeTo: '<inbound>' });
+        });
+        const before = (
+          await stack.api<{ entries: unknown[] }>(
+            'GET',
+            '/api/v1/audit?action=service.restart&limit=500',
+          )
+        ).body.entries.length;
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            stack.api<{ version: number; coalesced: boolean }>('POST', '/api/v1/service/restart'),
+          ),
+        );
+        for (const r of results) {
+          expect(r.status).toBe(202);
+          expect(r.body.version).toBe(version);
+        }
+        expect(results.filter((r) => !r.body.coalesced)).toHaveLength(1);
+        await stack.waitForRunning(version);
+        const after = (
+          await stack.api<{ entries: unknown[] }>(
+            'GET',
+            '/api/v1/audit?action=service.restart&limit=500',
+          )
+        ).body.entries.length;
+        expect(after - before).toBe(1);
+        // The node reloaded onto this version once.
+        await until(async () =>
+          stack.nodeOutput().includes(`"event":"restarted","version":${version}`)
+            ? true
+            : undefined,
+        );
+        const reloads = stack
+          .nodeOutput()
+          .split('\n')
+          .filter((l) => l.includes(`"event":"restarted","version":${version}`));
+        expect(reloads).toHaveLength(1);
+      },
+      'restart burst',
+    );
+  });
+
+  it('a node offline during a restart applies it when it re-attaches', async () => {
+    await record.check(
+      'offline node applies the restart on re-attach',
+      async () => {
+        expect(await relayAttempt(stack.smtpPort)).toBe('550 5.7.1 Relaying is prohibited');
+        const running = (await stack.service()).nodes[0]?.runningVersion;
+        await stack.killNode();
+        const version = await stack.save((c) => {
+          c.restrictions.clientAddresses = {
+            enabled: true,
+            entries: [{ ip: '127.0.0.0', mask: '255.0.0.0' }],
+          };
+        });
+        const restart = await stack.api<{ version: number }>('POST', '/api/v1/service/restart');
+        expect(restart.status).toBe(202);
+        expect(restart.body.version).toBe(version);
+        expect(version).toBeGreaterThan(running ?? 0);
+        stack.startNode();
+        await stack.waitForRunning(version);
+        await until(() => greets(stack.smtpPort), 60_000, 'the node to greet');
+        expect(await relayAttempt(stack.smtpPort)).toMatch(/^250 2\.1\.5 /);
+        expect((await stack.service()).pendingRestart).toBe(false);
+      },
+      'offline node',
+    );
+  });
+
+  it('console down (kill -9): the node keeps serving its last configuration, then re-attaches', async () => {
+    const version = (await stack.service()).nodes[0]?.runningVersion ?? 0;
+    await stack.killConsole();
+    const checks: [string, () => Promise<void>][] = [
+      [
+        'relay per the last configuration',
+        async () => expect(await relayAttempt(stack.smtpPort)).toMatch(/^250 2\.1\.5 /),
+      ],
+      [
+        'unknown local recipient still refused',
+        async () =>
+          expect(await relayAttempt(stack.smtpPort, 'nobody@example.com')).toMatch(/^550 5\.1\.1 /),
+      ],
+      [
+        'local mail still accepted',
+        async () => {
+          const r = await sendMail({
+            port: stack.smtpPort,
+            from: 'someone@remote.example',
+            to: [ALICE.address],
+          });
+          expect(r.data).toBe('250 2.6.0 Message accepted');
+        },
+      ],
+      [
+        'AUTH still works (directory kept)',
+        async () => {
+          const r = await sendMail({
+            port: stack.smtpPort,
+            auth: { user: ALICE.address, pass: ALICE.password },
+            from: ALICE.address,
+            to: ['friend@outside.example'],
+          });
+          expect(r.data).toBe('250 2.6.0 Message accepted');
+        },
+      ],
+    ];
+    for (const [name, fn] of checks)
+      await record.check(`console down: ${name}`, fn, 'console down');
+    await stack.startConsole();
+    await record.check(
+      'console back: the node re-attaches and reports its version',
+      () => stack.waitForRunning(version),
+      'console down',
+    );
+  });
+});
