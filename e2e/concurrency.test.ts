@@ -6,7 +6,10 @@
  * - restarts requested in a burst coalesce into one signal and one reload;
  * - a node that is offline during a restart applies it when it re-attaches;
  * - with the console down (kill -9), the node keeps serving its last
- *   configuration, and re-attaches when the console is back.
+ *   configuration, and re-attaches when the console is back;
+ * - and, at the end, the logs of every console (at trace level) and node
+ *   process hold no password, token, cookie or AUTH string (deliverable 5's
+ *   log scan, at the process level).
  */
 
 import { battery } from '@ims/reliability';
@@ -25,7 +28,7 @@ const record = battery({
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await Stack.start();
+  stack = await Stack.start({ consoleLogLevel: 'trace' });
 }, 120_000);
 afterAll(() => stack?.stop());
 
@@ -196,6 +199,58 @@ describe('concurrency', () => {
       'console back: the node re-attaches and reports its version',
       () => stack.waitForRunning(version),
       'console down',
+    );
+  });
+
+  it('no password, token, cookie or AUTH string is in any process log', async () => {
+    // A browser session and a failed sign-in, so there is a cookie and a wrong password to look for.
+    const login = await fetch(`${stack.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: stack.adminPassword }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]?.split('=')[1] ?? '';
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    await fetch(`${stack.url}/api/v1/routing`, {
+      headers: { cookie: `ims_session=${cookie}`, 'x-csrf-token': csrfToken },
+    });
+    await fetch(`${stack.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'a wrong e2e password' }),
+    });
+    const c = await RawSmtp.open(stack.smtpPort);
+    await c.reply();
+    await c.cmd('EHLO log.example');
+    const badAuth = Buffer.from(`\0${ALICE.address}\0not alice's password`).toString('base64');
+    await c.cmd(`AUTH PLAIN ${badAuth}`);
+    c.close();
+    const goodAuth = Buffer.from(`\0${ALICE.address}\0${ALICE.password}`).toString('base64');
+    const logs = stack.consoleOutput() + stack.nodeOutput();
+    expect(logs.split('\n').length).toBeGreaterThan(50);
+    const secrets: [string, string][] = [
+      ['admin password', stack.adminPassword],
+      ['wrong password', 'a wrong e2e password'],
+      ['API token', stack.token],
+      ['session cookie', cookie],
+      ['CSRF token', csrfToken],
+      ["Alice's password", ALICE.password],
+      ['AUTH PLAIN (right)', goodAuth],
+      ['AUTH PLAIN (wrong)', badAuth],
+      ['wrong SMTP password', "not alice's password"],
+    ];
+    for (const [name, secret] of secrets) {
+      await record.check(
+        `no ${name} in the process logs`,
+        () => {
+          expect(secret.length).toBeGreaterThan(6);
+          expect(logs.includes(secret), name).toBe(false);
+        },
+        'process log scan',
+      );
+    }
+    record.note(
+      `process log scan: ${logs.split('\n').length} log lines from the console (trace level) and node processes.`,
     );
   });
 });

@@ -30,6 +30,8 @@ export interface Service {
 export interface StackOptions {
   /** IMS_SMTP_LISTEN of the node (default 127.0.0.1). */
   listen?: string[];
+  /** LOG_LEVEL of the console (default warn), for tests that read its log. */
+  consoleLogLevel?: string;
 }
 
 function kill9(child: Child | undefined): Promise<void> {
@@ -53,6 +55,8 @@ export class Stack {
   private nodeEnv: Record<string, string> = {};
   private console: Child | undefined;
   private node: Child | undefined;
+  private readonly consoles: Child[] = [];
+  private readonly nodes: Child[] = [];
   adminPassword = 'e2e admin password';
 
   private temp(): string {
@@ -77,6 +81,7 @@ export class Stack {
       IMS_HTTP_PORT: String(httpPort),
       IMS_DATA_DIR: this.temp(),
       IMS_ADMIN_PASSWORD: this.adminPassword,
+      ...(opts.consoleLogLevel ? { LOG_LEVEL: opts.consoleLogLevel } : {}),
     };
     await this.startConsole();
     const login = await fetch(`${this.url}/api/v1/session`, {
@@ -116,6 +121,7 @@ export class Stack {
   startNode(): void {
     this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
     this.children.push(this.node);
+    this.nodes.push(this.node);
   }
 
   /** The console's data directory (its SQLite file is there). */
@@ -128,9 +134,14 @@ export class Stack {
     return this.nodeEnv.IMS_DATA_DIR ?? '';
   }
 
-  /** What the SMTP node process has written to stdout and stderr (its JSON log). */
+  /** What every console process started so far has written to stdout and stderr (its log). */
+  consoleOutput(): string {
+    return this.consoles.map((c) => c.output()).join('');
+  }
+
+  /** What every SMTP node process started so far has written to stdout and stderr (its JSON log). */
   nodeOutput(): string {
-    return this.node?.output() ?? '';
+    return this.nodes.map((c) => c.output()).join('');
   }
 
   /** kill -9 the console; resolves once the process is gone. */
@@ -147,6 +158,7 @@ export class Stack {
   async startConsole(): Promise<void> {
     this.console = start(join(root, 'apps/server'), 'src/server.ts', this.consoleEnv);
     this.children.push(this.console);
+    this.consoles.push(this.console);
     await until(
       async () => ((await fetch(`${this.url}/healthz`)).ok ? true : undefined),
       60_000,

@@ -6,13 +6,19 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 results="$(mktemp -d)/vitest.json"
+# The reliability batteries (issue #8) record their counts here; docs/reliability.md is written from them.
+export IMS_RELIABILITY_DIR="$(mktemp -d)"
 
 echo "== lint"
 pnpm run lint
 echo "== typecheck"
 pnpm run typecheck
 echo "== tests"
-pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results"
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+echo "== reliability summary (docs/reliability.md, from this run's counts)"
+node scripts/reliability-report.mjs || status=$((status ? status : 1))
+if [ "$status" -ne 0 ]; then exit "$status"; fi
 echo "== benchmark smoke run (checks both implementations agree; speed is reported, not tested)"
 pnpm --filter @ims/bench-routing-core run bench --quick
 

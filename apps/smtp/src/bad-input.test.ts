@@ -35,6 +35,8 @@ interface Started {
 
 let sink: SmtpSink;
 const started: Started[] = [];
+/** Every line the nodes log, for the secrets scan at the end. */
+const logged: string[] = [];
 
 async function node(extra: Partial<SmtpNodeOptions> = {}): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-bad-input-'));
@@ -46,6 +48,7 @@ async function node(extra: Partial<SmtpNodeOptions> = {}): Promise<Started> {
     drainTimeoutMs: 500,
     smartHost: { host: sink.host, port: sink.port },
     queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000 },
+    log: (entry) => logged.push(JSON.stringify(entry)),
     ...extra,
   });
   await n.start(bundle(1));
@@ -674,6 +677,20 @@ describe('SMTP bad-input battery: the right reply class, and the server stays up
         expect(sink.messages.flatMap((m) => m.rcptTo)).toEqual(['friend@outside.example']);
       },
       'issue #8',
+    );
+    await record.check(
+      'no password or AUTH string in the node log',
+      () => {
+        const log = logged.join('\n');
+        expect(logged.length).toBeGreaterThan(20);
+        for (const secret of [
+          'alice-password',
+          plain('alice@example.com', 'alice-password'),
+          plain('alice@example.com', 'wrong'),
+        ])
+          expect(log.includes(secret), secret).toBe(false);
+      },
+      'log scan',
     );
   }, 30_000);
 });
