@@ -68,6 +68,8 @@ function liveSessions(n: SmtpNode): number {
 
 let main: Started;
 let small: Started;
+let tight: Started;
+let few: Started;
 let idle: Started;
 let slowGreeting: Started;
 
@@ -75,6 +77,8 @@ beforeAll(async () => {
   sink = await SmtpSink.start();
   main = await node();
   small = await node({ maxMessageSize: 10_000 });
+  tight = await node({ maxBytesInFlight: 200_000 });
+  few = await node({ maxClients: 20 });
   idle = await node({ idleTimeoutMs: 300 });
   slowGreeting = await node({ greetingDelayMs: 300 });
 });
@@ -621,6 +625,47 @@ const cases: Case[] = [
       c.close();
       await new Promise((r) => setTimeout(r, 300));
       expect(n.counters.messagesAccepted - before).toBeLessThanOrEqual(1);
+    },
+  },
+  {
+    id: 'aborted-data-releases-memory',
+    source: 'broken clients: memory held for a message is given back when the client goes',
+    node: () => tight,
+    run: async (port, n) => {
+      // Six clients each leave 60 kB of DATA behind; the in-flight budget is 200 kB.
+      for (let i = 0; i < 6; i++) {
+        const c = await ready(port);
+        await localTransaction(c);
+        c.write(`Subject: cut\r\n\r\n${'y'.repeat(60_000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+        c.close();
+        await c.closed;
+      }
+      const before = n.counters.messagesAccepted;
+      const c = await ready(port);
+      await localTransaction(c);
+      expect(await c.cmd(`Subject: after\r\n\r\n${'z'.repeat(50_000)}\r\n.`)).toBe(
+        '250 2.6.0 Message accepted',
+      );
+      expect(n.counters.messagesAccepted).toBe(before + 1);
+      c.close();
+    },
+  },
+  {
+    id: 'connection-flood',
+    source: 'connection flood (maxClients)',
+    node: () => few,
+    run: async (port) => {
+      const clients = await Promise.all(Array.from({ length: 30 }, () => RawSmtp.open(port)));
+      const greetings = await Promise.all(clients.map((c) => c.reply()));
+      expect(greetings.filter((g) => g.startsWith('220 ')).length).toBe(20);
+      expect(greetings.filter((g) => g.startsWith('421 ')).length).toBe(10);
+      for (const c of clients) c.close();
+      await Promise.all(clients.map((c) => c.closed));
+      // The slots come back once the clients are gone.
+      const deadline = Date.now() + 5000;
+      while (liveSessions(few.node) > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
     },
   },
   // Idle clients (RFC 5321 §4.5.3.2).
