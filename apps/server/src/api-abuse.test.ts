@@ -756,6 +756,15 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
         expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
         const locked = await attempt(ADMIN_PASSWORD);
         expect(locked.statusCode).toBe(429);
+        // A forged X-Forwarded-For does not make the same client someone else.
+        const forged = await app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: '10.3.0.1',
+          headers: { 'x-forwarded-for': '203.0.113.77', 'x-real-ip': '203.0.113.78' },
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        });
+        expect(forged.statusCode).toBe(429);
         expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
         // Another address is not locked out; an unknown user gets the same answer as a wrong password.
         const unknown = await attempt('whatever', 'nobody', '10.3.0.2');
