@@ -128,6 +128,45 @@ describe('concurrency', () => {
     );
   });
 
+  it('a burst of save + restart pairs ends with the node on the last version', async () => {
+    await record.check(
+      '5 save + restart pairs without waiting',
+      async () => {
+        let last = 0;
+        const answers: Promise<{ status: number }>[] = [];
+        for (let i = 0; i < 5; i++) {
+          last = await stack.save((c) => {
+            c.routes.push({ sentTo: `pair-${i}.example`, routeTo: '<inbound>' });
+          });
+          answers.push(stack.api('POST', '/api/v1/service/restart'));
+        }
+        for (const a of await Promise.all(answers)) expect(a.status).toBe(202);
+        await stack.waitForRunning(last);
+        const service = await stack.service();
+        expect(service.pendingRestart).toBe(false);
+        expect(service.nodes[0]?.state).toBe('running');
+      },
+      'restart burst',
+    );
+  });
+
+  it('a node whose event stream is down during a restart (console restarted) applies it on re-attach', async () => {
+    await record.check(
+      'restart while the node is re-attaching',
+      async () => {
+        await stack.killConsole();
+        await stack.startConsole();
+        // Straight away, before the node's backoff has brought its event stream back.
+        const version = await stack.save((c) => {
+          c.routes.push({ sentTo: 'reattach.example', routeTo: '<inbound>' });
+        });
+        expect((await stack.api('POST', '/api/v1/service/restart')).status).toBe(202);
+        await stack.waitForRunning(version);
+      },
+      'offline node',
+    );
+  });
+
   it('a node offline during a restart applies it when it re-attaches', async () => {
     await record.check(
       'offline node applies the restart on re-attach',
