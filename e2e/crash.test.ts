@@ -54,10 +54,12 @@ describe('kill -9 the console during a stream of concurrent saves', () => {
     const cycles = 3;
     let acknowledgedVersions = 0;
     let acknowledgedMailboxes = 0;
+    let acknowledgedTokens = 0;
     let unknownOutcome = 0;
     for (let cycle = 0; cycle < cycles; cycle++) {
       const versions: { version: number; marker: string }[] = [];
       const mailboxes: string[] = [];
+      const tokens: string[] = [];
       let stopping = false;
       const saver = async (w: number) => {
         for (let i = 0; !stopping; i++) {
@@ -99,9 +101,32 @@ describe('kill -9 the console during a stream of concurrent saves', () => {
           }
         }
       };
-      const workers = [0, 1, 2, 3].map(saver).concat([0, 1].map(creator));
+      const tokenMaker = async (w: number) => {
+        for (let i = 0; !stopping; i++) {
+          const name = `crash-c${cycle}-w${w}-i${i}`;
+          try {
+            const res = await stack.api('POST', '/api/v1/tokens', { name, scope: 'read' });
+            if (res.status === 201) tokens.push(name);
+            else throw new Error(`POST token: ${res.status}`);
+          } catch (err) {
+            if (!stopping) throw err;
+            unknownOutcome++;
+            return;
+          }
+        }
+      };
+      const workers = [0, 1, 2, 3]
+        .map(saver)
+        .concat([0, 1].map(creator))
+        .concat([0].map(tokenMaker));
       const done = Promise.allSettled(workers);
-      await until(async () => (versions.length >= 4 + cycle * 2 ? true : undefined), 60_000);
+      await until(
+        async () =>
+          versions.length >= 4 + cycle * 2 && mailboxes.length >= 2 && tokens.length >= 3
+            ? true
+            : undefined,
+        60_000,
+      );
       await sleep(cycle * 37);
       stopping = true;
       await stack.killConsole();
@@ -156,6 +181,16 @@ describe('kill -9 the console during a stream of concurrent saves', () => {
           'console kill -9',
         );
       }
+      const tokenList = await stack.api<{ tokens: { name: string }[] }>('GET', '/api/v1/tokens');
+      const tokenNames = new Set(tokenList.body.tokens.map((t) => t.name));
+      for (const name of tokens) {
+        await record.check(
+          `console cycle ${cycle + 1}: token ${name} present`,
+          () => expect(tokenNames.has(name)).toBe(true),
+          'console kill -9',
+        );
+      }
+      acknowledgedTokens += tokens.length;
       // Every version in the history reads back as a whole document.
       const history = await stack.api<{ versions: { version: number }[] }>(
         'GET',
@@ -169,7 +204,7 @@ describe('kill -9 the console during a stream of concurrent saves', () => {
       acknowledgedMailboxes += mailboxes.length;
     }
     record.note(
-      `console: ${cycles} kill -9 cycles; ${acknowledgedVersions} acknowledged versions and ${acknowledgedMailboxes} acknowledged mailboxes all present; ${unknownOutcome} requests in flight at the kill (outcome unknown, either way allowed).`,
+      `console: ${cycles} kill -9 cycles; ${acknowledgedVersions} acknowledged versions, ${acknowledgedMailboxes} mailboxes and ${acknowledgedTokens} API tokens all present; ${unknownOutcome} requests in flight at the kill (outcome unknown, either way allowed).`,
     );
     // The node re-attached to the console that came back.
     await stack.waitForRunning(1);
