@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.env.IMS_RELIABILITY_DIR ?? join(root, 'docs/.reliability');
-const out = join(root, 'docs/reliability.md');
+const out = process.env.IMS_RELIABILITY_REPORT ?? join(root, 'docs/reliability.md');
 
 /** Every battery of issue #8, by the id its test file records under. */
 const EXPECTED = [
