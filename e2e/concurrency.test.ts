@@ -128,6 +128,28 @@ describe('concurrency', () => {
     );
   });
 
+  it('a burst of SIGHUPs to the node coalesces into at most two reloads', async () => {
+    await record.check(
+      '10 SIGHUPs at once',
+      async () => {
+        const reloads = () =>
+          stack
+            .nodeOutput()
+            .split('\n')
+            .filter((l) => l.includes('"event":"restarted"')).length;
+        const before = reloads();
+        for (let i = 0; i < 10; i++) stack.signalNode('SIGHUP');
+        await until(async () => (reloads() > before ? true : undefined));
+        // One reload runs; the signals that came in meanwhile make at most one more.
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(reloads() - before).toBeGreaterThanOrEqual(1);
+        expect(reloads() - before).toBeLessThanOrEqual(2);
+        expect(await greets(stack.smtpPort)).toBe(true);
+      },
+      'restart burst',
+    );
+  });
+
   it('a burst of save + restart pairs ends with the node on the last version', async () => {
     await record.check(
       '5 save + restart pairs without waiting',

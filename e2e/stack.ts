@@ -144,6 +144,11 @@ export class Stack {
     return this.nodes.map((c) => c.output()).join('');
   }
 
+  /** Sends a signal to the SMTP node process (SIGHUP: reload). */
+  signalNode(signal: NodeJS.Signals): void {
+    this.node?.proc.kill(signal);
+  }
+
   /** kill -9 the console; resolves once the process is gone. */
   killConsole(): Promise<void> {
     return kill9(this.console);
