@@ -375,6 +375,8 @@ let sink: SmtpSink;
 const nodes: { node: SmtpNode; port: number; dataDir: string }[] = [];
 let defaultNode: { node: SmtpNode; port: number };
 let noRerouteNode: { node: SmtpNode; port: number };
+/** Other safe configurations the same tricks run against. */
+const others: { name: string; node: { node: SmtpNode; port: number } }[] = [];
 
 async function node(config = defaultConfig('example.com')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-relay-'));
@@ -398,6 +400,38 @@ beforeAll(async () => {
   const noReroute = defaultConfig('example.com');
   noReroute.rerouteMode = 'no-reroute';
   noRerouteNode = await node(noReroute);
+  // Reroute on, with routing-table hosts for the testers' own domains (so a
+  // relay would land at the sink), an IP allow list and an internal address
+  // the client is not on: only the authenticated criterion could let it relay.
+  const busy = defaultConfig('example.com');
+  const hop = `127.0.0.1:${sink.port}`;
+  for (const d of [
+    nmapDomain,
+    ad,
+    dd,
+    'msf-target.invalid',
+    'elsewhere.invalid',
+    'outside.invalid',
+  ])
+    busy.routes.push({ sentTo: d, routeTo: hop });
+  busy.routes.push({ sentTo: '#localhost', routeTo: hop }, { sentTo: 'invalid', routeTo: hop });
+  busy.restrictions.clientAddresses = {
+    enabled: true,
+    entries: [
+      { ip: '192.168.1.0', mask: '255.255.255.0' },
+      { ip: '10.0.0.0', mask: '8' },
+    ],
+  };
+  busy.restrictions.internalAddresses = {
+    enabled: true,
+    entries: [{ ip: '127.0.0.9', mask: '255.255.255.255' }],
+  };
+  busy.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
+  others.push({
+    name: 'routing-table hosts, IP and internal-address lists',
+    node: await node(busy),
+  });
+  others.push({ name: '"Do not reroute" with recipient rejection', node: noRerouteNode });
 });
 
 afterAll(async () => {
@@ -409,8 +443,10 @@ afterAll(async () => {
 });
 
 /** One attempt in a fresh session; returns what happened, for the assertion. */
-async function attempt(c: RelayCase): Promise<string[]> {
-  const target = c.noReroute ? noRerouteNode : defaultNode;
+async function attempt(
+  c: RelayCase,
+  target = c.noReroute ? noRerouteNode : defaultNode,
+): Promise<string[]> {
   const s = await RawSmtp.open(target.port, IP, CLIENT);
   const problems: string[] = [];
   try {
@@ -462,6 +498,18 @@ describe('relay battery: an unauthorised client on the default configuration', (
     await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
   });
 
+  describe.each([0, 1])('the same tricks on another safe configuration (%i)', (i) => {
+    it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
+      const other = others[i];
+      if (!other) throw new Error('no such configuration');
+      await record.check(
+        `${c.id} [${other.name}]`,
+        async () => expect(await attempt(c, other.node)).toEqual([]),
+        `${c.source}, other configurations`,
+      );
+    });
+  });
+
   it('afterwards nothing reached a non-local recipient: the smart host got nothing, the queue is empty, no report went out', async () => {
     await record.check(
       'nothing-relayed',
@@ -482,6 +530,8 @@ describe('relay battery: an unauthorised client on the default configuration', (
       },
       'issue',
     );
-    record.note(`${cases.length} relay attempts, each in a fresh session from ${CLIENT}.`);
+    record.note(
+      `${cases.length} relay attempts, each in a fresh session from ${CLIENT}, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+    );
   });
 });
