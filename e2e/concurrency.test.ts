@@ -81,6 +81,35 @@ describe('concurrency', () => {
     }
   });
 
+  it('If-Match naming several ETags: saved when one is current (RFC 9110 §13.1.1), 412 when none is', async () => {
+    await record.check(
+      'If-Match lists',
+      async () => {
+        const current = await stack.api<{ config: RoutingConfig; version: number }>(
+          'GET',
+          '/api/v1/routing',
+        );
+        const v = current.body.version;
+        const stale = await stack.api<{ type: string }>(
+          'PUT',
+          '/api/v1/routing',
+          { config: current.body.config },
+          { 'if-match': `"v${v - 1}", "v${v + 7}"` },
+        );
+        expect(stale.status).toBe(412);
+        const listed = await stack.api<{ version: number }>(
+          'PUT',
+          '/api/v1/routing',
+          { config: current.body.config, comment: 'if-match list' },
+          { 'if-match': `"v${v - 1}", "v${v}"` },
+        );
+        expect(listed.status).toBe(200);
+        expect(listed.body.version).toBe(v + 1);
+      },
+      'racing saves',
+    );
+  });
+
   it('restarts requested in a burst coalesce into one signal and one reload', async () => {
     await record.check(
       '10 parallel restarts',
