@@ -282,6 +282,16 @@ describe('concurrency', () => {
         },
       ],
     ];
+    checks.push([
+      'the node, killed and started again while the console is down, serves its cached configuration',
+      async () => {
+        await stack.killNode();
+        stack.startNode();
+        await until(() => greets(stack.smtpPort), 60_000, 'the node to greet');
+        expect(await relayAttempt(stack.smtpPort)).toMatch(/^250 2\.1\.5 /);
+        expect(await relayAttempt(stack.smtpPort, 'nobody@example.com')).toMatch(/^550 5\.1\.1 /);
+      },
+    ]);
     for (const [name, fn] of checks)
       await record.check(`console down: ${name}`, fn, 'console down');
     await stack.startConsole();
