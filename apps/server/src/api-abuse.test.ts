@@ -167,7 +167,7 @@ afterAll(async () => {
 
 const write = () => ({ cookie: browser.cookie, 'x-csrf-token': browser.csrf });
 
-/** The database as it stands, less what changes on every request (token last use, failed-login audit rows). */
+/** The database as it stands, less what changes on every request (a token's last use, failed-login audit rows). */
 function snapshot(): string {
   const tables = (
     app.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
@@ -182,7 +182,6 @@ function snapshot(): string {
     >[];
     if (t === 'tokens') rows = rows.map(({ last_used_at: _, ...r }) => r);
     if (t === 'audit_log') rows = rows.filter((r) => r.action !== 'login.failed');
-    if (t === 'nodes') rows = rows.map(({ last_seen_at: _, ...r }) => r);
     out[t] = rows;
   }
   return JSON.stringify(out);
