@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { battery } from '@ims/reliability';
-import { compile, defaultConfig, evaluate, parsePath } from '@ims/routing-core';
+import { compile, defaultConfig, evaluate, parsePath, replyFor } from '@ims/routing-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpNode } from './smtp-node';
@@ -192,6 +192,57 @@ describe('the address parser', () => {
       c?.close();
     }
   }, 60_000);
+});
+
+describe('regressions found by the fuzzer', () => {
+  it('a source route is judged by routing-core: the node answers what the what-if answers', async () => {
+    const c = await RawSmtp.open(port, '127.0.0.1', '127.0.0.4');
+    try {
+      expect(await c.reply()).toMatch(/^220 /);
+      await c.cmd('EHLO regress.example');
+      const rows = [
+        '<@[127.0.0.1]:alice@example.com>',
+        '<@a.example,@[192.0.2.1]:alice@example.com>',
+        '<@bad_domain:alice@example.com>',
+        '<@a.example:alice@example.com>',
+        '<@a.example,@b.example:postmaster@example.com>',
+        '<@[127.0.0.1]:victim@elsewhere.example>',
+        '<@a.example:victim@elsewhere.example>',
+      ];
+      for (const rcpt of rows) {
+        await record.check(
+          `regression: RCPT TO:${rcpt}`,
+          async () => {
+            await c.cmd('RSET');
+            expect(await c.cmd('MAIL FROM:<tester@remote.example>')).toMatch(/^250 /);
+            const wire = await c.cmd(`RCPT TO:${rcpt}`);
+            const whatIf = replyFor(
+              evaluate(
+                policy,
+                {
+                  clientIp: '127.0.0.4',
+                  serverIp: '127.0.0.1',
+                  authenticated: false,
+                  mailFrom: '<tester@remote.example>',
+                  rcptTo: rcpt,
+                  isKnownRecipient: (a) => known.has(a.toLowerCase()),
+                },
+                { trace: false },
+              ),
+            );
+            expect(wire.slice(0, 9), rcpt).toBe(`${whatIf.code} ${whatIf.enhanced}`);
+          },
+          'fast-check',
+        );
+      }
+      expect(await c.cmd('RSET')).toMatch(/^250 /);
+      expect(await c.cmd('MAIL FROM:<@[127.0.0.1]:tester@remote.example>')).toMatch(
+        /^501 5\.1\.7 /,
+      );
+    } finally {
+      c.close();
+    }
+  });
 });
 
 // Random sessions: a step is one command (and, after a 354, a body).
