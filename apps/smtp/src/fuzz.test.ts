@@ -194,6 +194,68 @@ describe('the address parser', () => {
   }, 60_000);
 });
 
+describe('the node and the what-if agree', () => {
+  it("RCPT: the wire reply's class is the what-if's, for every mix of route, local part and domain", async () => {
+    const c = await RawSmtp.open(port, '127.0.0.1', '127.0.0.5');
+    try {
+      expect(await c.reply()).toMatch(/^220 /);
+      await c.cmd('EHLO agree.example');
+      const route = fc.constantFrom(
+        '',
+        '@a.example:',
+        '@a.example,@b.example:',
+        '@[192.0.2.1]:',
+        '@bad_hop:',
+      );
+      const local = fc.constantFrom(
+        ...['alice', 'Alice', 'postmaster', '"alice"', 'a.b', '"a b"', '"a@b"', 'a%b', 'x!y'],
+        ...['"a\\"b"', 'a+b', "o'neil", 'a..b', '.a', 'a.', 'ålice', ''],
+      );
+      const domain = fc.constantFrom(
+        ...['example.com', 'EXAMPLE.COM', 'example.com.', 'x.example.com', '[127.0.0.1]'],
+        ...['[IPv6:::1]', '[IPv6:::ffff:127.0.0.1]', 'bücher.example', 'xn--bcher-kva.example'],
+        ...['elsewhere.example', 'example.com..', '-a.example', 'a_b.example', '[127.000.0.1]'],
+        ...[
+          '[IPv6:0:0:0:0:0:0:0:1]',
+          'localhost',
+          '',
+          'example.com.elsewhere.example',
+          '[192.0.2.1]',
+        ],
+      );
+      await property(
+        'wire-agrees-with-what-if',
+        fc.asyncProperty(route, local, domain, async (r, l, d) => {
+          const path = `<${r}${l}@${d}>`;
+          await c.cmd('RSET');
+          await c.cmd('MAIL FROM:<tester@remote.example>');
+          const wire = await c.cmd(`RCPT TO:${path}`);
+          const whatIf = replyFor(
+            evaluate(
+              policy,
+              {
+                clientIp: '127.0.0.5',
+                serverIp: '127.0.0.1',
+                authenticated: false,
+                mailFrom: '<tester@remote.example>',
+                rcptTo: path,
+                isKnownRecipient: (a) => known.has(a.toLowerCase()),
+              },
+              { trace: false },
+            ),
+          );
+          expect(wire.slice(0, 1), `${path}: ${wire} vs what-if ${whatIf.code}`).toBe(
+            String(whatIf.code).slice(0, 1),
+          );
+        }),
+        400,
+      );
+    } finally {
+      c.close();
+    }
+  }, 60_000);
+});
+
 describe('regressions found by the fuzzer', () => {
   it('a source route is judged by routing-core: the node answers what the what-if answers', async () => {
     const c = await RawSmtp.open(port, '127.0.0.1', '127.0.0.4');
