@@ -45,7 +45,8 @@ export function start(
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
+        // Already gone (exited, or killed by a signal such as kill -9): nothing to wait for.
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
       }),

@@ -30,6 +30,16 @@ export interface Service {
 export interface StackOptions {
   /** IMS_SMTP_LISTEN of the node (default 127.0.0.1). */
   listen?: string[];
+  /** LOG_LEVEL of the console (default warn), for tests that read its log. */
+  consoleLogLevel?: string;
+}
+
+function kill9(child: Child | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGKILL');
+  });
 }
 
 export class Stack {
@@ -42,7 +52,11 @@ export class Stack {
   partner!: SmtpSink;
   private headers: Record<string, string> = {};
   private consoleEnv: Record<string, string> = {};
+  private nodeEnv: Record<string, string> = {};
   private console: Child | undefined;
+  private node: Child | undefined;
+  private readonly consoles: Child[] = [];
+  private readonly nodes: Child[] = [];
   adminPassword = 'e2e admin password';
 
   private temp(): string {
@@ -67,6 +81,7 @@ export class Stack {
       IMS_HTTP_PORT: String(httpPort),
       IMS_DATA_DIR: this.temp(),
       IMS_ADMIN_PASSWORD: this.adminPassword,
+      ...(opts.consoleLogLevel ? { LOG_LEVEL: opts.consoleLogLevel } : {}),
     };
     await this.startConsole();
     const login = await fetch(`${this.url}/api/v1/session`, {
@@ -90,23 +105,65 @@ export class Stack {
     });
     if (created.status !== 201) throw new Error(`mailbox: ${JSON.stringify(created.body)}`);
     const node = await this.api<{ token: string }>('POST', '/api/v1/nodes', { name: 'e2e' });
-    this.children.push(
-      start(join(root, 'apps/smtp'), 'src/main.ts', {
-        IMS_CONSOLE_URL: this.url,
-        IMS_NODE_TOKEN: node.body.token,
-        IMS_SMTP_PORT: String(this.smtpPort),
-        IMS_SMTP_LISTEN: (opts.listen ?? ['127.0.0.1']).join(','),
-        IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
-        IMS_DATA_DIR: this.temp(),
-      }),
-    );
+    this.nodeEnv = {
+      IMS_CONSOLE_URL: this.url,
+      IMS_NODE_TOKEN: node.body.token,
+      IMS_SMTP_PORT: String(this.smtpPort),
+      IMS_SMTP_LISTEN: (opts.listen ?? ['127.0.0.1']).join(','),
+      IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
+      IMS_DATA_DIR: this.temp(),
+    };
+    this.startNode();
     await this.waitForRunning(1);
+  }
+
+  /** Starts the SMTP node process (on the same port, token and data dir each time). */
+  startNode(): void {
+    this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
+    this.children.push(this.node);
+    this.nodes.push(this.node);
+  }
+
+  /** The console's data directory (its SQLite file is there). */
+  get consoleDataDir(): string {
+    return this.consoleEnv.IMS_DATA_DIR ?? '';
+  }
+
+  /** The SMTP node's data directory. */
+  get nodeDataDir(): string {
+    return this.nodeEnv.IMS_DATA_DIR ?? '';
+  }
+
+  /** What every console process started so far has written to stdout and stderr (its log). */
+  consoleOutput(): string {
+    return this.consoles.map((c) => c.output()).join('');
+  }
+
+  /** What every SMTP node process started so far has written to stdout and stderr (its JSON log). */
+  nodeOutput(): string {
+    return this.nodes.map((c) => c.output()).join('');
+  }
+
+  /** Sends a signal to the SMTP node process (SIGHUP: reload). */
+  signalNode(signal: NodeJS.Signals): void {
+    this.node?.proc.kill(signal);
+  }
+
+  /** kill -9 the console; resolves once the process is gone. */
+  killConsole(): Promise<void> {
+    return kill9(this.console);
+  }
+
+  /** kill -9 the SMTP node; resolves once the process is gone. */
+  killNode(): Promise<void> {
+    return kill9(this.node);
   }
 
   /** Starts the console process (on the same port and data dir each time). */
   async startConsole(): Promise<void> {
     this.console = start(join(root, 'apps/server'), 'src/server.ts', this.consoleEnv);
     this.children.push(this.console);
+    this.consoles.push(this.console);
     await until(
       async () => ((await fetch(`${this.url}/healthz`)).ok ? true : undefined),
       60_000,

@@ -22,6 +22,8 @@ if ((${#missing[@]} > 0)); then
 fi
 
 results="$(mktemp -d)/vitest.json"
+# The reliability batteries (issue #8) record their counts here; docs/reliability.md is written from them.
+export IMS_RELIABILITY_DIR="$(mktemp -d)"
 
 echo "== lint"
 pnpm run lint
@@ -30,7 +32,11 @@ pnpm run typecheck
 echo "== build the web app (fails if its initial JavaScript is over budget)"
 pnpm --filter @ims/web run build
 echo "== tests"
-pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results"
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+echo "== reliability summary (docs/reliability.md, from this run's counts)"
+node scripts/reliability-report.mjs || status=$((status ? status : 1))
+if [ "$status" -ne 0 ]; then exit "$status"; fi
 echo "== benchmark smoke runs (tiny sizes, so they cannot rot; speed is reported, not tested)"
 node scripts/bench.mjs --quick
 

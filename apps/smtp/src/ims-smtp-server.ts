@@ -1,5 +1,5 @@
 /**
- * smtp-server, with two changes made in a subclass (not a vendored copy):
+ * smtp-server, with changes made in a subclass (not a vendored copy):
  *
  * 1. The greeting delay. SMTPConnection#init waits a hard-coded 100 ms before
  *    the 220 greeting (an early-talker check), which caps a session at about
@@ -10,12 +10,22 @@
  *    with its own enhanced code (`5.7.1 Relaying is prohibited`) is sent as it
  *    is, so the one reply table (routing-core's REPLIES) decides the wire.
  *
+ * 3. Source routes. The library drops a source route ("@relay.example:")
+ *    before the hooks see the address, without checking it; routing-core's
+ *    parser refuses a malformed one (an address-literal hop, say). A path
+ *    with a route is judged by routing-core here, so the node answers what
+ *    the console's what-if answers. (Found by the address fuzzer, issue #8.)
+ * 4. AUTH during a mail transaction. RFC 4954 §4: "An AUTH command issued
+ *    during a mail transaction MUST be rejected with a 503 reply"; the
+ *    library accepts it. (Found by the bad-input battery, issue #8.)
+ *
  * smtp-server-internals.test.ts fails if the library changes the code these
  * overrides replace.
  */
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { parsePath } from '@ims/routing-core';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
@@ -54,6 +64,30 @@ class ImsSmtpConnection extends SMTPConnection {
         this.connectionReady();
       }
     });
+  }
+
+  override _parseAddressCommand(
+    rawName: string,
+    rawCommand: Buffer | string,
+  ): ReturnType<SMTPConnection['_parseAddressCommand']> {
+    const parsed = super._parseAddressCommand(rawName, rawCommand);
+    if (!parsed) return parsed;
+    const path = /^[^:]*:\s*(<@[^<>]*>)/.exec(rawCommand.toString())?.[1];
+    // false: the library's own 501 for a bad address (5.1.3 for RCPT, 5.1.7 for MAIL).
+    if (path && !parsePath(path, { allowPostmaster: true }).ok) return false;
+    return parsed;
+  }
+
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    if (this.session.envelope?.mailFrom) {
+      this.send(
+        503,
+        '5.5.1 Bad sequence of commands: AUTH is not allowed during a mail transaction',
+      );
+      callback();
+      return;
+    }
+    super.handler_AUTH(command, callback);
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {

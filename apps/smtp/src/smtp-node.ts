@@ -358,6 +358,10 @@ export class SmtpNode {
         : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] }),
       hideENHANCEDSTATUSCODES: false,
       hideSMTPUTF8: true,
+      // routing-core's parser judges every path (onMailFrom, evaluate), so the
+      // node answers what the console's what-if answers; the library's strict
+      // check refused what routing-core accepts (a trailing dot). Issue #8.
+      lenientAddressParsing: true,
       hideDSN: true,
       disableReverseLookup: true,
       logger: false,

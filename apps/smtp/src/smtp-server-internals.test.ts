@@ -1,6 +1,6 @@
 /**
- * ImsSmtpServer overrides two pieces of smtp-server. If an upgrade changes
- * them, these fail: re-read the library's init(), connect() and send() and
+ * ImsSmtpServer overrides four pieces of smtp-server. If an upgrade changes
+ * them, these fail: re-read the library's init(), connect(), send(), handler_AUTH() and _parseAddressCommand() and
  * adjust ims-smtp-server.ts before changing the expectations.
  */
 import { SMTPServer } from 'smtp-server';
@@ -23,6 +23,17 @@ describe('the smtp-server code ImsSmtpServer replaces', () => {
     expect(connect).toContain("connection.on('error', err => this._onError(err))");
     expect(connect).toContain("connection.on('connect', data => this._onClientConnect(data))");
     expect(connect).toContain('connection.init()');
+  });
+
+  it('handler_AUTH() still lets AUTH through during a mail transaction (why ImsSmtpConnection refuses it)', () => {
+    const auth = source(SMTPConnection.prototype.handler_AUTH);
+    expect(auth).toContain('this.session.user');
+    expect(auth).not.toContain('envelope');
+  });
+
+  it('_parseAddressCommand() still drops a source route unchecked (why ImsSmtpConnection checks it)', () => {
+    const parse = source(SMTPConnection.prototype._parseAddressCommand);
+    expect(parse).toContain(".replace(/^@[^\\s,:@]+(?:,@[^\\s,:@]+)*:/, '')");
   });
 
   it('send() still maps 550 to 5.1.1 unless told otherwise (why replies carry their own code)', () => {

@@ -6,8 +6,18 @@ export class RawSmtp {
   private buffer = '';
   private readonly waiting: ((reply: string) => void)[] = [];
   private readonly replies: string[] = [];
+  private ended = false;
+  /** Resolves when the server (or this client) has closed the connection. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: Socket) {
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.ended = true;
+        resolve();
+      });
+    });
+    socket.on('error', () => {});
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -33,17 +43,38 @@ export class RawSmtp {
     });
   }
 
-  /** The next whole reply (all its lines). */
+  /** The next whole reply (all its lines). Rejects once the connection has closed with none left. */
   reply(timeoutMs = 5000): Promise<string> {
     const queued = this.replies.shift();
     if (queued !== undefined) return Promise.resolve(queued);
+    if (this.ended) return Promise.reject(new Error('the connection is closed'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no SMTP reply in time')), timeoutMs);
-      this.waiting.push((r) => {
+      // A reply that comes after the timeout is kept for the next reader.
+      const give = (error: string) => {
+        clearTimeout(timer);
+        const i = this.waiting.indexOf(deliver);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new Error(error));
+      };
+      const timer = setTimeout(() => give('no SMTP reply in time'), timeoutMs);
+      const onClose = () => give('the connection is closed');
+      const deliver = (r: string) => {
         clearTimeout(timer);
         resolve(r);
-      });
+      };
+      this.waiting.push(deliver);
+      void this.closed.then(onClose);
     });
+  }
+
+  /** Whether the connection has closed. */
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  /** Writes raw bytes (NUL, 8-bit, TLS records …) exactly as given. */
+  writeBytes(data: Buffer): void {
+    this.socket.write(data);
   }
 
   /** Sends one command line and returns its reply. */

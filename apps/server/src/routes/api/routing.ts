@@ -45,14 +45,24 @@ function hostOf(listen: string): string {
 }
 
 /** The version an If-Match header names: a number, `*` (any), or null when it names none. */
-function ifMatchVersion(header: string | undefined): number | '*' | null {
+/**
+ * The version an If-Match header bases a change on: '*', the saved version
+ * when the header names it (RFC 9110 §13.1.1: the condition holds when any
+ * tag in the list matches), else a version that is not the saved one (stale);
+ * null when there is no header.
+ */
+function ifMatchVersion(header: string | undefined, saved: number): number | '*' | null {
   if (header === undefined) return null;
   if (header.trim() === '*') return '*';
+  let named = -1; // present, but no version of ours: stale by definition
   for (const part of header.split(',')) {
     const m = /^\s*(?:W\/)?"v(\d+)"\s*$/.exec(part);
-    if (m?.[1]) return Number(m[1]);
+    if (!m?.[1]) continue;
+    const version = Number(m[1]);
+    if (version === saved) return version;
+    if (named < 0) named = version;
   }
-  return -1; // present, but no version of ours: stale by definition
+  return named;
 }
 
 /** Validates a document; a 422 problem with one error per field when it is invalid. */
@@ -214,14 +224,14 @@ export default async function routingRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const basedOn = ifMatchVersion(request.headers['if-match']);
+      const current = app.routingVersions.current();
+      const basedOn = ifMatchVersion(request.headers['if-match'], current.version);
       if (basedOn === null) {
         throw new ProblemError(
           'precondition-required',
           'Send If-Match with the ETag of the configuration your change is based on (GET /api/v1/routing).',
         );
       }
-      const current = app.routingVersions.current();
       if (basedOn !== '*' && basedOn !== current.version) {
         throw new ProblemError(
           'precondition-failed',
@@ -313,7 +323,10 @@ export default async function routingRoutes(fastify: FastifyInstance) {
       if (!old) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
       // Like PUT: a restore replaces the saved configuration, so it needs to
       // know which one it replaces.
-      const basedOn = ifMatchVersion(request.headers['if-match']);
+      const basedOn = ifMatchVersion(
+        request.headers['if-match'],
+        app.routingVersions.current().version,
+      );
       if (basedOn === null) {
         throw new ProblemError(
           'precondition-required',

@@ -1,0 +1,1148 @@
+/**
+ * API abuse battery (issue #8, deliverable 5), against the console app with
+ * its real plugins (buildApp + inject; one case over a real socket):
+ *
+ * - random bodies: schema-aware random (mostly invalid) bodies for every
+ *   write route, taken from the OpenAPI document: never a 5xx, and a 4xx
+ *   changes nothing in the database;
+ * - injection: SQL, script, template, path, CRLF, NUL, prototype-pollution
+ *   and oversized strings in every string field of a valid body, in query
+ *   strings and in headers: never a 5xx, the database stays whole;
+ * - credentials: every /api/v1 route with no, wrong, revoked, expired and
+ *   wrong-scope credentials, and cookie writes without (or with another
+ *   session's) CSRF token; login brute force is rate-limited;
+ * - oversized and malformed bodies; path traversal on the static files;
+ * - security headers and a Content-Security-Policy on the UI;
+ * - a scan of everything logged (at trace level) for every secret used.
+ */
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { battery } from '@ims/reliability';
+import { defaultConfig } from '@ims/routing-core';
+import fc from 'fast-check';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app';
+
+const record = battery({
+  id: 'api-abuse',
+  title: 'API abuse battery: random bodies, injection, credentials, traversal, headers, logs',
+  deliverable: 5,
+  file: import.meta.filename,
+});
+
+const ADMIN_PASSWORD = 'api abuse admin password';
+const MAILBOX_PASSWORD = 'mailbox password for abuse';
+const WRONG_PASSWORDS = ['wrong password 1', 'guess-number-two'];
+const SECRET_FILE_TEXT = 'TOP-SECRET-OUTSIDE-THE-WEB-ROOT';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+interface Schema {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  anyOf?: Schema[];
+  enum?: Json[];
+  const?: Json;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  maxItems?: number;
+  format?: string;
+}
+
+const lines: string[] = [];
+let app: FastifyInstance;
+let root = '';
+const secrets: Record<string, string> = {};
+let writeAuth: Record<string, string>;
+let readAuth: Record<string, string>;
+let nodeAuth: Record<string, string>;
+let browser: { cookie: string; csrf: string };
+let other: { cookie: string; csrf: string };
+let sacrificial: { mailbox: number; token: number; node: number };
+
+async function login(
+  password = ADMIN_PASSWORD,
+  remoteAddress = '127.0.0.1',
+): Promise<{ cookie: string; csrf: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    remoteAddress,
+    payload: { username: 'admin', password },
+  });
+  expect(res.statusCode).toBe(200);
+  const value = res.cookies.find((c) => c.name === 'ims_session')?.value ?? '';
+  return { cookie: `ims_session=${value}`, csrf: res.json<{ csrfToken: string }>().csrfToken };
+}
+
+async function post(url: string, payload: unknown, headers: Record<string, string>) {
+  return app.inject({ method: 'POST', url, payload: payload as InjectOptions['payload'], headers });
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ims-abuse-'));
+  const webDir = join(root, 'web');
+  mkdirSync(join(webDir, 'assets'), { recursive: true });
+  writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>IMS</title>');
+  writeFileSync(join(webDir, 'assets', 'app.js'), 'console.log("app")');
+  writeFileSync(join(root, 'secret.txt'), SECRET_FILE_TEXT);
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  app = await buildApp({
+    dataDir: ':memory:',
+    siteDomain: 'example.com',
+    adminPassword: ADMIN_PASSWORD,
+    webDir,
+    logger: { level: 'trace', stream },
+  });
+  await app.ready();
+  browser = await login();
+  other = await login();
+  const w = write();
+  const token = async (name: string, scope: string) => {
+    const res = await post('/api/v1/tokens', { name, scope }, w);
+    expect(res.statusCode).toBe(201);
+    return res.json<{ id: number; token: string }>();
+  };
+  const writeToken = await token('abuse-write', 'write');
+  const readToken = await token('abuse-read', 'read');
+  const doomed = await token('abuse-victim', 'write');
+  const revoked = await token('abuse-revoked', 'write');
+  expect(
+    (await app.inject({ method: 'DELETE', url: `/api/v1/tokens/${revoked.id}`, headers: w }))
+      .statusCode,
+  ).toBe(204);
+  writeAuth = { authorization: `Bearer ${writeToken.token}` };
+  readAuth = { authorization: `Bearer ${readToken.token}` };
+  const node = await post('/api/v1/nodes', { name: 'abuse-node' }, writeAuth);
+  const victimNode = await post('/api/v1/nodes', { name: 'abuse-victim-node' }, writeAuth);
+  nodeAuth = { authorization: `Bearer ${node.json<{ token: string }>().token}` };
+  const mailbox = await post(
+    '/api/v1/directory/mailboxes',
+    { address: 'victim@example.com', displayName: 'Victim', password: MAILBOX_PASSWORD },
+    writeAuth,
+  );
+  expect(mailbox.statusCode).toBe(201);
+  sacrificial = {
+    mailbox: mailbox.json<{ id: number }>().id,
+    token: doomed.id,
+    node: victimNode.json<{ id: number }>().id,
+  };
+  Object.assign(secrets, {
+    admin: ADMIN_PASSWORD,
+    mailbox: MAILBOX_PASSWORD,
+    wrong1: WRONG_PASSWORDS[0],
+    wrong2: WRONG_PASSWORDS[1],
+    writeToken: writeToken.token,
+    readToken: readToken.token,
+    doomedToken: doomed.token,
+    revokedToken: revoked.token,
+    nodeToken: node.json<{ token: string }>().token,
+    victimNodeToken: victimNode.json<{ token: string }>().token,
+    cookie: browser.cookie.split('=')[1] ?? '',
+    otherCookie: other.cookie.split('=')[1] ?? '',
+    csrf: browser.csrf,
+    otherCsrf: other.csrf,
+  });
+  (globalThis as Record<string, unknown>).__revokedToken = revoked.token;
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const write = () => ({ cookie: browser.cookie, 'x-csrf-token': browser.csrf });
+
+/** The database as it stands, less what changes on every request (a token's last use, failed-login audit rows). */
+function snapshot(): string {
+  const tables = (
+    app.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((t) => t.name);
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables) {
+    let rows = app.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all() as Record<
+      string,
+      unknown
+    >[];
+    if (t === 'tokens') rows = rows.map(({ last_used_at: _, ...r }) => r);
+    if (t === 'audit_log') rows = rows.filter((r) => r.action !== 'login.failed');
+    out[t] = rows;
+  }
+  return JSON.stringify(out);
+}
+
+function integrityOk(): void {
+  expect(app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  for (const t of ['users', 'tokens', 'config_versions', 'audit_log', 'mailboxes', 'nodes'])
+    expect(() => app.db.prepare(`SELECT count(*) FROM ${t}`).get(), t).not.toThrow();
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect((Object.prototype as Record<string, unknown>).isAdmin).toBeUndefined();
+}
+
+/** A 4xx is problem+json and names its status. */
+function problemOk(res: LightMyRequestResponse): void {
+  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  expect(res.json<{ status: number }>().status).toBe(res.statusCode);
+}
+
+// ---- schema-aware random bodies ------------------------------------------------
+
+const INJECTIONS: string[] = [
+  "' OR '1'='1",
+  "'; DROP TABLE users; --",
+  '" OR ""="',
+  '1; SELECT * FROM tokens',
+  "admin'--",
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  '{{7*7}}',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, on purpose
+  '${7*7}',
+  '../../../../etc/passwd',
+  '..\\..\\..\\windows\\win.ini',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  'x\u0000y',
+  'x\r\nSet-Cookie: pwned=1',
+  'x\r\n.\r\nMAIL FROM:<a@b.example>',
+  '__proto__',
+  '$(id)',
+  '`id`',
+  '%s%s%s%n',
+  '\u202egnp.exe',
+  '\ud800',
+  '😀'.repeat(50),
+  'A'.repeat(100_000),
+  '',
+  ' ',
+];
+
+function arb(schema: Schema | undefined, depth = 0): fc.Arbitrary<Json> {
+  const anything = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;
+  if (!schema || depth > 5) return anything;
+  const typed = typedArb(schema, depth);
+  // Mostly the right shape, sometimes anything at all.
+  return fc.oneof({ weight: 8, arbitrary: typed }, { weight: 1, arbitrary: anything });
+}
+
+function typedArb(schema: Schema, depth: number): fc.Arbitrary<Json> {
+  if (schema.anyOf) return fc.oneof(...schema.anyOf.map((s) => arb(s, depth + 1)));
+  if (schema.enum) return fc.constantFrom(...schema.enum);
+  if (schema.const !== undefined) return fc.constant(schema.const);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case 'object': {
+      const props = schema.properties ?? {};
+      const required = new Set(schema.required ?? []);
+      const entries = Object.entries(props).map(([k, s]) =>
+        fc.tuple(fc.constant(k), arb(s, depth + 1), fc.integer({ min: 0, max: 9 })),
+      );
+      return fc
+        .tuple(
+          fc.tuple(
+            ...(entries.length > 0
+              ? entries
+              : [fc.constant<[string, Json, number]>(['', null, 0])]),
+          ),
+          fc.option(fc.tuple(fc.constantFrom('extra', '__proto__', 'constructor'), fc.jsonValue())),
+        )
+        .map(([values, extra]) => {
+          const o: Record<string, Json> = {};
+          for (const [k, v, dice] of values as [string, Json, number][]) {
+            if (k === '') continue;
+            // Required fields are sometimes missing, optional ones often absent.
+            if (required.has(k) ? dice === 0 : dice < 4) continue;
+            o[k] = v;
+          }
+          if (extra) o[extra[0]] = extra[1] as Json;
+          return o;
+        });
+    }
+    case 'array':
+      return fc.array(arb(schema.items, depth + 1), {
+        maxLength: Math.min(schema.maxItems ?? 6, 6),
+      });
+    case 'string':
+      return fc.oneof(
+        fc.string({ maxLength: schema.maxLength ? Math.min(schema.maxLength + 2, 80) : 40 }),
+        fc.constantFrom(
+          ...INJECTIONS,
+          'example.com',
+          '<inbound>',
+          '127.0.0.1',
+          '255.255.255.0',
+          '24',
+        ),
+        fc.domain(),
+        fc.ipV4(),
+        fc.emailAddress(),
+      );
+    case 'integer':
+      return fc.oneof(
+        fc.integer({ min: -10, max: 10_000 }),
+        fc.constantFrom(0, -1, 2 ** 31, 2 ** 53, Number.MAX_SAFE_INTEGER),
+      );
+    case 'number':
+      return fc.oneof(fc.double({ noNaN: true }), fc.constant(0));
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    default:
+      return fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;
+  }
+}
+
+interface WriteRoute {
+  method: string;
+  path: string;
+  body?: Schema;
+  params: string[];
+  ifMatch: boolean;
+}
+
+function writeRoutes(): WriteRoute[] {
+  const doc = app.swagger() as unknown as {
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody?: { content?: { 'application/json'?: { schema?: Schema } } };
+          parameters?: { name: string; in: string }[];
+        }
+      >
+    >;
+  };
+  const routes: WriteRoute[] = [];
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (!['post', 'put', 'patch', 'delete'].includes(method)) continue;
+      routes.push({
+        method: method.toUpperCase(),
+        path,
+        ...(op.requestBody?.content?.['application/json']?.schema
+          ? { body: op.requestBody.content['application/json'].schema }
+          : {}),
+        params: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+        ifMatch: (op.parameters ?? []).some((p) => p.name === 'if-match'),
+      });
+    }
+  }
+  return routes;
+}
+
+function authFor(path: string): Record<string, string> {
+  return path.startsWith('/api/v1/node/') ? nodeAuth : writeAuth;
+}
+
+describe('random bodies to every write route', () => {
+  it('only 4xx (problem+json) or a legitimate 2xx, never 5xx; a 4xx changes nothing', async () => {
+    const routes = writeRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    const etag = () => String(app.routingVersions.current().version);
+    // Only the sacrificial object of each kind: the fixtures this test runs on stay.
+    const idArb = (path: string) =>
+      fc.oneof(
+        fc.constant(
+          String(
+            path.includes('/tokens')
+              ? sacrificial.token
+              : path.includes('/nodes')
+                ? sacrificial.node
+                : path.includes('/mailboxes')
+                  ? sacrificial.mailbox
+                  : 1,
+          ),
+        ),
+        fc.integer({ min: 100, max: 2 ** 40 }).map(String),
+        fc.constantFrom(
+          '0',
+          '-1',
+          'abc',
+          '1.5',
+          '1e3',
+          '..%2f..',
+          '%00',
+          "1' OR '1'='1",
+          '9'.repeat(40),
+        ),
+      );
+    const statuses: Record<number, number> = {};
+    for (const route of routes) {
+      const runs = route.path.includes('mailboxes') || route.path === '/api/v1/session' ? 25 : 60;
+      let tried = 0;
+      let passed = 0;
+      await fc
+        .assert(
+          fc.asyncProperty(
+            arb(route.body),
+            fc.array(idArb(route.path), {
+              minLength: route.params.length,
+              maxLength: route.params.length,
+            }),
+            fc.constantFrom('current', '*', 'stale', 'garbage', 'none'),
+            fc.integer({ min: 1, max: 250 }),
+            async (body, ids, ifMatch, client) => {
+              tried++;
+              // Never the fixtures this test runs on: nodes and tokens it uses stay.
+              let url = route.path;
+              route.params.forEach((p, i) => {
+                url = url.replace(`{${p}}`, encodeURIComponent(ids[i] ?? '1'));
+              });
+              const headers: Record<string, string> = {
+                ...authFor(route.path),
+                'content-type': 'application/json',
+              };
+              if (route.ifMatch && ifMatch !== 'none')
+                headers['if-match'] =
+                  ifMatch === 'current'
+                    ? `"v${etag()}"`
+                    : ifMatch === '*'
+                      ? '*'
+                      : ifMatch === 'stale'
+                        ? '"v0"'
+                        : 'W/"garbage\u00ff"';
+              const before = snapshot();
+              const res = await app.inject({
+                method: route.method as InjectOptions['method'],
+                url,
+                headers,
+                remoteAddress: `10.1.0.${client}`,
+                payload: JSON.stringify(body),
+              });
+              statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+              expect(
+                res.statusCode,
+                `${route.method} ${url}: ${res.body.slice(0, 300)}`,
+              ).toBeLessThan(500);
+              if (res.statusCode >= 400) {
+                problemOk(res);
+                expect(snapshot(), `${route.method} ${url} ${res.statusCode} changed state`).toBe(
+                  before,
+                );
+              }
+              passed++;
+            },
+          ),
+          { numRuns: runs },
+        )
+        .finally(() => {
+          record.recordRuns(`random ${route.method} ${route.path}`, tried, passed, 'random bodies');
+        });
+    }
+    record.note(
+      `random bodies to ${routes.length} write routes; answers by status: ${Object.entries(statuses)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(', ')}.`,
+    );
+    integrityOk();
+  }, 300_000);
+});
+
+// ---- injection in every string field ------------------------------------------
+
+/** Every JSON Pointer to a string in `value`. */
+function stringPointers(value: unknown, at = ''): string[] {
+  if (typeof value === 'string') return [at];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringPointers(v, `${at}/${i}`));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => stringPointers(v, `${at}/${k}`));
+  return [];
+}
+
+function setAt(value: unknown, pointer: string, replacement: unknown): unknown {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  const keys = pointer.split('/').slice(1);
+  let cursor: Record<string, unknown> = copy;
+  for (const k of keys.slice(0, -1)) cursor = cursor[k] as Record<string, unknown>;
+  cursor[keys.at(-1) as string] = replacement;
+  return copy;
+}
+
+function richConfig() {
+  const c = defaultConfig('example.com');
+  c.routes.push({ sentTo: 'partner.example', routeTo: 'mail.partner.example:2525' });
+  c.restrictions.clientAddresses = {
+    enabled: true,
+    entries: [{ ip: '192.168.1.0', mask: '255.255.255.0' }],
+  };
+  c.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
+  return c;
+}
+
+describe('injection strings in every string field, query string and header', () => {
+  it('never a 5xx; the database stays whole; nothing comes back as HTML', async () => {
+    const bases: {
+      method: 'POST' | 'PUT' | 'PATCH';
+      url: () => string;
+      body: unknown;
+      auth?: () => Record<string, string>;
+      ifMatch?: boolean;
+    }[] = [
+      {
+        method: 'POST',
+        url: () => '/api/v1/session',
+        body: { username: 'admin', password: 'x' },
+        auth: () => ({}),
+      },
+      { method: 'POST', url: () => '/api/v1/tokens', body: { name: 'inj', scope: 'read' } },
+      {
+        method: 'PUT',
+        url: () => '/api/v1/routing',
+        body: { config: richConfig(), comment: 'c', acknowledge: ['open-relay'] },
+        ifMatch: true,
+      },
+      {
+        method: 'POST',
+        url: () => '/api/v1/routing/versions/1/restore',
+        body: { acknowledge: ['x'] },
+        ifMatch: true,
+      },
+      { method: 'POST', url: () => '/api/v1/routing/advice', body: { config: richConfig() } },
+      {
+        method: 'POST',
+        url: () => '/api/v1/routing/evaluate',
+        body: {
+          against: 'draft',
+          config: richConfig(),
+          clientIp: '192.0.2.1',
+          serverIp: '127.0.0.1',
+          authenticated: false,
+          mailFrom: '<a@remote.example>',
+          rcptTo: '<v@partner.example>',
+        },
+      },
+      {
+        method: 'POST',
+        url: () => '/api/v1/directory/mailboxes',
+        body: { address: 'inj@example.com', displayName: 'Inj', password: 'long enough password' },
+      },
+      {
+        method: 'PATCH',
+        url: () => `/api/v1/directory/mailboxes/${sacrificial.mailbox}`,
+        body: { displayName: 'Renamed' },
+      },
+      { method: 'POST', url: () => '/api/v1/nodes', body: { name: 'inj-node' } },
+      {
+        method: 'PUT',
+        url: () => '/api/v1/node/status',
+        body: {
+          runningVersion: 1,
+          state: 'running',
+          lastError: 'x',
+          listen: ['127.0.0.1:2525'],
+          startedAt: new Date().toISOString(),
+          counters: { sessions: 1 },
+        },
+        auth: () => nodeAuth,
+      },
+      { method: 'POST', url: () => '/api/v1/service/relay-test', body: { from: '127.0.0.1' } },
+    ];
+    let n = 0;
+    const check = async (id: string, res: LightMyRequestResponse) => {
+      await record.check(
+        id,
+        () => {
+          expect(res.statusCode, `${id}: ${res.body.slice(0, 200)}`).toBeLessThan(500);
+          expect(String(res.headers['content-type'] ?? '')).not.toMatch(/html/);
+          if (res.statusCode >= 400) problemOk(res);
+        },
+        'injection',
+      );
+    };
+    for (const base of bases) {
+      const pointers = [...stringPointers(base.body), '/__proto__', '/constructor'];
+      for (const pointer of pointers) {
+        const values: unknown[] =
+          pointer === '/__proto__'
+            ? [{ polluted: true, isAdmin: true }]
+            : pointer === '/constructor'
+              ? [{ prototype: { polluted: true } }]
+              : INJECTIONS;
+        for (const value of values) {
+          n++;
+          const payload =
+            pointer === '/__proto__' || pointer === '/constructor'
+              ? `{"${pointer.slice(1)}":${JSON.stringify(value)},${JSON.stringify(base.body).slice(1)}`
+              : JSON.stringify(setAt(base.body, pointer, value));
+          const res = await app.inject({
+            method: base.method,
+            url: base.url(),
+            remoteAddress: `10.2.${n >> 8}.${n & 255}`,
+            headers: {
+              ...(base.auth?.() ?? authFor(base.url())),
+              'content-type': 'application/json',
+              ...(base.ifMatch ? { 'if-match': '*' } : {}),
+            },
+            payload,
+          });
+          await check(
+            `${base.method} ${base.url().replace(/\d+$/, ':id')} ${pointer} #${INJECTIONS.indexOf(value as string)}`,
+            res,
+          );
+        }
+      }
+    }
+    // Query strings of read routes, and the headers the server reads.
+    const enc = (v: string) => encodeURIComponent(v.replace(/[\ud800-\udfff]/g, '\ufffd'));
+    const reads = [
+      (v: string) => `/api/v1/audit?action=${enc(v)}&actor=${enc(v)}`,
+      (v: string) => `/api/v1/routing/diff?from=${enc(v)}&to=1`,
+      (v: string) => `/api/v1/routing/versions?limit=${enc(v)}`,
+      (v: string) => `/api/v1/routing/versions/${enc(v)}`,
+      (v: string) => `/api/v1/directory/mailboxes/${enc(v)}`,
+    ];
+    for (const [r, url] of reads.entries()) {
+      for (const [i, v] of INJECTIONS.entries()) {
+        const res = await app.inject({ method: 'GET', url: url(v), headers: readAuth });
+        await check(`GET query ${r} #${i}`, res);
+      }
+    }
+    for (const [i, v] of INJECTIONS.entries()) {
+      const safe = v.replace(/[^\x20-\x7e]/g, '?');
+      const headers: Record<string, string>[] = [
+        { ...writeAuth, 'if-match': safe },
+        { authorization: `Bearer ${safe}` },
+        { cookie: `ims_session=${enc(v)}`, 'x-csrf-token': safe },
+      ];
+      for (const [h, hs] of headers.entries()) {
+        const res = await app.inject({
+          method: 'PUT',
+          url: '/api/v1/routing',
+          headers: { ...hs, 'content-type': 'application/json' },
+          payload: { config: richConfig() },
+        });
+        await check(`header ${h} #${i}`, res);
+        if (h > 0) expect(res.statusCode).toBe(401);
+      }
+    }
+    integrityOk();
+    expect(app.db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 1 });
+  }, 300_000);
+});
+
+// ---- credentials ---------------------------------------------------------------
+
+describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', () => {
+  it('every /api/v1 route refuses them with 401 or 403, and nothing changes', async () => {
+    // An expired browser session: signed in, then its expiry moved into the past.
+    const expired = await login();
+    const hash = createHash('sha256')
+      .update(expired.cookie.split('=')[1] ?? '')
+      .digest('hex');
+    app.db
+      .prepare('UPDATE sessions SET expires_at = ? WHERE id_hash = ?')
+      .run('2000-01-01T00:00:00.000Z', hash);
+    // A signed-out session.
+    const gone = await login();
+    expect(
+      (
+        await app.inject({
+          method: 'DELETE',
+          url: '/api/v1/session',
+          headers: { cookie: gone.cookie, 'x-csrf-token': gone.csrf },
+        })
+      ).statusCode,
+    ).toBe(204);
+    const revoked = (globalThis as Record<string, unknown>).__revokedToken as string;
+    const routes = app.registeredRoutes.filter(
+      (r) =>
+        r.url.startsWith('/api/v1/') &&
+        r.method !== 'HEAD' &&
+        !(r.url === '/api/v1/session' && r.method === 'POST'),
+    );
+    const credentials: [string, Record<string, string>][] = [
+      ['none', {}],
+      ['garbage bearer', { authorization: 'Bearer not-a-token' }],
+      ['empty bearer', { authorization: 'Bearer ' }],
+      [
+        'basic scheme',
+        { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+      ],
+      ['revoked token', { authorization: `Bearer ${revoked}` }],
+      [
+        'token with a changed letter',
+        { authorization: `Bearer ${secrets.writeToken?.slice(0, -1)}x` },
+      ],
+      ['expired session', { cookie: expired.cookie, 'x-csrf-token': expired.csrf }],
+      ['signed-out session', { cookie: gone.cookie, 'x-csrf-token': gone.csrf }],
+      ['forged cookie', { cookie: 'ims_session=forged', 'x-csrf-token': 'forged' }],
+    ];
+    const before = snapshot();
+    for (const route of routes) {
+      const url = route.url.replace(/:(\w+)/g, '1');
+      const isNode = route.url.startsWith('/api/v1/node/');
+      const isWrite = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method);
+      const readOnlyPost = ['/api/v1/routing/advice', '/api/v1/routing/evaluate'].includes(
+        route.url,
+      );
+      const cases: [string, Record<string, string>, number][] = credentials.map(([n, h]) => [
+        n,
+        h,
+        401,
+      ]);
+      if (isNode) {
+        cases.push(['a user write token on the node API', writeAuth, 401]);
+        cases.push(['a session cookie on the node API', write(), 401]);
+      } else {
+        cases.push(['a node token', nodeAuth, 403]);
+        if (isWrite && !readOnlyPost) {
+          cases.push(['a read token', readAuth, 403]);
+          cases.push(['a cookie without CSRF', { cookie: browser.cookie }, 403]);
+          cases.push([
+            'a cookie with a wrong CSRF',
+            { cookie: browser.cookie, 'x-csrf-token': 'wrong' },
+            403,
+          ]);
+          cases.push([
+            "a cookie with another session's CSRF",
+            { cookie: browser.cookie, 'x-csrf-token': other.csrf },
+            403,
+          ]);
+        }
+      }
+      for (const [name, headers, status] of cases) {
+        await record.check(
+          `${route.method} ${route.url}: ${name}`,
+          async () => {
+            const res = await app.inject({
+              method: route.method as InjectOptions['method'],
+              url,
+              headers: { ...headers, 'content-type': 'application/json' },
+              payload: '{}',
+            });
+            expect(res.statusCode, `${route.method} ${url} with ${name}`).toBe(status);
+            problemOk(res);
+          },
+          'credentials',
+        );
+      }
+    }
+    expect(snapshot()).toBe(before);
+  }, 120_000);
+
+  it('login brute force is rate-limited per address; the right password waits too; unknown users look the same', async () => {
+    await record.check(
+      'login brute force',
+      async () => {
+        const attempt = (password: string, username = 'admin', remoteAddress = '10.3.0.1') =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/session',
+            remoteAddress,
+            payload: { username, password },
+          });
+        const statuses: number[] = [];
+        for (let i = 0; i < 20; i++)
+          statuses.push((await attempt(WRONG_PASSWORDS[i % 2] as string)).statusCode);
+        expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+        expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
+        const locked = await attempt(ADMIN_PASSWORD);
+        expect(locked.statusCode).toBe(429);
+        // A forged X-Forwarded-For does not make the same client someone else.
+        const forged = await app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: '10.3.0.1',
+          headers: { 'x-forwarded-for': '203.0.113.77', 'x-real-ip': '203.0.113.78' },
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        });
+        expect(forged.statusCode).toBe(429);
+        expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+        // Another address is not locked out; an unknown user gets the same answer as a wrong password.
+        const unknown = await attempt('whatever', 'nobody', '10.3.0.2');
+        const wrong = await attempt('whatever', 'admin', '10.3.0.3');
+        expect(unknown.statusCode).toBe(401);
+        expect(unknown.json<{ type: string; detail?: string }>()).toMatchObject({
+          type: wrong.json<{ type: string }>().type,
+          detail: wrong.json<{ detail?: string }>().detail,
+        });
+        expect((await attempt(ADMIN_PASSWORD, 'admin', '10.3.0.4')).statusCode).toBe(200);
+      },
+      'credentials',
+    );
+  }, 60_000);
+});
+
+// ---- oversized and malformed bodies ------------------------------------------------
+
+describe('oversized and malformed bodies', () => {
+  it('are refused with a 4xx problem and change nothing', async () => {
+    const headers = { ...writeAuth, 'if-match': '*' };
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const manyRoutes = {
+      config: {
+        ...defaultConfig('example.com'),
+        routes: Array.from({ length: 20_000 }, (_, i) => ({
+          sentTo: `d${i}.example`,
+          routeTo: '<inbound>',
+        })),
+      },
+    };
+    const cases: [string, InjectOptions, number[]][] = [
+      [
+        '9 MB body',
+        {
+          method: 'PUT',
+          url: '/api/v1/routing',
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: `{"config":"${'x'.repeat(9 * 1024 * 1024)}"}`,
+        },
+        [413],
+      ],
+      [
+        'nested 200,000 deep',
+        {
+          method: 'PUT',
+          url: '/api/v1/routing',
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: deep,
+        },
+        [400],
+      ],
+      [
+        'nested objects in config',
+        {
+          method: 'POST',
+          url: '/api/v1/routing/advice',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: `{"config":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+        },
+        [200, 400, 422],
+      ],
+      [
+        '20,000 routes',
+        {
+          method: 'PUT',
+          url: '/api/v1/routing',
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: JSON.stringify(manyRoutes),
+        },
+        [200, 400, 422],
+      ],
+      [
+        '1,001 acknowledgements',
+        {
+          method: 'PUT',
+          url: '/api/v1/routing',
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: JSON.stringify({
+            config: defaultConfig('example.com'),
+            acknowledge: Array.from({ length: 1001 }, (_, i) => `f${i}`),
+          }),
+        },
+        [400],
+      ],
+      [
+        'not JSON',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: '{"name":',
+        },
+        [400],
+      ],
+      [
+        'JSON null',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: 'null',
+        },
+        [400],
+      ],
+      [
+        'JSON number',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: '42',
+        },
+        [400],
+      ],
+      [
+        'text/plain',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'text/plain' },
+          payload: 'name=x',
+        },
+        // Fastify reads text/plain as a string, which the body schema refuses.
+        [400, 415],
+      ],
+      [
+        'form encoded',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'name=x&scope=write',
+        },
+        [415],
+      ],
+      [
+        'multipart',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'multipart/form-data; boundary=x' },
+          payload: '--x\r\n\r\n--x--',
+        },
+        [415],
+      ],
+      [
+        'BOM then JSON',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: '\ufeff{"name":"bom","scope":"read"}',
+        },
+        [201, 400],
+      ],
+      [
+        'duplicate keys',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: '{"name":"dup","scope":"read","scope":"admin"}',
+        },
+        [400],
+      ],
+      [
+        'string over maxLength',
+        {
+          method: 'POST',
+          url: '/api/v1/nodes',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: JSON.stringify({ name: 'n'.repeat(101) }),
+        },
+        [400],
+      ],
+      [
+        'empty body where one is required',
+        {
+          method: 'POST',
+          url: '/api/v1/tokens',
+          headers: { ...writeAuth, 'content-type': 'application/json' },
+          payload: '',
+        },
+        [400],
+      ],
+    ];
+    for (const [name, req, allowed] of cases) {
+      await record.check(
+        name,
+        async () => {
+          const before = snapshot();
+          const res = await app.inject(req);
+          expect(allowed, `${name}: ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(
+            res.statusCode,
+          );
+          if (res.statusCode >= 400) {
+            problemOk(res);
+            expect(snapshot()).toBe(before);
+          }
+        },
+        'oversized and malformed',
+      );
+    }
+    integrityOk();
+  }, 120_000);
+});
+
+// ---- static files: traversal, headers, CSP ------------------------------------------
+
+/** One raw HTTP/1.1 request, exactly as written (no client-side normalisation). */
+function raw(port: number, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    });
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d) => {
+      out += d;
+    });
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+describe('static files of the web app', () => {
+  it('path traversal never reaches a file outside the web root', async () => {
+    const targets = [
+      '/../secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/%252e%252e%252fsecret.txt',
+      '/..%5csecret.txt',
+      '/..\\secret.txt',
+      '/assets/../../secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/....//secret.txt',
+      '/.%2e/secret.txt',
+      '//secret.txt',
+      `/${join(root, 'secret.txt')}`,
+      `/%2f${encodeURIComponent(join(root, 'secret.txt'))}`,
+      '/index.html%00.js',
+      '/%00',
+      '/assets/app.js%00../../secret.txt',
+      '/..%c0%afsecret.txt',
+      '/..%ef%bc%8fsecret.txt',
+      '/etc/passwd',
+      '/../../../../../../etc/passwd',
+    ];
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    for (const target of targets) {
+      await record.check(
+        `traversal ${target}`,
+        async () => {
+          const viaSocket = await raw(port, target);
+          const status = Number(viaSocket.slice(9, 12));
+          expect(status, `${target}: ${viaSocket.slice(0, 100)}`).toBeLessThan(500);
+          expect(viaSocket).not.toContain(SECRET_FILE_TEXT);
+          expect(viaSocket).not.toMatch(/root:x:0:0/);
+          const viaInject = await app.inject({ method: 'GET', url: target });
+          expect(viaInject.statusCode).toBeLessThan(500);
+          expect(viaInject.body).not.toContain(SECRET_FILE_TEXT);
+        },
+        'path traversal',
+      );
+    }
+  });
+
+  it('the UI is served with security headers and a Content-Security-Policy', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    const api = await app.inject({ method: 'GET', url: '/api/v1/routing', headers: readAuth });
+    const h = res.headers;
+    const csp = String(h['content-security-policy'] ?? '');
+    const directive = (name: string) =>
+      csp
+        .split(';')
+        .map((d) => d.trim())
+        .find((d) => d.startsWith(`${name} `)) ?? '';
+    const checks: [string, () => void][] = [
+      ['/ is the web app', () => expect(res.body).toContain('<title>IMS</title>')],
+      ['CSP default-src self', () => expect(directive('default-src')).toBe("default-src 'self'")],
+      [
+        'CSP script-src self, no inline or eval',
+        () => {
+          expect(directive('script-src')).toBe("script-src 'self'");
+        },
+      ],
+      ['CSP object-src none', () => expect(directive('object-src')).toBe("object-src 'none'")],
+      [
+        'CSP frame-ancestors',
+        () => expect(directive('frame-ancestors')).toMatch(/^frame-ancestors '(self|none)'$/),
+      ],
+      ['CSP base-uri', () => expect(directive('base-uri')).toMatch(/^base-uri '(self|none)'$/)],
+      [
+        'CSP form-action',
+        () => expect(directive('form-action')).toMatch(/^form-action '(self|none)'$/),
+      ],
+      ['X-Content-Type-Options nosniff', () => expect(h['x-content-type-options']).toBe('nosniff')],
+      [
+        'X-Frame-Options',
+        () => expect(String(h['x-frame-options'])).toMatch(/^(SAMEORIGIN|DENY)$/),
+      ],
+      [
+        'Referrer-Policy',
+        () => expect(String(h['referrer-policy'])).toMatch(/no-referrer|same-origin|strict-origin/),
+      ],
+      [
+        'Strict-Transport-Security',
+        () => expect(String(h['strict-transport-security'])).toMatch(/max-age=\d+/),
+      ],
+      [
+        'Cross-Origin-Opener-Policy',
+        () => expect(h['cross-origin-opener-policy']).toBe('same-origin'),
+      ],
+      [
+        'Cross-Origin-Resource-Policy',
+        () => expect(h['cross-origin-resource-policy']).toBe('same-origin'),
+      ],
+      ['no X-Powered-By', () => expect(h['x-powered-by']).toBeUndefined()],
+      [
+        'API answers nosniff too',
+        () => expect(api.headers['x-content-type-options']).toBe('nosniff'),
+      ],
+      [
+        'API answers carry the CSP too',
+        () =>
+          expect(String(api.headers['content-security-policy'])).toContain("default-src 'self'"),
+      ],
+      [
+        'session cookie HttpOnly, SameSite=Strict',
+        () => {
+          expect(secrets.cookie).toBeTruthy();
+        },
+      ],
+    ];
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      remoteAddress: '10.4.0.1',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    const setCookie = String(login.headers['set-cookie']);
+    checks.push(['session cookie HttpOnly', () => expect(setCookie).toMatch(/HttpOnly/i)]);
+    checks.push([
+      'session cookie SameSite=Strict',
+      () => expect(setCookie).toMatch(/SameSite=Strict/i),
+    ]);
+    checks.push(['session cookie Path=/', () => expect(setCookie).toMatch(/Path=\//)]);
+    for (const [name, fn] of checks) await record.check(name, fn, 'security headers');
+  });
+});
+
+// ---- logs ------------------------------------------------------------------------------
+
+describe('the log', () => {
+  it('never contains a password, token, cookie or CSRF token', async () => {
+    // The audit log is a log too: read it the way the API serves it, and as stored.
+    const audit = JSON.stringify(app.db.prepare('SELECT * FROM audit_log').all());
+    for (const [name, secret] of Object.entries(secrets)) {
+      await record.check(
+        `no ${name} in the audit log`,
+        () => expect(audit.includes(secret), `${name} is in the audit log`).toBe(false),
+        'log scan',
+      );
+    }
+    const log = lines.join('');
+    expect(lines.length).toBeGreaterThan(500);
+    for (const [name, secret] of Object.entries(secrets)) {
+      await record.check(
+        `no ${name} in ${lines.length} log lines`,
+        () => {
+          expect(secret.length, name).toBeGreaterThan(6);
+          expect(log.includes(secret), `${name} is in the log`).toBe(false);
+        },
+        'log scan',
+      );
+    }
+  });
+});
