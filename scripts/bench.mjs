@@ -169,8 +169,8 @@ if (!quick) {
   };
   const machine = [
     `- Date: ${new Date().toISOString()}`,
-    `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average before the run: ${sh('cut -d" " -f1-3 /proc/loadavg')}`,
-    `- Node.js ${process.version}; ${sh('postconf -h mail_version 2>/dev/null | sed "s/^/Postfix /"')}; ${sh('chromium --version 2>/dev/null')}`,
+    `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end of the run: ${sh('cut -d" " -f1-3 /proc/loadavg')}`,
+    `- Node.js ${process.version}; ${sh('postconf -d -h mail_version 2>/dev/null | sed "s/^/Postfix /"')}; ${sh('chromium --version 2>/dev/null')}`,
     `- Commit: ${sh(`git -C ${JSON.stringify(root)} rev-parse --short HEAD`)}`,
   ].join('\n');
   const notMet = rows.filter((x) => x.met === false);
