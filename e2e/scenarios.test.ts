@@ -197,6 +197,8 @@ describe('the open-relay self-test', () => {
     expect(open.body.passed).toBe(false);
     const failed = open.body.cases.filter((c) => !c.passed);
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((c) => c.reply.startsWith('250'))).toBe(true);
+    // Each failing case is a relay the service accepted (on the wire, or in the
+    // running configuration for an outside client).
+    expect(failed.every((c) => /^(\(running configuration\) )?250 /.test(c.reply))).toBe(true);
   });
 });

@@ -546,6 +546,7 @@ const cases: Case[] = [
       expect(await c.reply()).toBe('250 2.6.0 Message accepted');
       c.close();
       await sink.waitFor(before + 1);
+      await n.settled();
       await n.queue.idle();
       // One message at the next hop, for the one recipient; the smuggled one is not there.
       const got = sink.messages.slice(before);
@@ -573,6 +574,8 @@ const cases: Case[] = [
         );
         expect(await c.reply()).toBe('250 2.6.0 Message accepted');
         c.close();
+        // The copies (here the queue job) are written just after the 250.
+        await relay.node.settled();
         await relay.node.queue.idle();
         const wire = hop.bytes();
         const data = wire.slice(wire.indexOf('DATA\r\n') + 6, wire.lastIndexOf('\r\n.\r\n') + 5);
@@ -809,6 +812,7 @@ describe('SMTP bad-input battery: the right reply class, and the server stays up
           while (liveSessions(s.node) > 0 && Date.now() < deadline)
             await new Promise((r) => setTimeout(r, 50));
           expect(liveSessions(s.node), `live sessions on ${s.node.listening[0]}`).toBe(0);
+          await s.node.settled();
           await s.node.queue.idle();
         }
         expect(sink.messages.flatMap((m) => m.rcptTo)).toEqual(['friend@outside.example']);

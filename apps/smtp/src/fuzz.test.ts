@@ -567,6 +567,7 @@ describe('random SMTP sessions', () => {
         while (inner.sessions.size > 0 && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 50));
         expect(inner.sessions.size).toBe(0);
+        await node.settled();
         await node.queue.idle();
         // Only a session that authenticated may have sent mail outside.
         expect(sink.messages.length).toBeLessThanOrEqual(authenticatedMessages);

@@ -514,7 +514,11 @@ describe('relay battery: an unauthorised client on the default configuration', (
     await record.check(
       'nothing-relayed',
       async () => {
-        for (const n of nodes) await n.node.queue.idle();
+        // Copies are written just after each 250: wait for them, then for the queue.
+        for (const n of nodes) {
+          await n.node.settled();
+          await n.node.queue.idle();
+        }
         expect(sink.messages).toEqual([]);
         for (const n of nodes) {
           expect(n.node.counters).toMatchObject({
