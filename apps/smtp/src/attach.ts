@@ -73,7 +73,7 @@ export class ConsoleLink {
   }
 
   private async cache(bundle: Bundle): Promise<void> {
-    await mkdir(this.opts.dataDir, { recursive: true });
+    await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
     const tmp = `${this.cacheFile}.tmp`;
     await writeFile(tmp, JSON.stringify(bundle), { mode: 0o600 });
     await rename(tmp, this.cacheFile);

@@ -90,7 +90,7 @@ export class Journal {
    * the caller to re-apply. Call `recovered()` once they are applied.
    */
   async open(): Promise<Buffer[]> {
-    await mkdir(this.opts.dir, { recursive: true });
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     const names = (await readdir(this.opts.dir)).filter((n) => n.endsWith('.log')).sort();
     const leftovers: Buffer[] = [];
     for (const name of names) {

@@ -41,12 +41,12 @@ export interface WriteOptions {
   sync?: boolean;
 }
 
-/** Directories known to exist, so a delivery does not ask again each time. */
+/** Directories known to exist, so a delivery does not ask again each time. Mail is private: new directories are 0700, files 0600. */
 const madeDirs = new Set<string>();
 
 async function ensureDir(dir: string): Promise<void> {
   if (madeDirs.has(dir)) return;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   madeDirs.add(dir);
 }
 

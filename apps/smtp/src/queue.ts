@@ -131,7 +131,7 @@ export class OutboundQueue {
   async start(): Promise<void> {
     this.stopped = false;
     this.abort = new AbortController();
-    await mkdir(this.queueDir, { recursive: true });
+    await mkdir(this.queueDir, { recursive: true, mode: 0o700 });
     for (const name of await readdir(this.queueDir)) {
       let data: Buffer;
       try {
@@ -256,7 +256,7 @@ export class OutboundQueue {
   private async quarantine(name: string, err: unknown): Promise<void> {
     this.opts.log?.({ event: 'queue-corrupt', job: name, error: String(err) });
     const dir = join(this.opts.dir, 'corrupt');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await rename(join(this.queueDir, name), join(dir, name)).catch(() => undefined);
     this.forget(name);
   }
@@ -426,7 +426,7 @@ export class OutboundQueue {
 
   private async rewrite(name: string, job: QueueJob, message: Buffer): Promise<void> {
     const tmp = join(this.opts.dir, 'tmp', `${uniqueName()}.rewrite`);
-    await mkdir(join(this.opts.dir, 'tmp'), { recursive: true });
+    await mkdir(join(this.opts.dir, 'tmp'), { recursive: true, mode: 0o700 });
     const handle = await open(tmp, 'wx', 0o600);
     try {
       await handle.writeFile(this.serialise(job, message));

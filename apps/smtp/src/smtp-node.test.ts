@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '@ims/routing-core';
@@ -174,6 +174,9 @@ describe('SMTP node: delivery', () => {
     const dir = join(maildirOf(dataDir, 'alice@example.com'), 'new');
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
+    // Mail is private to the service's user.
+    expect(statSync(join(dataDir, 'maildirs')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, files[0] as string)).mode & 0o777).toBe(0o600);
     const text = readFileSync(join(dir, files[0] as string), 'utf8');
     expect(text).toMatch(
       /^Return-Path: <someone@remote\.example>\r\nReceived: from client\.example \(\[127\.0\.0\.1\]\)/,

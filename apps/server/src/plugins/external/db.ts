@@ -28,7 +28,8 @@ export function openDatabase(dataDir: string): Database.Database {
   if (dataDir === ':memory:') {
     db = new Database(':memory:');
   } else {
-    mkdirSync(dataDir, { recursive: true });
+    // Only this user: the database holds password hashes and tokens' hashes.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     db = new Database(join(dataDir, DB_FILE));
     db.pragma('journal_mode = WAL');
   }

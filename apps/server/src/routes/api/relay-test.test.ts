@@ -198,6 +198,19 @@ describe('POST /api/v1/service/relay-test', () => {
     );
   });
 
+  it('409 for a node that listens on another machine: the test is no way out', async () => {
+    const app = await build();
+    await onlineNode(app, ['192.0.2.10:25']);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: await token(app, 'write'),
+      payload: { from: '127.0.0.1' },
+    });
+    problem(res, 409, 'conflict');
+    expect(res.json<{ detail: string }>().detail).toMatch(/not this machine/);
+  });
+
   it('409 without an online node, 404 for an unknown node', async () => {
     const app = await build();
     const auth = await token(app, 'write');

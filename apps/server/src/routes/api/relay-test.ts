@@ -5,6 +5,7 @@
  * past RCPT TO), so it needs a write credential and is audited.
  */
 
+import { networkInterfaces } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ProblemSchema,
@@ -95,6 +96,14 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
           { errors: [{ pointer: '/from', detail: 'Not the address family the node listens on.' }] },
         );
       }
+      // The test talks only to this machine: a node that listens elsewhere is
+      // not reachable from a loopback source, and must not be a way out.
+      if (!isLoopback(target.host) && !isThisMachine(target.host)) {
+        throw new ProblemError(
+          'conflict',
+          `Node ${node.name} listens on ${target.host}, which is not this machine: run the relay test where that node runs.`,
+        );
+      }
       if (running) throw new ProblemError('conflict', 'A relay test is running already.');
       running = true;
       try {
@@ -180,4 +189,11 @@ function policyCases(config: RoutingConfig, from: string, server: string): Relay
       passed: outside.action !== 'relay',
     },
   ];
+}
+
+/** Whether an address is one of this machine's own (an interface address). */
+function isThisMachine(host: string): boolean {
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.address === host),
+  );
 }

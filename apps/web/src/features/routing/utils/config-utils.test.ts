@@ -1,6 +1,6 @@
 import { defaultConfig, INBOUND } from '@ims/routing-core';
 import { describe, expect, it } from 'vitest';
-import { mergeList, rebaseDraft, sameJson } from './config-utils';
+import { mergeList, mergeRoutes, rebaseDraft, sameJson } from './config-utils';
 
 describe('sameJson', () => {
   it.each([
@@ -36,6 +36,21 @@ describe('rebaseDraft', () => {
       'example.com',
       'theirs.example',
       'mine.example',
+    ]);
+  });
+});
+
+describe('mergeRoutes', () => {
+  it('both sides changed the route for one domain: one entry, the user’s', () => {
+    const base = [{ sentTo: 'x.example', routeTo: 'a.example' }];
+    const mine = [{ sentTo: 'x.example', routeTo: 'b.example' }];
+    const theirs = [
+      { sentTo: 'X.example', routeTo: 'c.example' },
+      { sentTo: 'y.example', routeTo: INBOUND },
+    ];
+    expect(mergeRoutes(base, mine, theirs)).toEqual([
+      { sentTo: 'y.example', routeTo: INBOUND },
+      { sentTo: 'x.example', routeTo: 'b.example' },
     ]);
   });
 });

@@ -32,6 +32,32 @@ export function mergeList<T>(base: readonly T[], mine: readonly T[], theirs: rea
 }
 
 /**
+ * Routes are merged like other lists, but one domain keeps one entry: when
+ * both sides changed the entry for the same "Sent to", the user's wins (it
+ * is their change being re-applied). Two entries for one domain would leave
+ * the user's silently unused.
+ */
+export function mergeRoutes(
+  base: RoutingConfig['routes'],
+  mine: RoutingConfig['routes'],
+  theirs: RoutingConfig['routes'],
+): RoutingConfig['routes'] {
+  const key = (r: RoutingConfig['routes'][number]) =>
+    r.sentTo.trim().replace(/\.$/, '').toLowerCase();
+  const merged = mergeList(base, mine, theirs);
+  // The user's additions come last: keep the last entry for each domain.
+  const seen = new Set<string>();
+  const kept: RoutingConfig['routes'] = [];
+  for (let i = merged.length - 1; i >= 0; i--) {
+    const route = merged[i];
+    if (!route || seen.has(key(route))) continue;
+    seen.add(key(route));
+    kept.unshift(route);
+  }
+  return kept;
+}
+
+/**
  * Re-applies a draft on top of a newer saved version (after a 412): every
  * setting the user changed (compared with the version the draft was based
  * on) takes the user's value and every other keeps the newer version's;
@@ -58,7 +84,7 @@ export function rebaseDraft(
   return {
     siteDomain: pick(base.siteDomain, mine.siteDomain, theirs.siteDomain),
     rerouteMode: pick(base.rerouteMode, mine.rerouteMode, theirs.rerouteMode),
-    routes: mergeList(base.routes, mine.routes, theirs.routes),
+    routes: mergeRoutes(base.routes, mine.routes, theirs.routes),
     restrictions: {
       authenticated: pick(
         base.restrictions.authenticated,
