@@ -206,6 +206,11 @@ ${notMet.length === 0 ? 'None.' : notMet.map((x) => `- **${x.bench}: ${x.what}**
 See [benchmarks-notes.md](benchmarks-notes.md) for what the profiles showed and what was done about it.
 `;
   writeFileSync(join(root, 'docs/benchmarks.md'), doc);
+  // Formatted as the linter wants it, so a fresh run never fails `npm test`.
+  spawnSync('pnpm', ['exec', 'biome', 'format', '--write', 'docs/benchmarks.md'], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   console.log('\nwrote docs/benchmarks.md');
 }
 process.exit(failed > 0 ? 1 : 0);
