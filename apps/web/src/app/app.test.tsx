@@ -71,6 +71,39 @@ describe('the property sheet', () => {
     expect(screen.getByRole('radio', { name: 'Do not reroute incoming SMTP mail' })).toBeTruthy();
   });
 
+  it('an edit made while Apply is on its way is kept, as an unsaved change on the new version', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const api = mockConsole();
+    const { user } = renderWithClient(<App />);
+    await sheet();
+    const reject = () =>
+      screen.getByRole('checkbox', {
+        name: 'Reject unknown recipients at RCPT time',
+      }) as HTMLInputElement;
+    api.delay('PUT /routing', gate);
+    await user.click(reject());
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    await waitFor(() => expect(api.calls('PUT /routing')).toHaveLength(1));
+    expect(api.calls('PUT /routing')[0]?.body).toMatchObject({
+      config: { rejectUnknownRecipients: false },
+    });
+    // While the PUT waits, the user changes their mind.
+    await user.click(reject());
+    act(() => release());
+    // Version 2 is saved (recipient rejection off); the later edit stays, unsaved, on top of it.
+    await waitFor(() => expect(screen.getByText(/Unsaved changes/)).toBeTruthy());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reject().checked).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    await waitFor(() => expect(api.calls('PUT /routing')).toHaveLength(2));
+    const second = api.calls('PUT /routing')[1]!;
+    expect(second.headers['if-match']).toBe('"v2"');
+    expect(second.body).toMatchObject({ config: { rejectUnknownRecipients: true } });
+  });
+
   it('OK saves and leaves the sheet; Properties... opens it again', async () => {
     const api = mockConsole();
     const { user } = renderWithClient(<App />);

@@ -1,5 +1,5 @@
 import { advise, applyFix, type Finding } from '@ims/routing-core';
-import { lazy, Suspense, useDeferredValue, useMemo, useState } from 'react';
+import { lazy, Suspense, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
@@ -10,7 +10,7 @@ import { AcknowledgeDialog } from '../features/routing/components/acknowledge-di
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
 import { RoutingTab } from '../features/routing/components/routing-tab';
 import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
-import { rebaseDraft } from '../features/routing/utils/config-utils';
+import { rebaseDraft, sameJson } from '../features/routing/utils/config-utils';
 import { useService } from '../features/service/api/get-service';
 import type { FindingBody } from '../lib/contract';
 import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
@@ -87,6 +87,9 @@ export function PropertySheet({
   const service = useService();
   const mailboxes = useMailboxes();
   const { base, draft, dirty, update, discard, reset } = draftState;
+  // The draft as it is now, for a save that finishes after further edits.
+  const latestDraft = useRef(draft);
+  latestDraft.current = draft;
   const save = useSaveRouting();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saveError, setSaveError] = useState<string | null>(null);
@@ -125,7 +128,11 @@ export function PropertySheet({
       { config: draft, etag: base.etag, ...(acknowledge ? { acknowledge } : {}) },
       {
         onSuccess: (saved) => {
-          reset(saved);
+          // Edits made while the save was on its way stay, as unsaved
+          // changes on top of the version just saved.
+          const now = latestDraft.current;
+          if (now && !sameJson(now, draft)) reset(saved, now);
+          else reset(saved);
           setErrors({});
           onSaved(saved.version);
           if (then === 'close') onClose();

@@ -56,6 +56,8 @@ export function problem(
 export function mockApi(routes: Record<string, Handler | MockAnswer>) {
   const requests: MockRequest[] = [];
   const handlers = new Map(Object.entries(routes));
+  /** Answers held back until a promise settles (a slow server). */
+  const gates = new Map<string, Promise<void>>();
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
     const url = new URL(String(input), 'http://console.test');
     const path = url.pathname.replace(/^\/api\/v1/, '');
@@ -75,6 +77,7 @@ export function mockApi(routes: Record<string, Handler | MockAnswer>) {
     };
     requests.push(req);
     const key = `${method} ${path}`;
+    await gates.get(key);
     const handler = handlers.get(key);
     if (!handler) {
       const p = problem(404, 'not-found', `No mock for ${key}`);
@@ -107,5 +110,7 @@ export function mockApi(routes: Record<string, Handler | MockAnswer>) {
     /** Requests for one route. */
     calls: (key: string) => requests.filter((r) => `${r.method} ${r.path}` === key),
     set: (key: string, handler: Handler | MockAnswer) => handlers.set(key, handler),
+    /** Holds every answer for one route until `until` settles. */
+    delay: (key: string, until: Promise<void>) => gates.set(key, until),
   };
 }
