@@ -125,4 +125,38 @@ describe('api-client against a real console', () => {
       await new Promise((r) => silent.close(r));
     }
   });
+
+  it('a 2xx that is not JSON (a proxy page), or a body cut off by the timeout, is an ApiNetworkError', async () => {
+    const sockets: Socket[] = [];
+    const odd: Server = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', (chunk) => {
+        if (String(chunk).startsWith('GET /healthz')) {
+          socket.end(
+            'HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 13\r\n\r\n<html></html>',
+          );
+        } else {
+          // Headers, half a body, then nothing.
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":',
+          );
+        }
+      });
+    });
+    const port = await new Promise<number>((resolve) => {
+      odd.listen(0, '127.0.0.1', () => resolve((odd.address() as { port: number }).port));
+    });
+    try {
+      const api = createApiClient({ baseUrl: `http://127.0.0.1:${port}`, token, timeoutMs: 300 });
+      const html = (await api.health().catch((e: unknown) => e)) as ApiNetworkError;
+      expect(html).toBeInstanceOf(ApiNetworkError);
+      expect(html.message).toMatch(/not JSON/);
+      const cut = (await api.service.status().catch((e: unknown) => e)) as ApiNetworkError;
+      expect(cut).toBeInstanceOf(ApiNetworkError);
+      expect(cut.timedOut).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => odd.close(r));
+    }
+  });
 });

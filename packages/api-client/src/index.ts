@@ -207,8 +207,27 @@ export function createApiClient(options: ApiClientOptions) {
     if (!res.ok) throw await problemOf(res);
     let data: unknown;
     if (res.status !== 204) {
-      const text = await res.text();
-      data = text ? JSON.parse(text) : undefined;
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        // The body stopped coming: the same as no answer.
+        throw new ApiNetworkError(
+          `The answer from ${base} was cut off${signal.aborted ? ` after ${timeoutMs} ms` : ''}.`,
+          signal.aborted,
+          err,
+        );
+      }
+      try {
+        data = text ? JSON.parse(text) : undefined;
+      } catch (err) {
+        // A proxy's HTML page, say: not the console.
+        throw new ApiNetworkError(
+          `${base} answered ${res.status} with something that is not JSON: is it the console?`,
+          false,
+          err,
+        );
+      }
     }
     return { data: data as T, headers: res.headers, status: res.status };
   }
