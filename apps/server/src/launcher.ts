@@ -13,8 +13,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app';
 import { readEnv, readLocalNodeEnv } from './config/env';
+import { buildConsole } from './console-from-env';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
 import { Supervisor } from './local-node/supervisor';
 
@@ -36,19 +36,7 @@ const env = readEnv();
 const nodeEnv = values['no-local-node'] ? undefined : readLocalNodeEnv();
 const dataDir = resolve(env.dataDir);
 
-const app = await buildApp({
-  dataDir,
-  siteDomain: env.siteDomain,
-  adminPassword: env.adminPassword,
-  logger: { level: process.env.LOG_LEVEL ?? 'info' },
-  onAdminCreated: (password, generated) => {
-    if (generated) {
-      process.stdout.write(
-        `\nFirst start: the console's "admin" password is\n\n    ${password}\n\nIt is shown only this once.\n\n`,
-      );
-    }
-  },
-});
+const app = await buildConsole(env, dataDir);
 
 // A pid file left by a launcher that was killed outright: its node has
 // stopped by itself (it watches its IPC channel), so the file is stale.

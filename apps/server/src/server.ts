@@ -1,23 +1,11 @@
 /** The only file that listens: reads the environment, starts the console, shuts down cleanly. */
 
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app';
 import { readEnv } from './config/env';
+import { buildConsole } from './console-from-env';
 
 const env = readEnv();
-const app = await buildApp({
-  dataDir: env.dataDir,
-  siteDomain: env.siteDomain,
-  adminPassword: env.adminPassword,
-  logger: { level: process.env.LOG_LEVEL ?? 'info' },
-  onAdminCreated: (password, generated) => {
-    if (generated) {
-      process.stdout.write(
-        `\nFirst start: the console's "admin" password is\n\n    ${password}\n\nIt is shown only this once.\n\n`,
-      );
-    }
-  },
-});
+const app = await buildConsole(env);
 
 closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   if (err) app.log.error({ err }, 'shutting down after an error');

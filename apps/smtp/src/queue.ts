@@ -98,6 +98,20 @@ function splitJob(data: Buffer): { job: QueueJob; message: Buffer } {
   return { job, message: data.subarray(nl + 1) };
 }
 
+/** A job file's header line (with its newline), read without the message when it can be. */
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, 0);
+    const nl = chunk.subarray(0, bytesRead).indexOf(0x0a);
+    if (nl >= 0) return chunk.subarray(0, nl + 1);
+  } finally {
+    await handle.close();
+  }
+  return readFile(path);
+}
+
 function hopKey(hop: NextHop): string {
   return hop.kind === 'host' ? `host:${hop.host}:${hop.port ?? 25}` : `mx:${hop.domain}`;
 }
@@ -135,7 +149,8 @@ export class OutboundQueue {
     for (const name of await readdir(this.queueDir)) {
       let data: Buffer;
       try {
-        data = await readFile(join(this.queueDir, name));
+        // The header line is all the scan needs, not the message.
+        data = await readHead(join(this.queueDir, name));
       } catch {
         // Unreadable for now: the attempt will say why, and retry.
         this.due.set(name, this.now());

@@ -77,6 +77,8 @@ interface SessionState {
   decisions: { rcpt: string; decision: Decision }[];
   /** RCPT commands in this transaction, accepted or not. */
   attempts: number;
+  /** This transaction's MAIL FROM, parsed once: canonical, '' for the null sender. */
+  sender: string;
   /** True while a message of this session is being stored. */
   storing?: boolean;
   /** A restart's drain timeout passed while storing: close once the reply is sent. */
@@ -126,14 +128,6 @@ interface StoredMessage {
 
 /** Status of the report for a recipient refused because the service does not reroute (Q255695). */
 const NO_REROUTE_STATUS = '5.4.4';
-
-/** MAIL FROM as queued and reported: canonical (A-label domain), '' for the null sender. */
-function canonicalSender(session: SMTPServerSession): string {
-  const raw = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-  if (raw === '') return '';
-  const parsed = parsePath(`<${raw}>`);
-  return parsed.ok && parsed.kind === 'mailbox' ? parsed.mailbox.address : raw;
-}
 
 /** The report line for a recipient accepted only to be reported undeliverable. */
 function ndrRecipient(rcpt: string, decision: Decision): FailedRecipient {
@@ -371,7 +365,12 @@ export class SmtpNode {
       onConnect: (session, callback) => {
         if (!this.generation) return callback(replyError(REPLIES.policyNotLoaded));
         this.totals.sessions++;
-        this.sessions.set(session.id, { generation: this.generation, decisions: [], attempts: 0 });
+        this.sessions.set(session.id, {
+          generation: this.generation,
+          decisions: [],
+          attempts: 0,
+          sender: '',
+        });
         callback();
       },
       // After STARTTLS the session starts over (RFC 3207 §4.2): whatever was
@@ -407,6 +406,9 @@ export class SmtpNode {
         const parsed = parsePath(address.address === '' ? '<>' : `<${address.address}>`, {
           allowNull: true,
         });
+        // Kept canonical (A-label domain), '' for the null sender: as queued and reported.
+        if (state && parsed.ok)
+          state.sender = parsed.kind === 'mailbox' ? parsed.mailbox.address : '';
         callback(parsed.ok ? undefined : replyError(REPLIES.badSenderSyntax));
       },
       onRcptTo: (address, session, callback) => {
@@ -569,7 +571,7 @@ export class SmtpNode {
     const message = Buffer.concat([received, ...chunks]);
     // A message that has passed this many hosts is looping (RFC 5321 §6.3).
     if (hopCount(message) > MAX_HOPS) return callback(replyError(REPLIES.tooManyHops));
-    const mailFrom = canonicalSender(session);
+    const mailFrom = state.sender;
     const stored: StoredMessage = {
       id: uniqueName(),
       mailFrom,
