@@ -13,7 +13,6 @@ import {
   ApiProblem,
   createApiClient,
   type RoutingState,
-  type Service,
 } from '@ims/api-client';
 import { parseIpEntry, type RoutingConfig } from '@ims/routing-core';
 import { configPath, readLogin, removeLogin, writeLogin } from './config-store';
@@ -664,7 +663,6 @@ const commands: Command[] = [
     options: { wait: { type: 'boolean', short: 'w' } },
     async run(ctx) {
       const api = ctx.api();
-      const before = await api.service.status();
       const result = await api.service.restart();
       if (!ctx.values.wait) {
         if (ctx.json) ctx.outJson(result);
@@ -676,7 +674,7 @@ const commands: Command[] = [
           );
         return EXIT.ok;
       }
-      return waitForRestart(ctx, api, before, result.version);
+      return waitForRestart(ctx, api, result.version);
     },
   },
   {
@@ -866,14 +864,12 @@ function timeoutOf(values: Values, fallbackMs = 30_000): number {
   return Number(t) * 1000;
 }
 
-async function waitForRestart(
-  ctx: Ctx,
-  api: ApiClient,
-  before: Service,
-  version: number,
-): Promise<number> {
+/**
+ * Follows a restart until the console says where it ended. The console owns
+ * that answer (`service.restart`); this only shows it as it changes.
+ */
+async function waitForRestart(ctx: Ctx, api: ApiClient, version: number): Promise<number> {
   const deadline = Date.now() + timeoutOf(ctx.values, 60_000);
-  const beforeById = new Map(before.nodes.map((n) => [n.id, n]));
   const shown = new Map<number, string>();
   const progress = (text: string) => {
     if (!ctx.json) ctx.io.stderr(`${text}\n`);
@@ -881,7 +877,6 @@ async function waitForRestart(
   progress(`Restarting to version ${version}…`);
   for (;;) {
     const s = await api.service.status();
-    const online = s.nodes.filter((n) => n.online);
     for (const n of s.nodes) {
       const line = `  ${n.name}: ${n.online ? n.state : 'offline'}, runs ${
         n.runningVersion === null ? 'nothing yet' : `v${n.runningVersion}`
@@ -891,52 +886,39 @@ async function waitForRestart(
         progress(line);
       }
     }
-    if (online.length === 0) {
+    const r = s.restart;
+    const reached = r.targetVersion >= version;
+    const failed = reached ? r.failed[0] : undefined;
+    if (failed) {
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      const keeps = failed.runningVersion === null ? 'nothing' : `v${failed.runningVersion}`;
+      throw new CliError(
+        `Node ${failed.name} could not apply version ${r.targetVersion} and keeps running ${keeps}: ${failed.error}`,
+        EXIT.failed,
+      );
+    }
+    if (reached && r.noNodeOnline) {
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
       throw new CliError(
         `No SMTP node is online: version ${version} applies when a node attaches.`,
         EXIT.failed,
       );
     }
-    // A node that reports a new error after the signal could not apply the
-    // version; one that was online and went away before running it (a crash,
-    // say) did not apply it either.
-    const failed = s.nodes.find((n) => {
-      if ((n.runningVersion ?? 0) >= version) return false;
-      const was = beforeById.get(n.id);
-      if (!n.online) return was?.online === true;
-      if (n.state !== 'error') return false;
-      return was?.state !== 'error' || was.lastError !== n.lastError;
-    });
-    if (failed) {
-      if (ctx.json) ctx.outJson({ version, done: false, service: s });
-      const keeps = failed.runningVersion === null ? 'nothing' : `v${failed.runningVersion}`;
-      throw new CliError(
-        failed.online
-          ? `Node ${failed.name} could not apply version ${version} and keeps running ${keeps}: ${failed.lastError ?? 'no error text'}`
-          : `Node ${failed.name} went offline before running version ${version} (it ran ${keeps})${failed.lastError ? `: ${failed.lastError}` : ''}`,
-        EXIT.failed,
-      );
-    }
-    if (online.every((n) => (n.runningVersion ?? 0) >= version && n.state === 'running')) {
-      const offline = s.nodes.filter((n) => !n.online).map((n) => n.name);
+    if (reached && r.state !== 'restarting' && r.behind.length === 0) {
       if (ctx.json) ctx.outJson({ version, done: true, service: s });
       else
         ctx.out(
-          `Every online node runs version ${version}.${
-            offline.length > 0
-              ? ` Offline (they apply it when they attach): ${offline.join(', ')}.`
+          `Every online node runs version ${r.targetVersion}.${
+            r.waitingFor.length > 0
+              ? ` Offline (they apply it when they attach): ${r.waitingFor.join(', ')}.`
               : ''
           }`,
         );
       return EXIT.ok;
     }
     if (Date.now() > deadline) {
-      const behind = online.filter((n) => (n.runningVersion ?? 0) < version);
       if (ctx.json) ctx.outJson({ version, done: false, service: s });
-      throw new CliError(
-        `Timed out: ${behind.map((n) => `${n.name} runs v${n.runningVersion ?? '-'}${n.lastError ? ` (${n.lastError})` : ''}`).join(', ')}.`,
-        EXIT.failed,
-      );
+      throw new CliError(`Timed out: ${r.summary}`, EXIT.failed);
     }
     await sleep(300);
   }

@@ -83,10 +83,10 @@ export function describeNodes(nodes: NodeView[]): string {
 export function describeService(s: Service): string {
   return [
     `Saved version ${s.savedVersion}; nodes were last told to run version ${s.targetVersion}.`,
-    s.pendingRestart
-      ? 'Restart pending: the saved configuration is not applied yet (ims restart --wait).'
-      : 'No restart pending.',
-    ...(s.restartInProgress ? ['A restart is in progress.'] : []),
+    s.restart.summary,
+    ...(s.restart.state === 'pending' || s.restart.state === 'failed'
+      ? ['Restart pending: the saved configuration is not applied yet (ims restart --wait).']
+      : []),
     describeNodes(s.nodes),
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 /** Schemas of the SMTP node registry, the service status and the node attach API (DESIGN.md §4). */
 
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { RoutingConfigSchema } from './config-schema';
 
 export const NodeCreateBodySchema = Type.Object(
@@ -36,14 +36,57 @@ export const NodeViewSchema = Type.Object({
 });
 export const NodeListSchema = Type.Object({ nodes: Type.Array(NodeViewSchema) });
 
+/**
+ * Where the last restart stands, as the console sees it. The console is the
+ * one owner of this answer (docs/design.md §3 "Restart state"): the banner and
+ * `ims` display it and never work it out again.
+ */
+export const RestartStateSchema = Type.Object({
+  state: Type.Union(
+    [
+      Type.Literal('idle'),
+      Type.Literal('pending'),
+      Type.Literal('restarting'),
+      Type.Literal('failed'),
+      Type.Literal('waiting'),
+    ],
+    {
+      description:
+        'idle: every online node runs the saved version; pending: the saved version waits for a restart; restarting: the target is not yet running on every online node; failed: a node could not load the target; waiting: no node is online, or offline nodes are behind the target',
+    },
+  ),
+  /** The version the nodes were last told to run. */
+  targetVersion: Type.Integer(),
+  /** Online nodes that do not run the target yet. */
+  behind: Type.Array(Type.String()),
+  /** Nodes that could not load the target (they keep their previous generation). */
+  failed: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      runningVersion: Type.Union([Type.Integer(), Type.Null()]),
+      error: Type.String(),
+    }),
+  ),
+  /** Offline nodes behind the target: they load it when they attach. */
+  waitingFor: Type.Array(Type.String()),
+  /** No node is online. */
+  noNodeOnline: Type.Boolean(),
+  /** One sentence for people: what runs, and what waits for what. */
+  summary: Type.String(),
+});
+export type RestartState = Static<typeof RestartStateSchema>;
+
 export const ServiceSchema = Type.Object({
   savedVersion: Type.Integer(),
+  /** Who saved it: a user name, or "token:<name>". */
+  savedBy: Type.String(),
   /** The version the nodes were last told to run (by a restart). */
   targetVersion: Type.Integer(),
   /** True while any attached (online) node runs an older version than the saved one. */
   pendingRestart: Type.Boolean(),
   /** True while a requested restart has not reached every online node. */
   restartInProgress: Type.Boolean(),
+  restart: RestartStateSchema,
   nodes: Type.Array(NodeViewSchema),
 });
 

@@ -33,14 +33,32 @@ export function node(over: Partial<NodeView> = {}): NodeView {
   };
 }
 
+/** The console's answer on where a restart stands (it owns it; tests state it). */
+export function restart(over: Partial<Service['restart']> = {}): Service['restart'] {
+  const targetVersion = over.targetVersion ?? 1;
+  return {
+    state: 'idle',
+    targetVersion,
+    behind: [],
+    failed: [],
+    waitingFor: [],
+    noNodeOnline: false,
+    summary: `Every node runs version ${targetVersion}.`,
+    ...over,
+  };
+}
+
 export function service(over: Partial<Service> = {}): Service {
+  const targetVersion = over.targetVersion ?? 1;
   return {
     savedVersion: 1,
-    targetVersion: 1,
+    savedBy: 'admin',
+    targetVersion,
     pendingRestart: false,
     restartInProgress: false,
     nodes: [node()],
     ...over,
+    restart: restart({ targetVersion, ...over.restart }),
   };
 }
 

@@ -1,39 +1,53 @@
 /**
  * The service status every page shows: saved version, the version nodes were
- * told to run, whether a restart is pending or under way, and every node.
- * `push()` sends it to every browser stream.
+ * told to run, where the restart stands (restart-state.ts: the console is the
+ * one owner of that answer), and every node. `push()` sends it to every
+ * browser stream.
  */
 
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-
-/** A restart counts as under way for this long after it was requested. */
-export const RESTART_WINDOW_MS = 60_000;
+import { restartState, type Signal } from './restart-state';
 
 export function serviceStatus(app: FastifyInstance) {
   const connected = (id: number) => app.nodeEvents.isConnected(id);
-  const behind = (v: number | null, than: number) => (v ?? 0) < than;
+  // What each node was like when it was last signalled: an error it already
+  // had then is not its answer to the restart. Kept in memory: after a console
+  // restart, a node's error counts as its answer (the conservative reading).
+  const signals = new Map<number, Signal>();
   const snapshot = () => {
-    const saved = app.routingVersions.current().version;
+    const current = app.routingVersions.current();
+    const saved = current.version;
     const target = app.nodes.target();
     const nodes = app.nodes.list(connected);
-    const inProgress =
-      !!target &&
-      Date.now() - Date.parse(target.requestedAt) < RESTART_WINDOW_MS &&
-      nodes.some(
-        (n) => n.online && n.state !== 'error' && behind(n.runningVersion, target.version),
-      );
+    const { inProgress, ...restart } = restartState({
+      saved,
+      target,
+      nodes,
+      signals,
+      now: Date.now(),
+    });
     return {
       savedVersion: saved,
-      targetVersion: target?.version ?? saved,
-      // DESIGN.md §3: while any *attached* node runs an older version than the saved one.
-      pendingRestart: nodes.some((n) => n.online && behind(n.runningVersion, saved)),
+      savedBy: current.savedBy,
+      targetVersion: restart.targetVersion,
+      // docs/design.md §3: while any *attached* node runs an older version than the saved one.
+      pendingRestart: nodes.some((n) => n.online && (n.runningVersion ?? 0) < saved),
       restartInProgress: inProgress,
+      restart,
       nodes,
     };
   };
   return {
     snapshot,
+    /** Records that these nodes were just told to run `version`. */
+    signalled(nodeIds: readonly number[], version: number): void {
+      for (const id of nodeIds) {
+        const n = app.nodes.get(id, connected(id));
+        if (n)
+          signals.set(id, { version, online: n.online, state: n.state, lastError: n.lastError });
+      }
+    },
     push(): void {
       app.nodeEvents.publishToBrowsers('service', snapshot());
     },

@@ -116,9 +116,20 @@ describe('/api/v1/service', () => {
     });
     expect(status.json()).toEqual({
       savedVersion: 1,
+      savedBy: 'system',
       targetVersion: 1,
       pendingRestart: false,
       restartInProgress: false,
+      restart: {
+        state: 'waiting',
+        targetVersion: 1,
+        behind: [],
+        failed: [],
+        waitingFor: [],
+        noNodeOnline: true,
+        summary:
+          'No SMTP node is running: version 1 takes effect when the Internet Mail Service attaches.',
+      },
       nodes: [],
     });
     const restart = await app.inject({

@@ -159,6 +159,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
           details: { from: before.targetVersion, to: version },
         });
       })();
+      app.serviceStatus.signalled(app.nodeEvents.connectedNodes(), version);
       const signalled = app.nodeEvents.publishToNodes('restart', { version });
       pushStatus();
       return reply.code(202).send({ version, coalesced: false, signalled });
@@ -240,6 +241,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       const target = app.nodes.target();
       const view = app.nodes.get(node.id, true);
       if (target && view && view.runningVersion !== null && view.runningVersion < target.version) {
+        app.serviceStatus.signalled([node.id], target.version);
         app.nodeEvents.publishToNode(node.id, 'restart', { version: target.version });
       }
       pushStatus();

@@ -1,7 +1,7 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { Service } from '../../../lib/contract';
-import { node, service } from '../../../testing/fixtures';
+import { node, restart, service } from '../../../testing/fixtures';
 import { mockApi } from '../../../testing/mock-api';
 import { renderWithClient } from '../../../testing/render';
 import { serviceKeys } from '../api/get-service';
@@ -15,6 +15,7 @@ describe('the pending-restart banner', () => {
       savedVersion: 2,
       pendingRestart: true,
       nodes: [node({ runningVersion: 1 })],
+      restart: restart({ state: 'pending' }),
     });
     const api = mockApi({
       'GET /service': () => ({ body: current }),
@@ -31,7 +32,12 @@ describe('the pending-restart banner', () => {
     );
     expect(status().textContent).toMatch(/local: runs version 1/);
 
-    current = { ...current, targetVersion: 2, restartInProgress: true };
+    current = service({
+      ...current,
+      targetVersion: 2,
+      restartInProgress: true,
+      restart: restart({ state: 'restarting', behind: ['local'] }),
+    });
     await user.click(screen.getByRole('button', { name: 'Restart now' }));
     await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
     await waitFor(() => expect(status().textContent).toMatch(/Restarting/));
@@ -56,6 +62,7 @@ describe('the pending-restart banner', () => {
       pendingRestart: false,
       targetVersion: 1,
       nodes: [],
+      restart: restart({ state: 'pending', noNodeOnline: true }),
     });
     mockApi({
       'GET /service': () => ({ body: current }),
@@ -66,7 +73,16 @@ describe('the pending-restart banner', () => {
     });
     const { user, client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
     await waitFor(() => expect(status().textContent).toMatch(/take effect only when/));
-    current = { ...current, targetVersion: 2 };
+    current = service({
+      ...current,
+      targetVersion: 2,
+      restart: restart({
+        state: 'waiting',
+        noNodeOnline: true,
+        summary:
+          'No SMTP node is running: version 2 takes effect when the Internet Mail Service attaches.',
+      }),
+    });
     await user.click(screen.getByRole('button', { name: 'Restart now' }));
     act(() => {
       client.setQueryData(serviceKeys.status(), { ...current });
@@ -80,10 +96,11 @@ describe('the pending-restart banner', () => {
   });
 
   it('an offline node behind the version keeps it from saying "applied"; one that crashed with an error shows it', async () => {
-    const two = (edge: Partial<Parameters<typeof node>[0]>) =>
+    const two = (edge: Partial<Parameters<typeof node>[0]>, state: Service['restart']) =>
       service({
         savedVersion: 2,
         targetVersion: 2,
+        restart: state,
         nodes: [
           node({ runningVersion: 2 }),
           node({
@@ -96,18 +113,33 @@ describe('the pending-restart banner', () => {
           }),
         ],
       });
-    mockApi({ 'GET /service': { body: two({}) } });
+    const waiting = restart({
+      state: 'waiting',
+      targetVersion: 2,
+      waitingFor: ['edge'],
+      summary: 'Version 2 runs on every online node; edge (offline) loads it when it attaches.',
+    });
+    mockApi({ 'GET /service': { body: two({}, waiting) } });
     const { client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
     await waitFor(() =>
       expect(status().textContent).toMatch(
-        /Version 2 runs on every online node\. Not yet on edge \(offline\)/,
+        /Version 2 runs on every online node; edge \(offline\) loads it when it attaches/,
       ),
     );
     expect(status().textContent).not.toMatch(/Applied/);
     act(() => {
       client.setQueryData(
         serviceKeys.status(),
-        two({ lastError: 'crash loop: exited 5 times in 12 s' }),
+        two(
+          { lastError: 'crash loop: exited 5 times in 12 s' },
+          restart({
+            state: 'failed',
+            targetVersion: 2,
+            failed: [
+              { name: 'edge', runningVersion: 1, error: 'crash loop: exited 5 times in 12 s' },
+            ],
+          }),
+        ),
       );
     });
     await waitFor(() => expect(status().textContent).toMatch(/could not apply version 2/));
@@ -115,9 +147,17 @@ describe('the pending-restart banner', () => {
   });
 
   it('hides Restart now for read-only users', async () => {
-    mockApi({ 'GET /service': { body: service({ savedVersion: 2, pendingRestart: true }) } });
+    mockApi({
+      'GET /service': {
+        body: service({
+          savedVersion: 2,
+          pendingRestart: true,
+          restart: restart({ state: 'pending' }),
+        }),
+      },
+    });
     renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite={false} />);
-    await waitFor(() => expect(status().textContent).toMatch(/take effect only when/));
+    await waitFor(() => expect(status().textContent).toMatch(/takes? effect only when/));
     expect(screen.queryByRole('button', { name: 'Restart now' })).toBeNull();
   });
 
@@ -128,6 +168,11 @@ describe('the pending-restart banner', () => {
           savedVersion: 3,
           targetVersion: 3,
           pendingRestart: true,
+          restart: restart({
+            state: 'failed',
+            targetVersion: 3,
+            failed: [{ name: 'smtp-a', runningVersion: 2, error: 'bundle 3 failed validation' }],
+          }),
           nodes: [
             node({
               id: 1,
@@ -153,5 +198,26 @@ describe('the pending-restart banner', () => {
     const { container } = renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite />);
     await waitFor(() => expect(container.querySelector('.banner-empty')).toBeTruthy());
     expect(container.querySelector('.banner-slot')).toBeTruthy();
+  });
+
+  it('a save made by someone else shows as theirs, not as "Changes saved"', async () => {
+    mockApi({
+      'GET /service': {
+        body: service({
+          savedVersion: 19,
+          savedBy: 'carol',
+          pendingRestart: true,
+          targetVersion: 18,
+          restart: restart({ state: 'pending', targetVersion: 18 }),
+        }),
+      },
+    });
+    renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite />);
+    await waitFor(() =>
+      expect(status().textContent).toMatch(
+        /Version 19 saved by carol\. It takes effect only when the Internet Mail Service restarts/,
+      ),
+    );
+    expect(status().textContent).not.toMatch(/Changes saved/);
   });
 });

@@ -4,7 +4,7 @@ import { messageOf } from '../../../lib/problem';
 import { useService } from '../api/get-service';
 import { useRestartService } from '../api/restart-service';
 
-type Phase = 'idle' | 'pending' | 'restarting' | 'applied' | 'waiting';
+type Phase = 'idle' | 'pending' | 'restarting' | 'applied' | 'failed' | 'waiting';
 
 /** How long "applied" stays before the banner clears. */
 export const APPLIED_MS = 4000;
@@ -19,17 +19,17 @@ function nodeLine(node: NodeView, saved: number): string {
   return `${node.name}: ${runs}${node.runningVersion === saved ? ' (up to date)' : ''}`;
 }
 
-/** Whether the saved configuration still waits for a restart. */
-export function needsRestart(s: Service, savedHere: number | undefined): boolean {
-  return (
-    s.pendingRestart ||
-    s.savedVersion > s.targetVersion ||
-    (savedHere !== undefined && s.targetVersion < savedHere)
-  );
-}
-
-export function isRestarting(s: Service): boolean {
-  return s.restartInProgress || s.nodes.some((n) => n.online && n.state === 'restarting');
+/**
+ * The phase to show. The console decides where the restart stands
+ * (`service.restart`); the banner only adds two things of its own: a save this
+ * session made that the status it holds does not show yet (the event stream
+ * is a moment behind), and "applied" for a few seconds after a restart it
+ * watched end.
+ */
+export function phaseOf(s: Service, savedHere: number | undefined): Exclude<Phase, 'applied'> {
+  if (s.restart.state === 'idle' && savedHere !== undefined && savedHere > s.savedVersion)
+    return 'pending';
+  return s.restart.state;
 }
 
 /**
@@ -53,37 +53,11 @@ export function PendingRestartBanner({
   const [requested, setRequested] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const s = service.data;
-
-  const pending = s ? needsRestart(s, savedHere) : false;
-  const restarting = s ? isRestarting(s) || (requested && pending) : false;
-  // A node in error, or offline with an error it reported (a crash loop), did not apply it.
-  const failed =
-    s?.nodes.filter(
-      (n) =>
-        (n.online && n.state === 'error') ||
-        (!n.online && n.lastError && (n.runningVersion ?? 0) < s.targetVersion),
-    ) ?? [];
-  // Nothing runs the configuration, or an offline node is behind: never say
-  // "applied" then; say what waits for what.
-  const noNode = s ? !s.nodes.some((n) => n.online) : false;
-  const offlineBehind = s
-    ? s.nodes.filter((n) => !n.online && (n.runningVersion ?? 0) < s.targetVersion)
-    : [];
-  const waiting = noNode || offlineBehind.length > 0;
+  const shown = s ? phaseOf(s, savedHere) : 'idle';
 
   useEffect(() => {
     if (!s) return;
-    if (restarting) {
-      clearTimeout(timer.current);
-      setPhase('restarting');
-    } else if (pending || failed.length > 0) {
-      clearTimeout(timer.current);
-      setPhase('pending');
-    } else if (waiting) {
-      clearTimeout(timer.current);
-      setPhase('waiting');
-      setRequested(false);
-    } else {
+    if (shown === 'idle') {
       setPhase((p) => {
         if (p === 'restarting' || (p === 'pending' && requested)) {
           clearTimeout(timer.current);
@@ -93,8 +67,13 @@ export function PendingRestartBanner({
         return p === 'applied' ? p : 'idle';
       });
       setRequested(false);
+      return;
     }
-  }, [s, pending, restarting, failed.length, requested, waiting]);
+    clearTimeout(timer.current);
+    // Between Restart now and the console's first word on it, say so.
+    setPhase(requested && shown === 'pending' ? 'restarting' : shown);
+    if (shown !== 'pending') setRequested(false);
+  }, [s, shown, requested]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
   const doRestart = () => {
@@ -112,32 +91,29 @@ export function PendingRestartBanner({
         <div className="banner-main">
           <p className="banner-text">
             {phase === 'applied' ? (
-              <>Applied: the Internet Mail Service runs version {s.savedVersion}.</>
-            ) : phase === 'waiting' && noNode ? (
-              <>
-                No SMTP node is running: version {s.targetVersion} takes effect when the Internet
-                Mail Service attaches.
-              </>
-            ) : phase === 'waiting' ? (
-              <>
-                Version {s.targetVersion} runs on every online node. Not yet on{' '}
-                {offlineBehind.map((n) => n.name).join(', ')} (offline): it applies it when it
-                attaches.
-              </>
+              <>Applied: the Internet Mail Service runs version {s.restart.targetVersion}.</>
             ) : phase === 'restarting' ? (
               <>Restarting the Internet Mail Service… (applying version {s.savedVersion})</>
-            ) : failed.length > 0 && !pending ? (
+            ) : phase === 'failed' ? (
               <>
-                The Internet Mail Service could not apply version {s.targetVersion} on every node.
+                The Internet Mail Service could not apply version {s.restart.targetVersion} on every
+                node.
+              </>
+            ) : phase === 'pending' && savedHere !== undefined && savedHere >= s.savedVersion ? (
+              <>
+                Changes saved (version {savedHere}). They take effect only when the Internet Mail
+                Service restarts.
+              </>
+            ) : phase === 'pending' ? (
+              <>
+                Version {s.savedVersion} saved by {s.savedBy}. It takes effect only when the
+                Internet Mail Service restarts.
               </>
             ) : (
-              <>
-                Changes saved (version {s.savedVersion}). They take effect only when the Internet
-                Mail Service restarts.
-              </>
+              s.restart.summary
             )}
           </p>
-          {canWrite && phase === 'pending' ? (
+          {canWrite && (phase === 'pending' || phase === 'failed') ? (
             <button type="button" onClick={doRestart} disabled={restart.isPending}>
               Restart now
             </button>
