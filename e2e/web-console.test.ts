@@ -180,7 +180,7 @@ describe('the web console in Chromium', () => {
   it('adds, edits and removes routes', async () => {
     const rows = page.getByRole('grid', { name: 'Routing' }).locator('tbody tr');
     await page.getByRole('button', { name: 'Add...' }).click();
-    let dialog = page.getByRole('dialog', { name: 'Add Routing' });
+    let dialog = page.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await dialog.getByLabel('E-mail sent to this domain:').fill('partner.example');
     await label(page, 'Should be rerouted to this host').click();
     await dialog.getByLabel(/Host/).fill('mail.partner.example:2525');
@@ -190,14 +190,14 @@ describe('the web console in Chromium', () => {
       .toEqual(['example.com<inbound>', 'partner.examplemail.partner.example:2525']);
 
     await page.getByRole('button', { name: 'Edit...' }).click();
-    dialog = page.getByRole('dialog', { name: 'Edit Routing' });
+    dialog = page.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await dialog.getByLabel('E-mail sent to this domain:').fill('#partner.example');
     await label(page, "Should be accepted as 'inbound'").click();
     await dialog.getByRole('button', { name: 'OK' }).click();
     await expect.poll(() => rows.nth(1).textContent()).toBe('#partner.example<inbound>');
 
     await page.getByRole('button', { name: 'Add...' }).click();
-    dialog = page.getByRole('dialog', { name: 'Add Routing' });
+    dialog = page.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await dialog.getByLabel('E-mail sent to this domain:').fill('temp.example');
     await dialog.getByRole('button', { name: 'OK' }).click();
     await expect.poll(() => rows.count()).toBe(3);
@@ -226,7 +226,7 @@ describe('the web console in Chromium', () => {
       .toEqual(['127.0.0.0255.0.0.0']);
 
     const never = dialog.getByRole('group', {
-      name: 'Hosts and clients that can never route mail',
+      name: 'Specify the hosts and clients that can NEVER route mail',
     });
     await never.getByRole('button', { name: 'Add...' }).click();
     await entry.getByLabel('IP address:').fill('192.0.2.66');
@@ -297,7 +297,7 @@ describe('the web console in Chromium', () => {
     const other = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     const second = await signIn(other, '/routing');
     await second.getByRole('button', { name: 'Add...' }).click();
-    const theirs = second.getByRole('dialog', { name: 'Add Routing' });
+    const theirs = second.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await theirs.getByLabel('E-mail sent to this domain:').fill('theirs.example');
     await theirs.getByRole('button', { name: 'OK' }).click();
     await second.getByRole('button', { name: 'Apply' }).click();
@@ -306,7 +306,7 @@ describe('the web console in Chromium', () => {
 
     // The first session still edits version 4.
     await page.getByRole('button', { name: 'Add...' }).click();
-    const add = page.getByRole('dialog', { name: 'Add Routing' });
+    const add = page.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await add.getByLabel('E-mail sent to this domain:').fill('mine.example');
     await add.getByRole('button', { name: 'OK' }).click();
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -377,7 +377,7 @@ describe('the web console in Chromium', () => {
     expect(await outline()).not.toBe('none');
     await tabTo('button:Add...');
     await p.keyboard.press('Enter');
-    const dialog = p.getByRole('dialog', { name: 'Add Routing' });
+    const dialog = p.getByRole('dialog', { name: 'Edit Routing Table Entry' });
     await dialog.waitFor();
     expect(await focused()).toMatch(/^input:E-mail sent to this domain/);
     await p.keyboard.type('keys.example');
@@ -391,9 +391,11 @@ describe('the web console in Chromium', () => {
     await p.keyboard.press('Shift+Tab');
     await p.keyboard.press('End');
     await p.keyboard.press('Enter');
-    await p.getByRole('dialog', { name: 'Edit Routing' }).waitFor();
+    await p.getByRole('dialog', { name: 'Edit Routing Table Entry' }).waitFor();
     await p.keyboard.press('Escape');
-    await p.getByRole('dialog', { name: 'Edit Routing' }).waitFor({ state: 'detached' });
+    await p
+      .getByRole('dialog', { name: 'Edit Routing Table Entry' })
+      .waitFor({ state: 'detached' });
     // Restrictions: open with Enter; Tab stays inside; Escape closes.
     await tabTo('button:Routing Restrictions...');
     await p.keyboard.press('Enter');

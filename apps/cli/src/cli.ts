@@ -499,7 +499,7 @@ const commands: Command[] = [
       'ims restrict authenticated on|off              "Hosts and clients that successfully authenticate"',
       'ims restrict clients on|off                    "Hosts and clients with these IP addresses"',
       'ims restrict clients add|remove IP [MASK]      its list (IP/len works too)',
-      'ims restrict internal on|off                   "Hosts and clients connecting to these internal IP addresses"',
+      'ims restrict internal on|off                   "Hosts and clients connecting to these internal addresses"',
       'ims restrict internal add|remove IP [MASK]     its list',
       'ims restrict never add|remove IP [MASK]        "Hosts and clients that can never route mail"',
       'ims restrict reject-unknown on|off             reject unknown recipients at RCPT time',

@@ -62,7 +62,7 @@ export type Rule = RouteRule | AddressRule | CriterionRule;
 export const RESTRICTION_LABELS = {
   authenticated: 'Hosts and clients that successfully authenticate',
   clientAddresses: 'Hosts and clients with these IP addresses',
-  internalAddresses: 'Hosts and clients connecting to these internal IP addresses',
+  internalAddresses: 'Hosts and clients connecting to these internal addresses',
   neverRoute: 'Hosts and clients that can never route mail',
 } as const;
 

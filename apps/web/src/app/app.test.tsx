@@ -154,7 +154,7 @@ describe('the property sheet', () => {
     const { user } = renderWithClient(<App />);
     await sheet();
     await user.click(screen.getByRole('button', { name: 'Add...' }));
-    const dialog = await screen.findByRole('dialog', { name: 'Add Routing' });
+    const dialog = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     await user.type(
       within(dialog).getByLabelText('E-mail sent to this domain:'),
       'partner.example',
@@ -377,7 +377,7 @@ describe('findings the server knows of', () => {
     await user.click(screen.getByRole('button', { name: 'Routing Restrictions...' }));
     const dialog = await screen.findByRole('dialog', { name: 'Routing Restrictions' });
     const never = within(dialog).getByRole('group', {
-      name: 'Hosts and clients that can never route mail',
+      name: 'Specify the hosts and clients that can NEVER route mail',
     });
     expect(within(never).getByText('Entry 1: The mask is not contiguous.')).toBeTruthy();
   });

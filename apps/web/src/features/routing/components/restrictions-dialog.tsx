@@ -1,4 +1,8 @@
 import { RESTRICTION_LABELS, type Restrictions } from '@ims/routing-core';
+
+/** The original dialog's words for the never-route list. */
+export const NEVER_ROUTE_LEGEND = 'Specify the hosts and clients that can NEVER route mail';
+
 import { useId, useState } from 'react';
 import { Dialog } from '../../../components/ui/dialog';
 import { fieldsUnder } from '../../../lib/problem';
@@ -44,7 +48,10 @@ export function RestrictionsDialog({
         for local recipients is always accepted.
       </p>
       <fieldset>
-        <legend>Hosts and clients that can route mail</legend>
+        <legend>
+          Specify the hosts and clients that can route mail when the following conditions have been
+          met:
+        </legend>
         <div className="field-row">
           <input
             id={`${id}-auth`}
@@ -104,7 +111,7 @@ export function RestrictionsDialog({
       <div className="never-route">
         <IpList
           showLegend
-          label={RESTRICTION_LABELS.neverRoute}
+          label={NEVER_ROUTE_LEGEND}
           entries={r.neverRoute}
           errors={fieldsUnder(errors, '/neverRoute')}
           onChange={(neverRoute) => setR({ ...r, neverRoute })}

@@ -36,7 +36,7 @@ export function RouteDialog({
 
   return (
     <Dialog
-      title={route ? 'Edit Routing' : 'Add Routing'}
+      title="Edit Routing Table Entry"
       onClose={onClose}
       onSubmit={submit}
       footer={

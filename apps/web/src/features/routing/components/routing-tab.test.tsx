@@ -56,7 +56,7 @@ describe('the Routing tab', () => {
   it('adds, edits and removes routes', async () => {
     const { user } = await open();
     await user.click(button('Add...'));
-    let dialog = await screen.findByRole('dialog', { name: 'Add Routing' });
+    let dialog = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     // The # prefix is explained inline.
     expect(within(dialog).getByText(/to match that domain only/)).toBeTruthy();
     await user.click(within(dialog).getByRole('button', { name: 'OK' }));
@@ -73,7 +73,7 @@ describe('the Routing tab', () => {
 
     // Edit the selected (new) row: reroute it to a host.
     await user.click(button('Edit...'));
-    dialog = await screen.findByRole('dialog', { name: 'Edit Routing' });
+    dialog = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     expect(
       (within(dialog).getByLabelText('E-mail sent to this domain:') as HTMLInputElement).value,
     ).toBe('#ms.example');
@@ -95,7 +95,7 @@ describe('the Routing tab', () => {
     const { user, api } = await open();
     api.versions.length = 0;
     await user.click(button('Add...'));
-    const dialog = await screen.findByRole('dialog', { name: 'Add Routing' });
+    const dialog = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     await user.type(
       within(dialog).getByLabelText('E-mail sent to this domain:'),
       'b.example{Enter}',
@@ -105,7 +105,7 @@ describe('the Routing tab', () => {
     await user.keyboard('{ArrowDown}');
     await waitFor(() => expect(rows()[1]?.getAttribute('aria-selected')).toBe('true'));
     await user.keyboard('{Enter}');
-    const edit = await screen.findByRole('dialog', { name: 'Edit Routing' });
+    const edit = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     await user.keyboard('{Escape}');
     await waitFor(() => expect(edit.isConnected).toBe(false));
     rows()[1]!.focus();
@@ -125,7 +125,7 @@ describe('the Routing tab', () => {
     });
     expect(
       within(dialog).getByRole('checkbox', {
-        name: 'Hosts and clients connecting to these internal IP addresses',
+        name: 'Hosts and clients connecting to these internal addresses',
       }),
     ).toBeTruthy();
     expect((auth as HTMLInputElement).checked).toBe(true);
@@ -152,7 +152,7 @@ describe('the Routing tab', () => {
 
     // Never-route list: same editing.
     const never = within(dialog).getByRole('group', {
-      name: 'Hosts and clients that can never route mail',
+      name: 'Specify the hosts and clients that can NEVER route mail',
     });
     await user.click(within(never).getByRole('button', { name: 'Add...' }));
     const entry2 = await screen.findByRole('dialog', { name: 'Add IP address' });
@@ -198,7 +198,7 @@ describe('dialog focus', () => {
   it('opens with focus on the first field, and gives it back to the opener on close', async () => {
     const { user } = await open();
     await user.click(button('Add...'));
-    const dialog = await screen.findByRole('dialog', { name: 'Add Routing' });
+    const dialog = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
     expect(document.activeElement).toBe(
       within(dialog).getByLabelText('E-mail sent to this domain:'),
     );
