@@ -36,7 +36,12 @@ describe('the Routing tab', () => {
     expect(
       screen.getByRole('checkbox', { name: 'Reject unknown recipients at RCPT time' }),
     ).toBeTruthy();
-    expect(screen.getByText(/Q255695/)).toBeTruthy();
+    const help = screen.getByText(/Q255695/);
+    // The help says exactly what the wire answers in each case (the wire's lines pin these too).
+    expect(help.textContent).toContain('550 5.1.1 Recipient address rejected: no such user here');
+    expect(help.textContent).toContain(
+      'with "Do not reroute" a recipient in any other domain gets 550 5.7.1 Relaying is prohibited',
+    );
   });
 
   it('disables the list and its buttons while "Do not reroute" is chosen', async () => {

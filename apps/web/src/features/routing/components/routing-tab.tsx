@@ -1,4 +1,4 @@
-import type { Finding, RoutingConfig } from '@ims/routing-core';
+import { type Finding, formatReply, REPLIES, type RoutingConfig } from '@ims/routing-core';
 import { useId, useState } from 'react';
 import { ListView } from '../../../components/ui/list-view';
 import { fieldsUnder } from '../../../lib/problem';
@@ -144,10 +144,12 @@ export function RoutingTab({ draft, update, errors, findings, onFix, readOnly }:
           <label htmlFor={`${id}-reject-unknown`}>Reject unknown recipients at RCPT time</label>
         </div>
         <p id={`${id}-reject-unknown-help`} className="help indent">
-          Answers <code>550 5.1.1</code> for a local recipient that is not in the directory (and,
-          with "Do not reroute", for any other domain) instead of accepting the message and sending
-          a non-delivery report to its sender: that report is how the original service could be used
-          to relay spam to any address put in MAIL FROM (Q255695).
+          When ticked, a local recipient that is not in the directory gets{' '}
+          <code>{formatReply(REPLIES.unknownRecipient)}</code>, and with "Do not reroute" a
+          recipient in any other domain gets <code>{formatReply(REPLIES.relayDenied)}</code>. When
+          not ticked, both are accepted and a non-delivery report goes to the sender: that report is
+          how the original service could be used to relay spam to any address put in MAIL FROM
+          (Q255695).
         </p>
         <FieldErrors errors={fieldsUnder(errors, '/rejectUnknownRecipients')} />
       </fieldset>
