@@ -562,7 +562,7 @@ describe('random SMTP sessions', () => {
     await record.check(
       'random-sessions-no-leaks',
       async () => {
-        const inner = node as unknown as { sessions: Map<string, unknown> };
+        const inner = (node as unknown as { state: { sessions: Map<string, unknown> } }).state;
         const deadline = Date.now() + 10_000;
         while (inner.sessions.size > 0 && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 50));
