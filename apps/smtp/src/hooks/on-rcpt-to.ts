@@ -6,6 +6,12 @@
  * console's what-if prints for the same envelope (what-if-agreement.test.ts
  * checks it on the wire). Accepted recipients are kept for DATA (on-data.ts),
  * which delivers, queues or reports each as decided here.
+ *
+ * A path smtp-server's own parser refuses never gets here: it is answered
+ * `501 5.1.3` from the same table (ims-smtp-server.ts). Known gap: that
+ * parser splits the command at white space and counts '@', so a quoted
+ * local part with a space or an '@' ("a b"@example.com) gets 501 5.1.3 on
+ * the wire, where decide() judges it a valid path.
  */
 
 import { decide, formatReply, REPLIES } from '@ims/routing-core';
