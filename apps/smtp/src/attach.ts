@@ -125,13 +125,14 @@ export class ConsoleLink {
           bundle = await this.fetchBundle(bundle.targetVersion);
         }
         if (bundle.version !== this.node.runningVersion) {
-          this.node.apply(bundle);
+          // A new generation: the node logs `restarted`.
+          this.node.load(bundle);
           await this.cache(bundle);
         } else {
           this.node.setDirectory(bundle.directory);
+          this.opts.log?.({ event: 'reloaded', version: this.node.runningVersion, changed: false });
         }
         this.lastError = undefined;
-        this.opts.log?.({ event: 'restarted', version: this.node.runningVersion });
         await this.report('running').catch(() => undefined);
       } catch (err) {
         // Keep the running generation; say why.

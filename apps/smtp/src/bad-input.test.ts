@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { battery } from '@ims/reliability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpNode, type SmtpNodeOptions } from './smtp-node';
-import { bundle, plain } from './testing/node-fixture';
+import { bundle, memoryLogger, plain } from './testing/node-fixture';
 import { RawSmtp } from './testing/smtp-client';
 import { SmtpSink } from './testing/smtp-sink';
 
@@ -36,8 +36,8 @@ interface Started {
 
 let sink: SmtpSink;
 const started: Started[] = [];
-/** Every line the nodes log, for the secrets scan at the end. */
-const logged: string[] = [];
+/** Every line the nodes log (pino's output, as written), for the secrets scan at the end. */
+const { logger, lines: logged } = memoryLogger();
 
 async function node(extra: Partial<SmtpNodeOptions> = {}): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-bad-input-'));
@@ -49,7 +49,7 @@ async function node(extra: Partial<SmtpNodeOptions> = {}): Promise<Started> {
     drainTimeoutMs: 500,
     smartHost: { host: sink.host, port: sink.port },
     queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000 },
-    log: (entry) => logged.push(JSON.stringify(entry)),
+    logger,
     ...extra,
   });
   await n.start(bundle(1));
@@ -98,10 +98,10 @@ async function rawNextHop(): Promise<{ port: number; bytes: () => string; server
 /** Sessions the node still holds (private; read for the leak check only). */
 function liveSessions(n: SmtpNode): number {
   const inner = n as unknown as {
-    sessions: Map<string, unknown>;
+    state: { sessions: Map<string, unknown> };
     servers: { connections: Set<unknown> }[];
   };
-  return inner.sessions.size + inner.servers.reduce((sum, s) => sum + s.connections.size, 0);
+  return inner.state.sessions.size + inner.servers.reduce((sum, s) => sum + s.connections.size, 0);
 }
 
 let main: Started;

@@ -310,7 +310,7 @@ describe('loops and limits on DATA', () => {
     const { node, port, dataDir } = await startNode(bundle(1, config));
     // A second version routes loop.example to this very node.
     config.routes.push({ sentTo: 'loop.example', routeTo: `127.0.0.1:${port}` });
-    node.apply(bundle(2, config));
+    node.load(bundle(2, config));
     await sendAsAlice(port, ['x@loop.example']);
     const [report] = await until(() => {
       const got = maildir(dataDir, 'alice@example.com');

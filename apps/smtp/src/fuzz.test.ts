@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { battery } from '@ims/reliability';
-import { compile, defaultConfig, evaluate, parsePath, replyFor } from '@ims/routing-core';
+import { compile, decide, defaultConfig, evaluate, parsePath } from '@ims/routing-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmtpNode } from './smtp-node';
@@ -230,20 +230,18 @@ describe('the node and the what-if agree', () => {
           await c.cmd('RSET');
           await c.cmd('MAIL FROM:<tester@remote.example>');
           const wire = await c.cmd(`RCPT TO:${path}`);
-          const whatIf = replyFor(
-            evaluate(
-              policy,
-              {
-                clientIp: '127.0.0.5',
-                serverIp: '127.0.0.1',
-                authenticated: false,
-                mailFrom: '<tester@remote.example>',
-                rcptTo: path,
-                isKnownRecipient: (a) => known.has(a.toLowerCase()),
-              },
-              { trace: false },
-            ),
-          );
+          const whatIf = decide(
+            policy,
+            {
+              clientIp: '127.0.0.5',
+              serverIp: '127.0.0.1',
+              authenticated: false,
+              mailFrom: '<tester@remote.example>',
+              rcptTo: path,
+            },
+            known,
+            { trace: false },
+          ).reply;
           expect(wire.slice(0, 1), `${path}: ${wire} vs what-if ${whatIf.code}`).toBe(
             String(whatIf.code).slice(0, 1),
           );
@@ -278,20 +276,18 @@ describe('regressions found by the fuzzer', () => {
             await c.cmd('RSET');
             expect(await c.cmd('MAIL FROM:<tester@remote.example>')).toMatch(/^250 /);
             const wire = await c.cmd(`RCPT TO:${rcpt}`);
-            const whatIf = replyFor(
-              evaluate(
-                policy,
-                {
-                  clientIp: '127.0.0.4',
-                  serverIp: '127.0.0.1',
-                  authenticated: false,
-                  mailFrom: '<tester@remote.example>',
-                  rcptTo: rcpt,
-                  isKnownRecipient: (a) => known.has(a.toLowerCase()),
-                },
-                { trace: false },
-              ),
-            );
+            const whatIf = decide(
+              policy,
+              {
+                clientIp: '127.0.0.4',
+                serverIp: '127.0.0.1',
+                authenticated: false,
+                mailFrom: '<tester@remote.example>',
+                rcptTo: rcpt,
+              },
+              known,
+              { trace: false },
+            ).reply;
             expect(wire.slice(0, 9), rcpt).toBe(`${whatIf.code} ${whatIf.enhanced}`);
           },
           'fast-check',
@@ -562,7 +558,7 @@ describe('random SMTP sessions', () => {
     await record.check(
       'random-sessions-no-leaks',
       async () => {
-        const inner = node as unknown as { sessions: Map<string, unknown> };
+        const inner = (node as unknown as { state: { sessions: Map<string, unknown> } }).state;
         const deadline = Date.now() + 10_000;
         while (inner.sessions.size > 0 && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 50));

@@ -18,6 +18,12 @@
  * 4. AUTH during a mail transaction. RFC 4954 §4: "An AUTH command issued
  *    during a mail transaction MUST be rejected with a 503 reply"; the
  *    library accepts it. (Found by the bad-input battery, issue #8.)
+ * 5. The library's own lines where the node can choose. The accepted MAIL
+ *    FROM and RCPT TO (`250 Accepted` with a contextual enhanced code), its
+ *    address syntax errors (`501 Error: Bad … address syntax`) and the
+ *    go-ahead after DATA (354) are sent from routing-core's table instead
+ *    (REPLIES.senderOk, recipientOk, badSenderSyntax, badRecipientSyntax,
+ *    START_MAIL_INPUT), so the node answers what the console's what-if prints.
  *
  * smtp-server-internals.test.ts fails if the library changes the code these
  * overrides replace.
@@ -25,11 +31,19 @@
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { parsePath } from '@ims/routing-core';
+import { parsePath, REPLIES, type SmtpReply, START_MAIL_INPUT } from '@ims/routing-core';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 const OWN_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+/** The library's reply contexts whose line the table decides instead. */
+const OWN_REPLIES = new Map<string, SmtpReply>([
+  ['MAIL_FROM_OK', REPLIES.senderOk],
+  ['RCPT_TO_OK', REPLIES.recipientOk],
+  ['SENDER_SYNTAX_ERROR', REPLIES.badSenderSyntax],
+  ['MAILBOX_SYNTAX_ERROR', REPLIES.badRecipientSyntax],
+]);
 
 export interface ImsSmtpServerOptions extends SMTPServerOptions {
   /** Wait before the 220 greeting, to catch clients that talk too soon (default 0). */
@@ -91,6 +105,15 @@ class ImsSmtpConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    const own = typeof context === 'string' ? OWN_REPLIES.get(context) : undefined;
+    if (own && code === own.code) {
+      super.send(own.code, `${own.enhanced} ${own.text}`, false);
+      return;
+    }
+    if (code === START_MAIL_INPUT.code) {
+      super.send(START_MAIL_INPUT.code, START_MAIL_INPUT.text, false);
+      return;
+    }
     if (typeof data === 'string' && OWN_ENHANCED_CODE.test(data)) {
       super.send(code, data, false);
       return;

@@ -20,6 +20,7 @@ import { execFile } from 'node:child_process';
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Logger } from './log';
 
 interface Waiter {
   frame: Buffer[];
@@ -47,7 +48,8 @@ export interface JournalOptions {
   checkpointMs?: number;
   /** A segment this large is checkpointed at once (default 64 MiB). */
   maxSegmentBytes?: number;
-  log?: (entry: Record<string, unknown>) => void;
+  /** The node's log. */
+  logger?: Logger;
 }
 
 /** Splits a segment into its payloads; stops at the first torn or corrupt record. */
@@ -208,7 +210,7 @@ export class Journal {
         await unlink(join(this.opts.dir, old.name));
         this.stats.checkpoints++;
       } catch (err) {
-        this.opts.log?.({ event: 'checkpoint-failed', error: String(err) });
+        this.opts.logger?.error({ event: 'checkpoint-failed', error: String(err) });
       } finally {
         this.checkpointing = undefined;
       }

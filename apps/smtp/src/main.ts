@@ -6,16 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { ConsoleLink } from './attach';
 import { readEnv } from './config/env';
+import { createLogger, eventLog } from './log';
 import { SmtpNode } from './smtp-node';
 
 const env = readEnv();
-const log = (entry: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+const logger = createLogger({ level: env.logLevel });
 const node = new SmtpNode({
   listen: env.listen,
   port: env.port,
   dataDir: env.dataDir,
-  log,
+  logger,
   ...(env.smartHost ? { smartHost: env.smartHost } : {}),
   ...(env.tlsCertFile && env.tlsKeyFile
     ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }
@@ -25,7 +25,8 @@ const link = new ConsoleLink(node, {
   consoleUrl: env.consoleUrl,
   token: env.nodeToken,
   dataDir: env.dataDir,
-  log,
+  // The console link takes a log function: its events go to the same log.
+  log: eventLog(logger),
 });
 
 // Started by the console's launcher (with an IPC channel): when the launcher
@@ -41,7 +42,7 @@ if (process.send !== undefined) {
 
 await node.start(await link.initialBundle());
 started = true;
-log({ event: 'listening', listen: node.listening, version: node.runningVersion });
+logger.info({ event: 'listening', listen: node.listening, version: node.runningVersion });
 void link.run();
 
 process.on('SIGHUP', () => void link.requestRestart());
@@ -49,7 +50,7 @@ process.on('SIGHUP', () => void link.requestRestart());
 process.on('SIGUSR1', () => node.queue.flush());
 // A mail server stays up: a stray rejection is logged, not fatal.
 process.on('unhandledRejection', (reason) =>
-  log({ event: 'unhandled-rejection', error: String(reason) }),
+  logger.error({ event: 'unhandled-rejection', error: String(reason) }),
 );
 const shutdown = () => {
   // Sessions get the drain time; past it the process goes anyway (accepted
@@ -58,7 +59,7 @@ const shutdown = () => {
   link.stop();
   node
     .stop()
-    .catch((err: unknown) => log({ event: 'stop-failed', error: String(err) }))
+    .catch((err: unknown) => logger.error({ event: 'stop-failed', error: String(err) }))
     .finally(() => process.exit(0));
 };
 process.once('SIGTERM', shutdown);

@@ -14,6 +14,7 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NextHop } from '@ims/routing-core';
+import type { Logger } from './log';
 import { fsyncDir, uniqueName, type WriteOptions, writeDurably } from './maildir';
 import {
   type MxLookup,
@@ -82,7 +83,8 @@ export interface OutboundQueueOptions {
   isSelf?: (target: Target) => boolean;
   /** Sends the non-delivery report for `failed` to `job.mailFrom` (never called for the null sender). */
   onBounce: (job: QueueJob, failed: QueuedRecipient[], message: Buffer) => Promise<void>;
-  log?: (entry: Record<string, unknown>) => void;
+  /** The node's log. */
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -265,11 +267,16 @@ export class OutboundQueue {
     const schedule = this.opts.retryScheduleMs ?? DEFAULT_SCHEDULE;
     const wait = schedule[Math.min(failures - 1, schedule.length - 1)] ?? 60_000;
     if (this.due.has(name)) this.due.set(name, this.now() + wait);
-    this.opts.log?.({ event: 'queue-error', job: name, error: String(err), retryInMs: wait });
+    this.opts.logger?.warn({
+      event: 'queue-error',
+      job: name,
+      error: String(err),
+      retryInMs: wait,
+    });
   }
 
   private async quarantine(name: string, err: unknown): Promise<void> {
-    this.opts.log?.({ event: 'queue-corrupt', job: name, error: String(err) });
+    this.opts.logger?.error({ event: 'queue-corrupt', job: name, error: String(err) });
     const dir = join(this.opts.dir, 'corrupt');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await rename(join(this.queueDir, name), join(dir, name)).catch(() => undefined);
@@ -329,7 +336,7 @@ export class OutboundQueue {
       this.due.set(name, job.nextAttemptAt);
       this.deferred.add(name);
       this.failures.delete(name);
-      this.opts.log?.({
+      this.opts.logger?.info({
         event: 'deferred',
         job: name,
         attempts: job.attempts,
@@ -344,7 +351,7 @@ export class OutboundQueue {
       // most, never the delivery.
       await this.rewrite(name, job, message);
       if (job.mailFrom === '') {
-        this.opts.log?.({
+        this.opts.logger?.info({
           event: 'bounce-suppressed',
           job: name,
           reason: 'the message came from the null sender: no report is sent',
@@ -425,7 +432,7 @@ export class OutboundQueue {
           r.state = 'failed';
           this.totals.outboundFailed++;
         }
-        this.opts.log?.({
+        this.opts.logger?.info({
           event: 'outbound',
           rcpt: r.address,
           mailFrom: job.mailFrom,

@@ -123,7 +123,7 @@ describe('regressions from the SMTP review', () => {
     const { node, port } = await startNode();
     const old = await session(port);
     await old.cmd('EHLO old.example');
-    node.apply(bundle(2));
+    node.load(bundle(2));
     expect(await old.reply()).toBe('421 4.3.2 Service restarting, please try again later');
     const fresh = await session(port);
     expect(await fresh.cmd('EHLO new.example')).toMatch(/^250/);
@@ -192,7 +192,7 @@ describe('SMTP node: restart', () => {
     await before.cmd('EHLO old.example');
     const open = defaultConfig('example.com');
     open.restrictions.authenticated = false; // version 2: an open relay, for the test's sake
-    node.apply(bundle(2, open));
+    node.load(bundle(2, open));
     expect(node.runningVersion).toBe(2);
     await before.cmd('MAIL FROM:<a@remote.example>');
     expect(await before.cmd('RCPT TO:<v@elsewhere.example>')).toBe(
@@ -204,13 +204,25 @@ describe('SMTP node: restart', () => {
     expect(await after.cmd('RCPT TO:<v@elsewhere.example>')).toMatch(/^250 /);
   });
 
+  it('logs `restarted` only when the generation changes: not at start, not for the same version', async () => {
+    const { node, log } = await startNode();
+    const restarted = () => log.filter((e) => e.event === 'restarted');
+    expect(restarted()).toEqual([]);
+    node.load(bundle(1));
+    expect(restarted()).toEqual([]);
+    node.load(bundle(2));
+    expect(restarted()).toMatchObject([{ event: 'restarted', version: 2, previous: 1, level: 30 }]);
+    expect(() => node.load({ ...bundle(3), config: {} })).toThrow();
+    expect(restarted()).toHaveLength(1);
+  });
+
   it('a bad bundle leaves the running version in place', async () => {
     const { node, port } = await startNode();
     const broken = {
       ...bundle(2),
       config: { ...defaultConfig('example.com'), siteDomain: 'not a domain' },
     };
-    expect(() => node.apply(broken)).toThrow(/Version 2 is not a valid configuration/);
+    expect(() => node.load(broken)).toThrow(/Version 2 is not a valid configuration/);
     expect(node.runningVersion).toBe(1);
     const c = await session(port);
     await c.cmd('EHLO x.example');

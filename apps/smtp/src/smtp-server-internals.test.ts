@@ -1,6 +1,7 @@
 /**
- * ImsSmtpServer overrides four pieces of smtp-server. If an upgrade changes
- * them, these fail: re-read the library's init(), connect(), send(), handler_AUTH() and _parseAddressCommand() and
+ * ImsSmtpServer overrides five pieces of smtp-server. If an upgrade changes
+ * them, these fail: re-read the library's init(), connect(), send(), handler_AUTH(),
+ * handler_MAIL(), handler_RCPT(), handler_DATA() and _parseAddressCommand() and
  * adjust ims-smtp-server.ts before changing the expectations.
  */
 import { SMTPServer } from 'smtp-server';
@@ -41,6 +42,21 @@ describe('the smtp-server code ImsSmtpServer replaces', () => {
     expect(table).toContain('ENHANCED_STATUS_CODES[code]');
     expect(source(SMTPConnection.prototype.send)).toContain(
       'this._getEnhancedStatusCode(code, context)',
+    );
+  });
+
+  it('MAIL FROM, RCPT TO and DATA still send their success lines through send() with these contexts (why the table can replace them)', () => {
+    const proto = SMTPConnection.prototype;
+    expect(source(proto.handler_MAIL)).toContain("this.send(250, 'Accepted', 'MAIL_FROM_OK')");
+    expect(source(proto.handler_RCPT)).toContain("this.send(250, 'Accepted', 'RCPT_TO_OK')");
+    expect(source(proto.handler_MAIL)).toContain(
+      "this.send(501, 'Error: Bad sender address syntax', 'SENDER_SYNTAX_ERROR')",
+    );
+    expect(source(proto.handler_RCPT)).toContain(
+      "this.send(501, 'Error: Bad recipient address syntax', 'MAILBOX_SYNTAX_ERROR')",
+    );
+    expect(source(proto.handler_DATA)).toContain(
+      "this.send(354, 'End data with <CR><LF>.<CR><LF>')",
     );
   });
 });

@@ -132,7 +132,7 @@ describe('runRelayTest', () => {
     });
     expect(r.passed).toBe(false);
     const plain = r.cases.find((c) => c.id === 'plain-outside');
-    expect(plain).toMatchObject({ passed: false, reply: '250 2.1.5 Recipient OK' });
+    expect(plain).toMatchObject({ passed: false, reply: '250 2.1.5 Accepted' });
     for (const id of ['source-route', 'ip-literal', 'null-sender', 'spoofed-site-sender']) {
       expect(r.cases.find((c) => c.id === id)?.passed, id).toBe(false);
     }
@@ -154,7 +154,7 @@ describe('runRelayTest', () => {
     });
     expect(r.cases.find((c) => c.id === 'ndr-relay')).toMatchObject({
       passed: false,
-      reply: '250 2.1.5 Recipient OK',
+      reply: '250 2.1.5 Accepted',
       mailFrom: '<victim@ndr-victim.invalid>',
     });
     expect(r.cases.find((c) => c.id === 'ndr-unknown-local')?.passed).toBe(false);

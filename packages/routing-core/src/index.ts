@@ -34,6 +34,14 @@ export {
   type RoutingConfig,
   routingConfigJsonSchema,
 } from './config';
+export {
+  type Directory,
+  decide,
+  directoryLookup,
+  type Envelope,
+  type Verdict,
+  type WireReply,
+} from './decide';
 export { type ConfigChange, diffConfigs } from './diff';
 export { isDomainAtOrBelow, normaliseDomain, punycodeEncode } from './domain';
 export {
@@ -65,7 +73,13 @@ export {
   type PathError,
   parsePath,
 } from './path';
-export { formatReply, REPLIES, replyFor, type SmtpReply } from './replies';
+export {
+  formatReply,
+  REPLIES,
+  replyFor,
+  type SmtpReply,
+  START_MAIL_INPUT,
+} from './replies';
 export {
   escapePointer,
   formatRouteTarget,

@@ -1,9 +1,11 @@
 /**
  * The one table of the replies the SMTP service chooses itself (RFC 5321
  * codes, RFC 3463 enhanced codes), and the map from a decision to the reply
- * it gets at RCPT time. The SMTP node and the
- * console's what-if both use it, so they can never disagree. evaluate() itself
- * returns decisions only.
+ * it gets at RCPT time. The SMTP node sends exactly these lines (its
+ * accepted MAIL FROM, RCPT TO and DATA replies included, never the SMTP
+ * library's own), and the console's what-if prints them, so they can never
+ * disagree. evaluate() itself returns decisions only; decide() (decide.ts)
+ * pairs a decision with its reply.
  */
 
 import type { Decision } from './evaluate';
@@ -19,7 +21,8 @@ export interface SmtpReply {
 
 /** Replies by meaning. */
 export const REPLIES = {
-  recipientOk: { code: 250, enhanced: '2.1.5', text: 'Recipient OK' },
+  senderOk: { code: 250, enhanced: '2.1.0', text: 'Accepted' },
+  recipientOk: { code: 250, enhanced: '2.1.5', text: 'Accepted' },
   relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relaying is prohibited' },
   unknownRecipient: {
     code: 550,
@@ -59,6 +62,15 @@ export const REPLIES = {
     text: 'MAIL FROM/RCPT TO parameters not recognized or not implemented',
   },
 } as const satisfies Record<string, SmtpReply>;
+
+/**
+ * The go-ahead for the message after DATA. A 3xx reply carries no enhanced
+ * code (RFC 2034 §3), so it sits outside REPLIES.
+ */
+export const START_MAIL_INPUT = {
+  code: 354,
+  text: 'End data with <CR><LF>.<CR><LF>',
+} as const satisfies Omit<SmtpReply, 'enhanced'>;
 
 /** The reply to RCPT TO for a decision. */
 export function replyFor(decision: Pick<Decision, 'action' | 'reason'>): SmtpReply {

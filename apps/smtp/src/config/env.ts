@@ -12,7 +12,16 @@ export interface NodeEnv {
   /** STARTTLS certificate and key files (PEM), both or neither. */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /**
+   * Lowest log level written (IMS_SMTP_LOG_LEVEL, default info). Not the
+   * console's LOG_LEVEL: quieting the console must not drop the node's
+   * per-recipient decision log.
+   */
+  logLevel: LogLevel;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
   const problems: string[] = [];
@@ -35,6 +44,9 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
   const tlsKeyFile = env.IMS_SMTP_TLS_KEY || undefined;
   if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile))
     problems.push('IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither');
+  const logLevel = env.IMS_SMTP_LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    problems.push(`IMS_SMTP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
   if (problems.length > 0) throw new Error(`Invalid environment:\n- ${problems.join('\n- ')}`);
   return {
     consoleUrl: consoleUrl.replace(/\/+$/, ''),
@@ -45,5 +57,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     smartHost,
     tlsCertFile,
     tlsKeyFile,
+    logLevel: logLevel as LogLevel,
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
 import { expect, onTestFinished } from 'vitest';
 import type { Bundle } from '../generation';
+import { createLogger, type Logger } from '../log';
 import { SmtpNode, type SmtpNodeOptions } from '../smtp-node';
 import { RawSmtp } from './smtp-client';
 
@@ -36,20 +37,43 @@ export function bundle(
   };
 }
 
+/**
+ * A node log kept in memory, through pino with the node's redaction: the
+ * lines as written, and each parsed.
+ */
+export function memoryLogger(): {
+  logger: Logger;
+  lines: string[];
+  entries: Record<string, unknown>[];
+} {
+  const lines: string[] = [];
+  const entries: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'trace',
+    destination: {
+      write(line: string) {
+        lines.push(line);
+        entries.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  });
+  return { logger, lines, entries };
+}
+
 export async function startNode(
   b: Bundle = bundle(1),
   listen = ['127.0.0.1'],
   extra: Partial<SmtpNodeOptions> = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-smtp-'));
-  const log: Record<string, unknown>[] = [];
+  const { logger, entries: log } = memoryLogger();
   const node = new SmtpNode({
     listen,
     port: 0,
     dataDir,
     hostname: 'mx.example.com',
     drainTimeoutMs: 500,
-    log: (e) => log.push(e),
+    logger,
     ...extra,
   });
   await node.start(b);

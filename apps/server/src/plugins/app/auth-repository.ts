@@ -5,9 +5,9 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '@ims/passwords';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords';
 
 export type Scope = 'read' | 'write';
 

@@ -7,10 +7,10 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { hashPassword } from '@ims/passwords';
 import { defaultConfig, validate } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { hashPassword } from './passwords';
 
 export interface BootstrapOptions {
   siteDomain: string;

@@ -5,10 +5,10 @@
  * case-insensitive; passwords only as scrypt hashes.
  */
 
+import { hashPassword } from '@ims/passwords';
 import { parsePath } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { hashPassword } from './passwords';
 
 export interface Mailbox {
   id: number;

@@ -1,7 +1,7 @@
+import { verifyPassword } from '@ims/passwords';
 import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { verifyPassword } from '../../plugins/app/passwords';
 import { type Browser, build, login, problem, token } from '../../testing/helper';
 
 const URL = '/api/v1/directory/mailboxes';

@@ -408,7 +408,7 @@ describe('advice and the what-if evaluator', () => {
     });
     expect(res.json()).toMatchObject({
       decision: { action: 'relay', reason: 'relay-unrestricted' },
-      reply: { line: '250 2.1.5 Recipient OK' },
+      reply: { line: '250 2.1.5 Accepted' },
     });
     const bad = await app.inject({
       method: 'POST',

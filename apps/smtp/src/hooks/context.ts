@@ -1,0 +1,21 @@
+/** What the hooks of the listener (listener.ts) work with: one per node. */
+
+import type { AuthChecker } from '../auth';
+import type { Logger } from '../log';
+import type { NodeState } from '../node-state';
+import type { MessageStore } from '../storage';
+
+export interface HookContext {
+  state: NodeState;
+  logger: Logger;
+  auth: AuthChecker;
+  store: MessageStore;
+  /** Name in Received: headers. */
+  hostname: string;
+  /** RCPT commands a transaction may send, accepted or not. */
+  maxRecipients: number;
+  /** Message bytes all sessions together may hold in memory. */
+  maxBytesInFlight: number;
+  /** Tells a session of an older generation to reconnect (421 4.3.2), and closes it. */
+  drainSession(id: string): void;
+}

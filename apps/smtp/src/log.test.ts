@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, eventLog } from './log';
+
+function capture(level: 'info' | 'debug' = 'info') {
+  const lines: string[] = [];
+  const logger = createLogger({ level, destination: { write: (l: string) => lines.push(l) } });
+  return {
+    logger,
+    lines,
+    entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+describe('the node log', () => {
+  it('writes one JSON object a line, with a level, a time and the event fields in order', () => {
+    const { logger, lines, entries } = capture();
+    logger.info({ event: 'restarted', version: 3, previous: 2 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/\n$/);
+    expect(lines[0]).toContain('"event":"restarted","version":3');
+    expect(entries()[0]).toMatchObject({ level: 30, event: 'restarted', version: 3, previous: 2 });
+    expect(typeof entries()[0]?.time).toBe('number');
+  });
+
+  it('keeps levels: debug is dropped at info, errors are level 50', () => {
+    const { logger, entries } = capture('info');
+    logger.debug({ event: 'noise' });
+    logger.error({ event: 'store-failed' });
+    expect(entries().map((e) => [e.event, e.level])).toEqual([['store-failed', 50]]);
+  });
+
+  it('redacts passwords, tokens, hashes and AUTH payloads, at the top and one level down', () => {
+    const { logger, lines } = capture();
+    logger.info({
+      event: 'x',
+      password: 'secret-1',
+      token: 'secret-2',
+      auth: { username: 'alice', password: 'secret-3' },
+      credentials: { password: 'secret-4', token: 'secret-5', passwordHash: 'scrypt$secret-6' },
+      directory: [{ address: 'alice@example.com', passwordHash: 'scrypt$secret-7' }],
+    });
+    const line = lines.join('');
+    for (let i = 1; i <= 7; i++) expect(line).not.toContain(`secret-${i}`);
+    expect(line).toContain('[redacted]');
+    expect(line).toContain('alice@example.com');
+  });
+
+  it('eventLog sends each event at its level (info unless it is a failure)', () => {
+    const { logger, entries } = capture();
+    const log = eventLog(logger);
+    log({ event: 'reloaded', version: 2 });
+    log({ event: 'restart-failed', error: 'bad bundle' });
+    log({ event: 'console-unreachable' });
+    expect(entries().map((e) => [e.event, e.level])).toEqual([
+      ['reloaded', 30],
+      ['restart-failed', 50],
+      ['console-unreachable', 40],
+    ]);
+  });
+});
