@@ -5,6 +5,9 @@ export {
   type AdviceContext,
   advise,
   applyFix,
+  CHECKS,
+  type Check,
+  type CheckContext,
   type Finding,
   type Fix,
   type JsonPatchOperation,
@@ -66,9 +69,13 @@ export {
   parsePath,
 } from './path';
 export { formatReply, REPLIES, replyFor, type SmtpReply } from './replies';
+export { type HostKind, hostKind, isSelfTarget, SMTP_PORT, splitHostPort } from './self-target';
 export {
   escapePointer,
   formatRouteTarget,
+  type Normalized,
+  normalizeEntry,
+  normalizeRoute,
   parseIpEntry,
   parseRouteTarget,
   parseSentTo,

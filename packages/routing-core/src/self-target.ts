@@ -46,12 +46,6 @@ export function hostAddress(host: string): IpAddress | null {
   return parsePeerIp(h);
 }
 
-/** Whether `host` is written as a name that is not `localhost` (so only DNS can tell where it goes). */
-export function isHostName(host: string): boolean {
-  const a = hostAddress(host);
-  return a === null;
-}
-
 export function kindOfAddress(ip: IpAddress): HostKind {
   const w = ip.words;
   if (ip.family === 4) {
