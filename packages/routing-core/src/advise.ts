@@ -33,7 +33,7 @@ import { routeDuplicates } from './advice/routes';
 import { siteDomain } from './advice/site-domain';
 import { Policy } from './compile';
 import type { RoutingConfig } from './config';
-import { validate } from './validate';
+import { type ValidationIssue, validate } from './validate';
 
 export type {
   AdviceContext,
@@ -65,6 +65,25 @@ export const CHECKS: readonly Check[] = [
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
+/** What every check reads, for a document validate() returned (with its notices). */
+export function checkContextOf(
+  doc: RoutingConfig,
+  notices: readonly ValidationIssue[],
+  context: AdviceContext,
+): CheckContext {
+  const r = doc.restrictions;
+  return {
+    ...context,
+    policy: new Policy(doc),
+    notices,
+    lists: {
+      clientAddresses: parseEntries('clientAddresses', r.clientAddresses.entries),
+      internalAddresses: parseEntries('internalAddresses', r.internalAddresses.entries),
+      neverRoute: parseEntries('neverRoute', r.neverRoute),
+    },
+  };
+}
+
 /** Findings for a configuration (a saved one or an unsaved draft). Most severe first. */
 export function advise(config: RoutingConfig, context: AdviceContext = {}): Finding[] {
   const checked = validate(config);
@@ -79,17 +98,7 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
     }));
   }
   const doc = checked.config;
-  const r = doc.restrictions;
-  const checkContext: CheckContext = {
-    ...context,
-    policy: new Policy(doc),
-    notices: checked.notices,
-    lists: {
-      clientAddresses: parseEntries('clientAddresses', r.clientAddresses.entries),
-      internalAddresses: parseEntries('internalAddresses', r.internalAddresses.entries),
-      neverRoute: parseEntries('neverRoute', r.neverRoute),
-    },
-  };
+  const checkContext = checkContextOf(doc, checked.notices, context);
   const findings = CHECKS.flatMap((check) => check(doc, checkContext));
   return capPerCode(findings).sort(
     (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],

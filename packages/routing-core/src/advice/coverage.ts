@@ -64,7 +64,8 @@ export const OPEN_RELAY_SHARE = { numerator: 1n, denominator: 16n } as const;
  */
 export const BROAD_LIST_SHARE = { numerator: 1n, denominator: 256n } as const;
 
-function above(share: Share, limit: { numerator: bigint; denominator: bigint }): boolean {
+/** Whether a share is more than `limit`. */
+export function exceeds(share: Share, limit: { numerator: bigint; denominator: bigint }): boolean {
   return share.covered * limit.denominator > share.total * limit.numerator;
 }
 
@@ -76,6 +77,11 @@ function rangesOf(entries: readonly ParsedEntry[], family: IpFamily): IpRangeSet
 
 function shareOf(set: IpRangeSet, family: IpFamily): Share {
   return { covered: sizeOf(intersection(set, ROUTABLE[family])), total: sizeOf(ROUTABLE[family]) };
+}
+
+/** The share of the routable space of `family` that never-route leaves free. */
+export function freeShare(never: readonly ParsedEntry[], family: IpFamily): Share {
+  return shareOf(difference(ROUTABLE[family], rangesOf(never, family)), family);
 }
 
 /**
@@ -93,8 +99,8 @@ export function listShare(
   const covered = rangesOf(lists[name], family);
   if (name === 'clientAddresses') return shareOf(difference(covered, never), family);
   const servers = shareOf(covered, family);
-  const clients = shareOf(difference(ROUTABLE[family], never), family);
-  return above(clients, OPEN_RELAY_SHARE) ? servers : { covered: 0n, total: servers.total };
+  const clients = freeShare(lists.neverRoute, family);
+  return exceeds(clients, OPEN_RELAY_SHARE) ? servers : { covered: 0n, total: servers.total };
 }
 
 function percent(share: Share): string {
@@ -115,9 +121,9 @@ function verdicts(name: 'clientAddresses' | 'internalAddresses', context: CheckC
     const entries = context.lists[name].filter((e) => e.network.family === family);
     if (entries.length === 0 || entries.some((e) => e.prefix === 0)) continue;
     const share = listShare(name, context.lists, family);
-    if (above(share, OPEN_RELAY_SHARE)) out.push({ family, share, open: true });
+    if (exceeds(share, OPEN_RELAY_SHARE)) out.push({ family, share, open: true });
     else if (
-      above(share, BROAD_LIST_SHARE) &&
+      exceeds(share, BROAD_LIST_SHARE) &&
       !(name === 'clientAddresses' && entries.some(broadPrefix))
     ) {
       out.push({ family, share, open: false });
