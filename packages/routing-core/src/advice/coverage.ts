@@ -69,7 +69,21 @@ export function exceeds(share: Share, limit: { numerator: bigint; denominator: b
   return share.covered * limit.denominator > share.total * limit.numerator;
 }
 
+// The ranges of a list, kept per list (each advise() parses its lists once),
+// so that never-route is merged once however many checks subtract it.
+const rangeCache = new WeakMap<readonly ParsedEntry[], Partial<Record<IpFamily, IpRangeSet>>>();
+
 function rangesOf(entries: readonly ParsedEntry[], family: IpFamily): IpRangeSet {
+  const cached = rangeCache.get(entries) ?? {};
+  rangeCache.set(entries, cached);
+  const hit = cached[family];
+  if (hit) return hit;
+  const computed = mergedRanges(entries, family);
+  cached[family] = computed;
+  return computed;
+}
+
+function mergedRanges(entries: readonly ParsedEntry[], family: IpFamily): IpRangeSet {
   const mine = entries.filter((e) => e.network.family === family);
   if (family === 4) return unionOfV4(mine);
   return unionOf(mine.map((e) => prefixRange(e.network, e.prefix)));

@@ -58,7 +58,9 @@ const cases: AdviceCase[] = [
   // Loopback on the SMTP port, but the service listens only on another address.
   row('127.0.0.1:2525', { listen: ['192.0.2.5:2525'] }, []),
   // 2. The console's HTTP port.
-  row('localhost:8080', node, [{ code: 'route-to-console', severity: 'critical' }]),
+  row('localhost:8080', node, [
+    { code: 'route-to-console', severity: 'critical', reference: 'DESIGN §4' },
+  ]),
   row('192.0.2.5:8080', { listen: ['192.0.2.5:2525'], httpPort: 8080 }, [
     { code: 'route-to-console' },
   ]),
@@ -67,7 +69,7 @@ const cases: AdviceCase[] = [
   row('127.0.0.1:10025', node, []),
   row('127.0.0.1', node, [{ ...internal, message: expect.stringContaining('on port 25') }]),
   row('localhost:10025', node, [internal]),
-  row('169.254.169.254', node, [internal]),
+  row('169.254.169.254', node, [{ ...internal, reference: 'RFC 6890' }]),
   row('169.254.1.1:25', node, []),
   row('[fe80::1]', node, [internal]),
   row('0.0.0.0:10025', node, [internal]),
@@ -80,6 +82,11 @@ const cases: AdviceCase[] = [
 
 describe('routeLoops', () => {
   it.each(cases)('$name', (r) => expectCase(routeLoops, r));
+
+  it('"Do not reroute" does not use the table: nothing to say', () => {
+    const doc = { ...to('localhost:2525'), rerouteMode: 'no-reroute' as const };
+    expectCase(routeLoops, { name: 'no-reroute', doc, context: node, expected: [] });
+  });
 
   it('a loop to self needs an acknowledgement', () => {
     const f = advise(to('localhost:2525'), node);

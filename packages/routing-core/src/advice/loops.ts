@@ -23,6 +23,7 @@
  *    `127.0.0.1` alone is port 25 on this machine, most likely a mistake).
  *    The unspecified address (0.0.0.0, ::) is never explicit: it is not a
  *    destination.
+ * Nothing is said in "Do not reroute" mode, which does not use the table.
  * Names other than `localhost` are not resolved here: the SMTP node checks
  * the addresses it connects to with isSelfTarget().
  */
@@ -94,7 +95,9 @@ function isThisMachine(host: string, service: Service): boolean {
   );
 }
 
-type Verdict = { code: string; severity: 'critical' | 'warning'; why: string } | undefined;
+type Verdict =
+  | { code: string; severity: 'critical' | 'warning'; why: string; reference: string }
+  | undefined;
 
 function judge(target: RouteTarget & { kind: 'host' }, service: Service): Verdict {
   const port = target.port ?? SMTP_PORT;
@@ -107,6 +110,7 @@ function judge(target: RouteTarget & { kind: 'host' }, service: Service): Verdic
     return {
       code: 'route-loop',
       severity: 'critical',
+      reference: 'RFC 5321 §6.3',
       why: 'this SMTP service itself: the mail would loop back here until it is returned as undeliverable',
     };
   }
@@ -114,6 +118,7 @@ function judge(target: RouteTarget & { kind: 'host' }, service: Service): Verdic
     return {
       code: 'route-to-console',
       severity: 'critical',
+      reference: 'DESIGN §4',
       why: "the console's HTTP port on this machine, which does not speak SMTP: that mail is never delivered",
     };
   }
@@ -128,11 +133,14 @@ function judge(target: RouteTarget & { kind: 'host' }, service: Service): Verdic
   return {
     code: 'route-internal-target',
     severity: 'warning',
+    reference: 'RFC 6890',
     why: `${what}${target.port === undefined ? ', on port 25' : ''}. If this is intended (a content filter on 127.0.0.1:10025, say), write the address and the port explicitly`,
   };
 }
 
 export const routeLoops: Check = (config, context) => {
+  // "Do not reroute" does not use the table (routing-table-unused says so).
+  if (config.rerouteMode !== 'reroute') return [];
   const service = serviceOf(context);
   const out: Finding[] = [];
   config.routes.forEach((route, index) => {
@@ -147,7 +155,7 @@ export const routeLoops: Check = (config, context) => {
           code: verdict.code,
           severity: verdict.severity,
           message: `"${route.sentTo}" is routed to ${route.routeTo}, ${verdict.why}.`,
-          reference: 'RFC 5321 §6.3',
+          reference: verdict.reference,
           pointer,
         },
         pointer,
