@@ -158,16 +158,17 @@ function coverageFinding(
   const label = RESTRICTION_LABELS[name];
   const pointer = `/restrictions/${name as AddressListName}`;
   const open = found.filter((v) => v.open);
+  const after = name === 'clientAddresses' ? ' (after never-route)' : '';
   const who =
     name === 'clientAddresses'
-      ? 'clients from all of it may relay'
+      ? 'any client there may relay'
       : 'every client that connects to an address in it may relay';
   if (open.length > 0) {
     return finding(
       {
         code: 'open-relay',
         severity: live ? 'critical' : 'warning',
-        message: `Together, the entries of "${label}" cover ${describe(open)} (after never-route): ${who}${live ? '' : ' as soon as the box is ticked in reroute mode'}, an open relay.`,
+        message: `Together, the entries of "${label}" cover ${describe(open)}${after}: ${who}${live ? '' : ' as soon as the box is ticked in reroute mode'}, an open relay.`,
         reference: 'Q260562',
         pointer,
       },
@@ -179,7 +180,7 @@ function coverageFinding(
     {
       code: 'broad-allow-list',
       severity: 'warning',
-      message: `Together, the entries of "${label}" cover ${describe(found)} (after never-route): ${who}.`,
+      message: `Together, the entries of "${label}" cover ${describe(found)}${after}: ${who}.`,
       reference: 'Q260562',
       pointer,
     },
