@@ -6,7 +6,7 @@
  */
 
 import { RESTRICTION_LABELS } from './compile';
-import type { IpEntry, RoutingConfig } from './config';
+import type { IpEntry, Route, RoutingConfig } from './config';
 
 export interface ConfigChange {
   /** JSON Pointer into `from` (remove, change) or `to` (add). */
@@ -56,32 +56,9 @@ function diffEntries(
   });
 }
 
-export function diffConfigs(from: RoutingConfig, to: RoutingConfig): ConfigChange[] {
-  const changes: ConfigChange[] = [];
-  const scalar = <T>(pointer: string, a: T, b: T, summary: string) => {
-    if (a !== b) changes.push({ pointer, kind: 'change', summary, before: a, after: b });
-  };
-  scalar(
-    '/siteDomain',
-    from.siteDomain,
-    to.siteDomain,
-    `Site domain ${from.siteDomain} → ${to.siteDomain}`,
-  );
-  scalar(
-    '/rerouteMode',
-    from.rerouteMode,
-    to.rerouteMode,
-    `"${MODE_LABELS[to.rerouteMode]}" chosen`,
-  );
-  scalar(
-    '/rejectUnknownRecipients',
-    from.rejectUnknownRecipients,
-    to.rejectUnknownRecipients,
-    `Reject unknown recipients at RCPT time: ${onOff(to.rejectUnknownRecipients)}`,
-  );
-
-  const fromRoutes = new Map(from.routes.map((r, i) => [r.sentTo, { r, i }]));
-  const toRoutes = new Map(to.routes.map((r, i) => [r.sentTo, { r, i }]));
+function diffRoutes(changes: ConfigChange[], from: readonly Route[], to: readonly Route[]): void {
+  const fromRoutes = new Map(from.map((r, i) => [r.sentTo, { r, i }]));
+  const toRoutes = new Map(to.map((r, i) => [r.sentTo, { r, i }]));
   for (const [sentTo, { r, i }] of fromRoutes) {
     const now = toRoutes.get(sentTo);
     if (!now) {
@@ -111,6 +88,33 @@ export function diffConfigs(from: RoutingConfig, to: RoutingConfig): ConfigChang
       });
     }
   }
+}
+
+export function diffConfigs(from: RoutingConfig, to: RoutingConfig): ConfigChange[] {
+  const changes: ConfigChange[] = [];
+  const scalar = <T>(pointer: string, a: T, b: T, summary: string) => {
+    if (a !== b) changes.push({ pointer, kind: 'change', summary, before: a, after: b });
+  };
+  scalar(
+    '/siteDomain',
+    from.siteDomain,
+    to.siteDomain,
+    `Site domain ${from.siteDomain} → ${to.siteDomain}`,
+  );
+  scalar(
+    '/rerouteMode',
+    from.rerouteMode,
+    to.rerouteMode,
+    `"${MODE_LABELS[to.rerouteMode]}" chosen`,
+  );
+  scalar(
+    '/rejectUnknownRecipients',
+    from.rejectUnknownRecipients,
+    to.rejectUnknownRecipients,
+    `Reject unknown recipients at RCPT time: ${onOff(to.rejectUnknownRecipients)}`,
+  );
+
+  diffRoutes(changes, from.routes, to.routes);
 
   const a = from.restrictions;
   const b = to.restrictions;

@@ -16,7 +16,7 @@ import {
 } from './compile';
 import type { RoutingConfig } from './config';
 import { formatIp, type IpAddress, parsePeerIp } from './ip';
-import { type ParsedPath, parsePath } from './path';
+import { type Mailbox, type ParsedPath, parsePath } from './path';
 
 export interface EvaluateInput {
   /** The client's IP address, as the socket reports it (IPv4-mapped IPv6 is read as IPv4). */
@@ -196,6 +196,141 @@ export function locateDomain(
   return { local: route.target.kind === 'inbound', route };
 }
 
+// Where the recipient of the current call is (set by locateRecipient(), read
+// at once by evaluate()): module scratch, so that no object is allocated per call.
+let foundLocal = false;
+let foundAddress = '';
+let foundRoute: RouteRule | undefined;
+
+/** Step 1: is the recipient local? Sets foundLocal, foundAddress and foundRoute. */
+function locateRecipient(
+  policy: Policy,
+  input: EvaluateInput,
+  mailbox: Mailbox,
+  trace: string[],
+  tracing: boolean,
+): void {
+  foundLocal = false;
+  foundAddress = mailbox.address;
+  foundRoute = undefined;
+  if (mailbox.domainKind !== 'name') {
+    const server = serverAddress(input.serverIp);
+    if (server && sameIp(server, mailbox.domain)) {
+      foundLocal = true;
+      foundAddress = `${mailbox.localPart}@${policy.siteDomain}`;
+      if (tracing) {
+        trace.push(
+          `[${mailbox.domain}] is this server's own address: treated as ${policy.siteDomain}.`,
+        );
+      }
+    } else if (tracing) {
+      trace.push(`[${mailbox.domain}] is an address literal for another host: not local.`);
+    }
+    return;
+  }
+  const where = locateDomain(policy, mailbox.domain);
+  foundLocal = where.local;
+  foundRoute = where.route;
+  if (tracing) {
+    const route = foundRoute;
+    trace.push(
+      !policy.reroute
+        ? `"Do not reroute": the routing table is not used; ${mailbox.domain} is ${foundLocal ? '' : 'not '}the site domain ${policy.siteDomain}.`
+        : !route
+          ? `Routing table: no entry matches ${mailbox.domain}; it would go outbound.`
+          : `Routing table: ${mailbox.domain} matches "${route.sentTo}" → ${route.routeTo} (entry ${route.index + 1}${route.exact ? ', exact' : ', most specific'}).`,
+    );
+  }
+}
+
+/** Step 2: a local recipient. Local delivery is never restricted (rule 1). */
+function localDecision(
+  policy: Policy,
+  input: EvaluateInput,
+  mailbox: Mailbox,
+  ndrTo: string | null,
+  trace: string[],
+  tracing: boolean,
+): Decision {
+  const recipient = mailbox.address;
+  // Read the scratch before calling out (isKnownRecipient could evaluate again).
+  const localAddress = foundAddress;
+  const route = foundRoute;
+  const postmaster = policy.postmaster;
+  let d: Decision;
+  const lp = mailbox.localPart;
+  if (lp.length === 10 && lp.toLowerCase() === 'postmaster') {
+    if (tracing)
+      trace.push(`Postmaster of a local domain is always accepted: delivered to ${postmaster}.`);
+    d = { action: 'deliver', reason: 'postmaster', trace, recipient, mailbox: postmaster };
+  } else if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
+    if (policy.config.rejectUnknownRecipients) {
+      if (tracing) trace.push(`${localAddress} is not in the directory: rejected at RCPT time.`);
+      d = { action: 'reject', reason: 'unknown-recipient', trace, recipient };
+    } else {
+      if (tracing) {
+        trace.push(
+          `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER}.`,
+        );
+      }
+      d = { action: 'accept-ndr', reason: 'unknown-recipient', trace, recipient, ndrTo };
+    }
+  } else {
+    if (tracing)
+      trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
+    d = { action: 'deliver', reason: 'local-delivery', trace, recipient, mailbox: localAddress };
+  }
+  if (route) {
+    d.rule = route;
+    d.route = route;
+  }
+  return d;
+}
+
+/** Step 3: not local, and "Do not reroute": never relayed (rule 4). */
+function noRerouteDecision(
+  policy: Policy,
+  recipient: string,
+  ndrTo: string | null,
+  trace: string[],
+  tracing: boolean,
+): Decision {
+  if (policy.config.rejectUnknownRecipients) {
+    if (tracing) trace.push('Not local, and this service does not reroute: rejected at RCPT time.');
+    return { action: 'reject', reason: 'no-reroute', trace, recipient };
+  }
+  if (tracing) {
+    trace.push(
+      `Not local, and this service does not reroute: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER} (Q255695).`,
+    );
+  }
+  return { action: 'accept-ndr', reason: 'no-reroute', trace, recipient, ndrTo };
+}
+
+/** Step 4: relaying, when this client may relay (rules 5, 6). */
+function relayOrDeny(
+  policy: Policy,
+  input: EvaluateInput,
+  mailbox: Mailbox,
+  trace: string[],
+  tracing: boolean,
+): Decision {
+  const route = foundRoute;
+  const recipient = mailbox.address;
+  const nextHop: NextHop = route
+    ? (route.nextHop as NextHop)
+    : { kind: 'outbound', domain: mailbox.domain };
+  const verdict = relayVerdict(policy, input, tracing);
+  if (tracing) {
+    trace.push('Not local, so this is relaying: the routing restrictions apply.');
+    for (const step of verdict.steps) trace.push(step);
+  }
+  if (verdict.allowed) {
+    return relayDecision(verdict.reason, verdict.rule as Rule, trace, recipient, nextHop, route);
+  }
+  return denyDecision(verdict.reason, verdict.rule, trace, recipient, route);
+}
+
 /** Decides what happens to one recipient of one message. */
 export function evaluate(
   configOrPolicy: RoutingConfig | Policy,
@@ -216,9 +351,9 @@ export function evaluate(
     if (tracing) trace.push(`RCPT TO ${input.rcptTo} is not a valid address: ${rcpt.message}`);
     return { action: 'reject', reason: 'bad-address', trace, detail: rcpt.error };
   }
-  const postmaster = policy.postmaster;
   if (rcpt.kind !== 'mailbox') {
     // Only 'postmaster' can reach here: the null path is not accepted for RCPT.
+    const postmaster = policy.postmaster;
     if (tracing) {
       trace.push(`<Postmaster> is always accepted (RFC 5321 §4.5.1): delivered to ${postmaster}.`);
     }
@@ -231,106 +366,16 @@ export function evaluate(
     };
   }
   const mailbox = rcpt.mailbox;
-  const recipient = mailbox.address;
   if (tracing && rcpt.sourceRoute.length > 0) {
     trace.push(
-      `Source route @${rcpt.sourceRoute.join(',@')} ignored (RFC 5321 §3.6.1); judged as ${recipient}.`,
+      `Source route @${rcpt.sourceRoute.join(',@')} ignored (RFC 5321 §3.6.1); judged as ${mailbox.address}.`,
     );
   }
-
-  // 1. Is the recipient local?
-  let local = false;
-  let localAddress = recipient;
-  let route: RouteRule | undefined;
-  if (mailbox.domainKind !== 'name') {
-    const server = serverAddress(input.serverIp);
-    if (server && sameIp(server, mailbox.domain)) {
-      local = true;
-      localAddress = `${mailbox.localPart}@${policy.siteDomain}`;
-      if (tracing) {
-        trace.push(
-          `[${mailbox.domain}] is this server's own address: treated as ${policy.siteDomain}.`,
-        );
-      }
-    } else if (tracing) {
-      trace.push(`[${mailbox.domain}] is an address literal for another host: not local.`);
-    }
-  } else {
-    const where = locateDomain(policy, mailbox.domain);
-    local = where.local;
-    route = where.route;
-    if (tracing) {
-      trace.push(
-        !policy.reroute
-          ? `"Do not reroute": the routing table is not used; ${mailbox.domain} is ${local ? '' : 'not '}the site domain ${policy.siteDomain}.`
-          : !route
-            ? `Routing table: no entry matches ${mailbox.domain}; it would go outbound.`
-            : `Routing table: ${mailbox.domain} matches "${route.sentTo}" → ${route.routeTo} (entry ${route.index + 1}${route.exact ? ', exact' : ', most specific'}).`,
-      );
-    }
-  }
+  locateRecipient(policy, input, mailbox, trace, tracing);
   const ndrTo = from.kind === 'mailbox' ? from.mailbox.address : null;
-
-  // 2. Local delivery is never restricted (rule 1).
-  if (local) {
-    let d: Decision;
-    const lp = mailbox.localPart;
-    if (lp.length === 10 && lp.toLowerCase() === 'postmaster') {
-      if (tracing)
-        trace.push(`Postmaster of a local domain is always accepted: delivered to ${postmaster}.`);
-      d = { action: 'deliver', reason: 'postmaster', trace, recipient, mailbox: postmaster };
-    } else if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
-      if (policy.config.rejectUnknownRecipients) {
-        if (tracing) trace.push(`${localAddress} is not in the directory: rejected at RCPT time.`);
-        d = { action: 'reject', reason: 'unknown-recipient', trace, recipient };
-      } else {
-        if (tracing) {
-          trace.push(
-            `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER}.`,
-          );
-        }
-        d = { action: 'accept-ndr', reason: 'unknown-recipient', trace, recipient, ndrTo };
-      }
-    } else {
-      if (tracing)
-        trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
-      d = { action: 'deliver', reason: 'local-delivery', trace, recipient, mailbox: localAddress };
-    }
-    if (route) {
-      d.rule = route;
-      d.route = route;
-    }
-    return d;
-  }
-
-  // 3. Not local. "Do not reroute": never relayed (rule 4).
-  if (!policy.reroute) {
-    if (policy.config.rejectUnknownRecipients) {
-      if (tracing)
-        trace.push('Not local, and this service does not reroute: rejected at RCPT time.');
-      return { action: 'reject', reason: 'no-reroute', trace, recipient };
-    }
-    if (tracing) {
-      trace.push(
-        `Not local, and this service does not reroute: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER} (Q255695).`,
-      );
-    }
-    return { action: 'accept-ndr', reason: 'no-reroute', trace, recipient, ndrTo };
-  }
-
-  // 4. Relaying: whether this client may relay (rules 5, 6).
-  const nextHop: NextHop = route
-    ? (route.nextHop as NextHop)
-    : { kind: 'outbound', domain: mailbox.domain };
-  const verdict = relayVerdict(policy, input, tracing);
-  if (tracing) {
-    trace.push('Not local, so this is relaying: the routing restrictions apply.');
-    for (const step of verdict.steps) trace.push(step);
-  }
-  if (verdict.allowed) {
-    return relayDecision(verdict.reason, verdict.rule as Rule, trace, recipient, nextHop, route);
-  }
-  return denyDecision(verdict.reason, verdict.rule, trace, recipient, route);
+  if (foundLocal) return localDecision(policy, input, mailbox, ndrTo, trace, tracing);
+  if (!policy.reroute) return noRerouteDecision(policy, mailbox.address, ndrTo, trace, tracing);
+  return relayOrDeny(policy, input, mailbox, trace, tracing);
 }
 
 /** Whether a client may relay: it depends on the session only, never on the recipient. */

@@ -5,6 +5,9 @@ export {
   type AdviceContext,
   advise,
   applyFix,
+  CHECKS,
+  type Check,
+  type CheckContext,
   type Finding,
   type Fix,
   type JsonPatchOperation,
@@ -80,9 +83,13 @@ export {
   type SmtpReply,
   START_MAIL_INPUT,
 } from './replies';
+export { type HostKind, hostKind, isSelfTarget, SMTP_PORT, splitHostPort } from './self-target';
 export {
   escapePointer,
   formatRouteTarget,
+  type Normalized,
+  normalizeEntry,
+  normalizeRoute,
   parseIpEntry,
   parseRouteTarget,
   parseSentTo,

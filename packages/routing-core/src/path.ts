@@ -156,6 +156,228 @@ const NO_ROUTE: string[] = Object.freeze([]) as unknown as string[];
 const NULL_PATH: ParsedPath = Object.freeze({ ok: true, kind: 'null' });
 const POSTMASTER: ParsedPath = Object.freeze({ ok: true, kind: 'postmaster' });
 
+// What the scans below found beside their return value: module scratch, so
+// that a parse allocates nothing for its structure.
+let scanQuoted = false;
+let scanEscaped = false;
+let scanPlainDomain = false;
+
+/**
+ * Pass 1, the source route (A-d-l): `@domain,@domain:` before the mailbox.
+ * Only its shape is checked here; its domains are checked once the length is
+ * known to be within the limit. Returns the index after the `:`, or -1.
+ */
+function scanSourceRoute(input: string, from: number, end: number): number {
+  let i = from;
+  for (;;) {
+    if (i >= end || input.charCodeAt(i) !== AT) return -1;
+    i++;
+    const labelFrom = i;
+    let c = 0;
+    while (i < end) {
+      c = input.charCodeAt(i);
+      if (c === COMMA || c === COLON) break;
+      if (!isDomainStructuralChar(c) || c === OPEN_BRACKET || c === CLOSE_BRACKET) return -1;
+      i++;
+    }
+    if (i === labelFrom || i >= end) return -1;
+    i++;
+    if (c === COLON) return i;
+  }
+}
+
+/**
+ * Pass 1, a Quoted-string local part from its opening quote. Returns the
+ * index after the closing quote, or -1; sets scanEscaped.
+ */
+function scanQuotedLocalPart(input: string, from: number, end: number): number {
+  let i = from + 1;
+  scanEscaped = false;
+  while (i < end) {
+    const c = input.charCodeAt(i);
+    if (c === QUOTE) {
+      i++; // closing quote
+      return i < end && input.charCodeAt(i) !== AT ? -1 : i;
+    }
+    if (c === BACKSLASH) {
+      const next = i + 1 < end ? input.charCodeAt(i + 1) : -1;
+      if (next < SPACE || next > TILDE) return -1;
+      scanEscaped = true;
+      i += 2;
+      continue;
+    }
+    // qtextSMTP: %d32-33 / %d35-91 / %d93-126 (" and \ are handled above).
+    if (c < SPACE || c > TILDE) return -1;
+    i++;
+  }
+  return -1;
+}
+
+/** Pass 1, a Dot-string local part, up to the first @. Returns where it ends, or -1. */
+function scanDotLocalPart(input: string, from: number, end: number): number {
+  let atomLength = 0;
+  let i = from;
+  while (i < end) {
+    const c = input.charCodeAt(i);
+    if (c === AT) break;
+    if (c === DOT) {
+      if (atomLength === 0) return -1;
+      atomLength = 0;
+    } else if (isAtext(c)) {
+      atomLength++;
+    } else {
+      return -1;
+    }
+    i++;
+  }
+  return atomLength === 0 ? -1 : i;
+}
+
+/**
+ * Pass 1, the domain after the @. Another @ means the local part held an
+ * unquoted @ (a@b@c), which RFC 5321 does not allow. The same scan sets
+ * scanPlainDomain: whether the domain is already in stored form (what
+ * normaliseDomain's isPlainLdhName checks): lower-case LDH labels of 1 to 63
+ * characters, no hyphen at either end, at most 253 characters, a last label
+ * not all digits. Such a domain needs no normalising. Returns the failure,
+ * or null.
+ */
+function scanDomain(input: string, domainStart: number, end: number): Failure | null {
+  let plain = end - domainStart <= 253;
+  let labelStart = domainStart;
+  let allDigits = true;
+  for (let j = domainStart; j < end; j++) {
+    const c = input.charCodeAt(j);
+    if (c >= 97 && c <= 122) {
+      allDigits = false;
+    } else if (c === DOT) {
+      const n = j - labelStart;
+      if (n === 0 || n > 63 || input.charCodeAt(j - 1) === 45) plain = false;
+      labelStart = j + 1;
+      allDigits = true;
+    } else if (c === 45) {
+      if (j === labelStart) plain = false;
+      allDigits = false;
+    } else if (c < 48 || c > 57) {
+      plain = false;
+      if (!isDomainStructuralChar(c)) {
+        return fail('syntax', c === AT ? SYNTAX_MESSAGES.at : SYNTAX_MESSAGES.domain);
+      }
+    }
+  }
+  const n = end - labelStart;
+  if (allDigits || n === 0 || n > 63 || input.charCodeAt(end - 1) === 45) plain = false;
+  scanPlainDomain = plain;
+  return null;
+}
+
+/** Pass 2: the limits of RFC 5321 §4.5.3.1, on the input as given. */
+function checkLimits(
+  localLength: number,
+  domainLength: number,
+  pathLength: number,
+): Failure | null {
+  if (localLength > MAX_LOCAL_PART_LENGTH) {
+    return fail('local-part-too-long', 'The local part is longer than 64 characters.');
+  }
+  if (domainLength > MAX_DOMAIN_LENGTH) {
+    return fail('domain-too-long', 'The domain is longer than 255 characters.');
+  }
+  if (pathLength > MAX_PATH_LENGTH) {
+    return fail('path-too-long', 'The address is longer than 256 characters.');
+  }
+  return null;
+}
+
+/** Pass 3: the source route's domains, normalised (pass 1 checked its shape: @d,@d,...,@d:). */
+function sourceRouteDomains(input: string, start: number, localStart: number): string[] | null {
+  const sourceRoute: string[] = [];
+  let from = start + 1;
+  for (let j = from; j < localStart; j++) {
+    const c = input.charCodeAt(j);
+    if (c === COMMA || c === COLON) {
+      const d = normaliseDomain(input.slice(from, j));
+      if (!d.ok) return null;
+      sourceRoute.push(d.value);
+      if (c === COLON) break;
+      from = j + 2;
+    }
+  }
+  return sourceRoute;
+}
+
+/** Pass 3: the canonical local part (a quoted one unquoted when it can be). */
+function canonicalLocalPart(input: string, localStart: number, localEnd: number): string {
+  if (!scanQuoted) return input.slice(localStart, localEnd);
+  const inner = input.slice(localStart + 1, localEnd - 1);
+  const content = scanEscaped ? inner.replace(QUOTED_PAIR, '$1') : inner;
+  return isDotString(content) ? content : quote(content);
+}
+
+/** Pass 3: the domain and the canonical address, checked against the limits again. */
+function mailboxOf(
+  input: string,
+  localStart: number,
+  localPart: string,
+  domainStart: number,
+  end: number,
+): Mailbox | Failure {
+  let domain: string;
+  let domainKind: DomainKind;
+  let address: string;
+  if (input.charCodeAt(domainStart) === OPEN_BRACKET) {
+    const literal = parseAddressLiteral(input, domainStart, end);
+    if (literal === null) {
+      return fail(
+        'bad-address-literal',
+        'The address literal is not a valid [IPv4] or [IPv6:...] address.',
+      );
+    }
+    domain = literal.text;
+    domainKind = literal.kind;
+    address = domainKind === 'ipv4' ? `${localPart}@[${domain}]` : `${localPart}@[IPv6:${domain}]`;
+  } else {
+    domainKind = 'name';
+    if (scanPlainDomain) {
+      domain = input.slice(domainStart, end);
+      // Nothing to rewrite: the address is the input's own text.
+      address = scanQuoted ? `${localPart}@${domain}` : input.slice(localStart, end);
+    } else {
+      const d = normaliseDomain(input.slice(domainStart, end));
+      if (!d.ok) return fail('bad-domain', 'The domain is not a valid domain name.');
+      domain = d.value;
+      address = `${localPart}@${domain}`;
+    }
+  }
+  // The canonical address can be longer than the input (an IDN's A-label);
+  // it must itself be within the limits, so that it can be sent on and
+  // parsed again.
+  return (
+    checkLimits(0, domain.length, address.length + 2) ?? { localPart, domain, domainKind, address }
+  );
+}
+
+/** A path without a domain: only <Postmaster> is allowed, and only in RCPT TO. */
+function withoutDomain(
+  input: string,
+  localStart: number,
+  localEnd: number,
+  hasRoute: boolean,
+  options: ParsePathOptions | undefined,
+): ParsedPath {
+  if (
+    !hasRoute &&
+    !scanQuoted &&
+    localEnd - localStart === 10 &&
+    input.slice(localStart, localEnd).toLowerCase() === 'postmaster'
+  ) {
+    return options?.allowPostmaster
+      ? POSTMASTER
+      : fail('no-domain', 'Postmaster without a domain is not allowed here.');
+  }
+  return fail('no-domain', 'The address has no domain.');
+}
+
 /**
  * Parses a path as given after `MAIL FROM:` or `RCPT TO:` (without ESMTP
  * parameters): `<local@domain>`, with an optional source route
@@ -173,229 +395,51 @@ export function parsePath(input: string, options?: ParsePathOptions): ParsedPath
   // [start, end) of the content between the angle brackets.
   let start = 0;
   let end = total;
-  let pathLength = total;
+  // A bare address counts as if it had its brackets.
+  let pathLength = total + 2;
   if (input.charCodeAt(0) === LT) {
     if (total < 2 || input.charCodeAt(total - 1) !== GT) {
       return fail('syntax', SYNTAX_MESSAGES.brackets);
     }
     start = 1;
     end = total - 1;
+    pathLength = total;
     if (start === end) {
       return options?.allowNull
         ? NULL_PATH
         : fail('null-path-not-allowed', 'The null path <> is not allowed here.');
     }
-  } else {
-    // A bare address counts as if it had its brackets.
-    pathLength = total + 2;
   }
+  const hasRoute = input.charCodeAt(start) === AT;
+  const localStart = hasRoute ? scanSourceRoute(input, start, end) : start;
+  if (localStart < 0) return fail('syntax', SYNTAX_MESSAGES.route);
 
-  // Source route (A-d-l): @domain,@domain: before the mailbox. Only its
-  // shape is checked here; its domains are checked once the length is known
-  // to be within the limit.
-  let hasRoute = false;
-  let i = start;
-  if (input.charCodeAt(i) === AT) {
-    hasRoute = true;
-    for (;;) {
-      if (i >= end || input.charCodeAt(i) !== AT) return fail('syntax', SYNTAX_MESSAGES.route);
-      i++;
-      const from = i;
-      let c = 0;
-      while (i < end) {
-        c = input.charCodeAt(i);
-        if (c === COMMA || c === COLON) break;
-        if (!isDomainStructuralChar(c) || c === OPEN_BRACKET || c === CLOSE_BRACKET) {
-          return fail('syntax', SYNTAX_MESSAGES.route);
-        }
-        i++;
-      }
-      if (i === from || i >= end) return fail('syntax', SYNTAX_MESSAGES.route);
-      i++;
-      if (c === COLON) break;
-    }
-  }
-
-  // Local part: a Quoted-string or a Dot-string, ending at the first @
-  // outside quotes.
-  const localStart = i;
-  let quoted = false;
-  let escaped = false;
-  if (i < end && input.charCodeAt(i) === QUOTE) {
-    quoted = true;
-    i++;
-    let closed = false;
-    while (i < end) {
-      const c = input.charCodeAt(i);
-      if (c === QUOTE) {
-        closed = true;
-        break;
-      }
-      if (c === BACKSLASH) {
-        const next = i + 1 < end ? input.charCodeAt(i + 1) : -1;
-        if (next < SPACE || next > TILDE) return fail('syntax', SYNTAX_MESSAGES.quoted);
-        escaped = true;
-        i += 2;
-        continue;
-      }
-      // qtextSMTP: %d32-33 / %d35-91 / %d93-126 (" and \ are handled above).
-      if (c < SPACE || c > TILDE) return fail('syntax', SYNTAX_MESSAGES.quoted);
-      i++;
-    }
-    if (!closed) return fail('syntax', SYNTAX_MESSAGES.quoted);
-    i++; // closing quote
-    if (i < end && input.charCodeAt(i) !== AT) return fail('syntax', SYNTAX_MESSAGES.quoted);
-  } else {
-    let atomLength = 0;
-    while (i < end) {
-      const c = input.charCodeAt(i);
-      if (c === AT) break;
-      if (c === DOT) {
-        if (atomLength === 0) return fail('syntax', SYNTAX_MESSAGES.local);
-        atomLength = 0;
-      } else if (isAtext(c)) {
-        atomLength++;
-      } else {
-        return fail('syntax', SYNTAX_MESSAGES.local);
-      }
-      i++;
-    }
-    if (atomLength === 0) return fail('syntax', SYNTAX_MESSAGES.local);
-  }
-  const localEnd = i;
-
-  if (localEnd === end) {
-    // No domain at all: only <Postmaster> is allowed, and only in RCPT TO.
-    if (
-      !hasRoute &&
-      !quoted &&
-      localEnd - localStart === 10 &&
-      input.slice(localStart, localEnd).toLowerCase() === 'postmaster'
-    ) {
-      return options?.allowPostmaster
-        ? POSTMASTER
-        : fail('no-domain', 'Postmaster without a domain is not allowed here.');
-    }
-    return fail('no-domain', 'The address has no domain.');
-  }
-
-  // Domain: the rest, after the @. Another @ means the local part held an
-  // unquoted @ (a@b@c), which RFC 5321 does not allow.
+  // Local part: a Quoted-string or a Dot-string, ending at the first @ outside quotes.
+  scanQuoted = localStart < end && input.charCodeAt(localStart) === QUOTE;
+  scanEscaped = false;
+  const localEnd = scanQuoted
+    ? scanQuotedLocalPart(input, localStart, end)
+    : scanDotLocalPart(input, localStart, end);
+  if (localEnd < 0)
+    return fail('syntax', scanQuoted ? SYNTAX_MESSAGES.quoted : SYNTAX_MESSAGES.local);
+  if (localEnd === end) return withoutDomain(input, localStart, localEnd, hasRoute, options);
   const domainStart = localEnd + 1;
-  // The same scan tells whether the domain is already in stored form (what
-  // normaliseDomain's isPlainLdhName checks): lower-case LDH labels of 1 to 63
-  // characters, no hyphen at either end, at most 253 characters, a last label
-  // not all digits. Such a domain needs no normalising.
-  let plainDomain = end - domainStart <= 253;
-  let labelStart = domainStart;
-  let allDigits = true;
-  for (let j = domainStart; j < end; j++) {
-    const c = input.charCodeAt(j);
-    if (c >= 97 && c <= 122) {
-      allDigits = false;
-    } else if (c === DOT) {
-      const n = j - labelStart;
-      if (n === 0 || n > 63 || input.charCodeAt(j - 1) === 45) plainDomain = false;
-      labelStart = j + 1;
-      allDigits = true;
-    } else if (c === 45) {
-      if (j === labelStart) plainDomain = false;
-      allDigits = false;
-    } else if (c < 48 || c > 57) {
-      plainDomain = false;
-      if (!isDomainStructuralChar(c)) {
-        return fail('syntax', c === AT ? SYNTAX_MESSAGES.at : SYNTAX_MESSAGES.domain);
-      }
-    }
-  }
-  {
-    const n = end - labelStart;
-    if (allDigits || n === 0 || n > 63 || input.charCodeAt(end - 1) === 45) plainDomain = false;
-  }
+  const badDomain = scanDomain(input, domainStart, end);
+  if (badDomain) return badDomain;
 
   // ---- Pass 2: limits ---------------------------------------------------
 
-  if (localEnd - localStart > MAX_LOCAL_PART_LENGTH) {
-    return fail('local-part-too-long', 'The local part is longer than 64 characters.');
-  }
-  if (end - domainStart > MAX_DOMAIN_LENGTH) {
-    return fail('domain-too-long', 'The domain is longer than 255 characters.');
-  }
-  if (pathLength > MAX_PATH_LENGTH) {
-    return fail('path-too-long', 'The address is longer than 256 characters.');
-  }
+  const tooLong = checkLimits(localEnd - localStart, end - domainStart, pathLength);
+  if (tooLong) return tooLong;
 
   // ---- Pass 3: domains and the canonical form ---------------------------
 
-  const sourceRoute: string[] = hasRoute ? [] : NO_ROUTE;
-  if (hasRoute) {
-    // Pass 1 checked the shape: @d,@d,...,@d: with no empty domain.
-    let from = start + 1;
-    for (let j = from; j < localStart; j++) {
-      const c = input.charCodeAt(j);
-      if (c === COMMA || c === COLON) {
-        const d = normaliseDomain(input.slice(from, j));
-        if (!d.ok) return fail('syntax', SYNTAX_MESSAGES.route);
-        sourceRoute.push(d.value);
-        if (c === COLON) break;
-        from = j + 2;
-      }
-    }
-  }
-
-  let localPart: string;
-  if (!quoted) {
-    localPart = input.slice(localStart, localEnd);
-  } else {
-    const inner = input.slice(localStart + 1, localEnd - 1);
-    const content = escaped ? inner.replace(QUOTED_PAIR, '$1') : inner;
-    localPart = isDotString(content) ? content : quote(content);
-  }
-
-  let domain: string;
-  let domainKind: DomainKind;
-  let address: string;
-  if (input.charCodeAt(domainStart) === OPEN_BRACKET) {
-    const literal = parseAddressLiteral(input, domainStart, end);
-    if (literal === null) {
-      return fail(
-        'bad-address-literal',
-        'The address literal is not a valid [IPv4] or [IPv6:...] address.',
-      );
-    }
-    domain = literal.text;
-    domainKind = literal.kind;
-    address = domainKind === 'ipv4' ? `${localPart}@[${domain}]` : `${localPart}@[IPv6:${domain}]`;
-  } else {
-    domainKind = 'name';
-    if (plainDomain) {
-      domain = input.slice(domainStart, end);
-      // Nothing to rewrite: the address is the input's own text.
-      address = quoted ? `${localPart}@${domain}` : input.slice(localStart, end);
-    } else {
-      const d = normaliseDomain(input.slice(domainStart, end));
-      if (!d.ok) return fail('bad-domain', 'The domain is not a valid domain name.');
-      domain = d.value;
-      address = `${localPart}@${domain}`;
-    }
-  }
-
-  // The canonical address can be longer than the input (an IDN's A-label);
-  // it must itself be within the limits, so that it can be sent on and
-  // parsed again.
-  if (domain.length > MAX_DOMAIN_LENGTH) {
-    return fail('domain-too-long', 'The domain is longer than 255 characters.');
-  }
-  if (address.length + 2 > MAX_PATH_LENGTH) {
-    return fail('path-too-long', 'The address is longer than 256 characters.');
-  }
-
-  return {
-    ok: true,
-    kind: 'mailbox',
-    mailbox: { localPart, domain, domainKind, address },
-    sourceRoute,
-  };
+  const sourceRoute = hasRoute ? sourceRouteDomains(input, start, localStart) : NO_ROUTE;
+  if (sourceRoute === null) return fail('syntax', SYNTAX_MESSAGES.route);
+  const localPart = canonicalLocalPart(input, localStart, localEnd);
+  const mailbox = mailboxOf(input, localStart, localPart, domainStart, end);
+  if ('ok' in mailbox) return mailbox;
+  return { ok: true, kind: 'mailbox', mailbox, sourceRoute };
 }
 
 /**

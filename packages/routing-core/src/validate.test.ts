@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { compile } from './compile';
 import { defaultConfig, type RoutingConfig } from './config';
-import { parseRouteTarget, validate } from './validate';
+import { normalizeEntry, normalizeRoute, parseRouteTarget, validate } from './validate';
 
 function doc(patch: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...defaultConfig('example.com'), ...patch };
@@ -8,6 +9,11 @@ function doc(patch: Record<string, unknown> = {}): Record<string, unknown> {
 
 function restrictions(patch: Record<string, unknown>): Record<string, unknown> {
   return doc({ restrictions: { ...defaultConfig('example.com').restrictions, ...patch } });
+}
+
+/** The defaults, typed, with `patch` applied. */
+function base(patch: Partial<RoutingConfig> = {}): RoutingConfig {
+  return { ...defaultConfig('example.com'), ...patch };
 }
 
 function errors(d: unknown) {
@@ -223,4 +229,134 @@ describe('parseRouteTarget', () => {
       expect(parseRouteTarget(text)).toHaveProperty('error');
     },
   );
+});
+
+describe('route hosts: errors that name the mistake, literals as SMTP writes them', () => {
+  it.each([
+    ['[127.0.0.1]:2727', { kind: 'host', host: '127.0.0.1', port: 2727, hostKind: 'ipv4' }],
+    ['[192.0.2.1]', { kind: 'host', host: '192.0.2.1', hostKind: 'ipv4' }],
+    ['[IPv6:2001:DB8::1]:25', { kind: 'host', host: '2001:db8::1', port: 25, hostKind: 'ipv6' }],
+    ['[2001:db8:0::1]', { kind: 'host', host: '2001:db8::1', hostKind: 'ipv6' }],
+  ])('%s is accepted', (text, expected) => {
+    expect(parseRouteTarget(text)).toEqual(expected);
+  });
+
+  it.each(['smtp://host', 'SMTP://mail.example.net:25', 'smtps://[::1]:465', 'http://x/'])(
+    '%s is a URL, and the message says so',
+    (text) => {
+      expect(parseRouteTarget(text)).toEqual({
+        error: 'Write a host name or address, with an optional :port, not a URL.',
+      });
+    },
+  );
+
+  it.each([
+    ['[127.0.0.1]:2727', '127.0.0.1:2727'],
+    ['[IPv6:2001:db8::1]', '[2001:db8::1]'],
+    ['MAIL.Example.NET.:25', 'mail.example.net:25'],
+  ])('%s is stored as %s, and compiles to a usable next hop', (routeTo, stored) => {
+    const saved = validate({ ...base(), routes: [{ sentTo: 'partner.example', routeTo }] });
+    expect(saved.ok && saved.config.routes[0]?.routeTo).toBe(stored);
+    const hop = compile(base({ routes: [{ sentTo: 'partner.example', routeTo }] })).findRoute(
+      'partner.example',
+    )?.nextHop;
+    const target = parseRouteTarget(stored);
+    expect(hop).toEqual(
+      'error' in target || target.kind !== 'host'
+        ? undefined
+        : target.port === undefined
+          ? { kind: 'host', host: target.host }
+          : { kind: 'host', host: target.host, port: target.port },
+    );
+  });
+
+  it('a URL in a document is an error on routeTo', () => {
+    const r = validate({
+      ...base(),
+      routes: [{ sentTo: 'partner.example', routeTo: 'smtp://host' }],
+    });
+    expect(r).toEqual({
+      ok: false,
+      errors: [
+        {
+          pointer: '/routes/0/routeTo',
+          code: 'invalid-route-target',
+          message: 'Write a host name or address, with an optional :port, not a URL.',
+        },
+      ],
+    });
+  });
+});
+
+describe('normalizeEntry and normalizeRoute: what the web shows as soon as it is entered', () => {
+  it.each([
+    [
+      { ip: '192.168.1.7', mask: '24' },
+      {
+        ok: true,
+        value: { ip: '192.168.1.0', mask: '255.255.255.0' },
+        notice: expect.stringContaining('host bits'),
+      },
+    ],
+    [{ ip: '10.0.0.1' }, { ok: true, value: { ip: '10.0.0.1', mask: '255.255.255.255' } }],
+    [
+      { ip: '2001:DB8::', mask: '/32' },
+      { ok: true, value: { ip: '2001:db8::', mask: '32' } },
+    ],
+    [
+      { ip: '::ffff:10.0.0.0', mask: '104' },
+      {
+        ok: true,
+        value: { ip: '10.0.0.0', mask: '255.0.0.0' },
+        notice: expect.stringContaining('IPv4-mapped'),
+      },
+    ],
+    [{ ip: '10.0.0.256' }, { ok: false, errors: [{ field: 'ip', message: expect.any(String) }] }],
+    [
+      { ip: '10.0.0.0', mask: '255.0.255.0' },
+      { ok: false, errors: [{ field: 'mask', message: expect.stringContaining('contiguous') }] },
+    ],
+  ])('%j', (entry, expected) => {
+    expect(normalizeEntry(entry)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      { sentTo: '#MS.COM.', routeTo: '[127.0.0.1]:2727' },
+      { ok: true, value: { sentTo: '#ms.com', routeTo: '127.0.0.1:2727' } },
+    ],
+    [
+      { sentTo: 'bücher.example', routeTo: '<INBOUND>' },
+      { ok: true, value: { sentTo: 'xn--bcher-kva.example', routeTo: '<inbound>' } },
+    ],
+    [
+      { sentTo: 'bad..domain', routeTo: 'smtp://host' },
+      {
+        ok: false,
+        errors: [
+          { field: 'sentTo', message: expect.any(String) },
+          {
+            field: 'routeTo',
+            message: 'Write a host name or address, with an optional :port, not a URL.',
+          },
+        ],
+      },
+    ],
+  ])('%j', (route, expected) => {
+    expect(normalizeRoute(route)).toEqual(expected);
+  });
+
+  it('agrees with validate()', () => {
+    const route = { sentTo: 'Sales.Example.', routeTo: '[IPv6:2001:db8::25]:2525' };
+    const entry = { ip: '192.0.2.77', mask: '255.255.255.0' };
+    const saved = validate({
+      ...base(),
+      routes: [route],
+      restrictions: { ...base().restrictions, neverRoute: [entry] },
+    });
+    const n = normalizeRoute(route);
+    const e = normalizeEntry(entry);
+    expect(saved.ok && saved.config.routes[0]).toEqual(n.ok && n.value);
+    expect(saved.ok && saved.config.restrictions.neverRoute[0]).toEqual(e.ok && e.value);
+  });
 });

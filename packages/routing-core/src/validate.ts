@@ -16,6 +16,7 @@ import {
 } from './config';
 import { normaliseDomain } from './domain';
 import {
+  formatIPv4,
   formatIp,
   formatMask,
   hasHostBits,
@@ -50,31 +51,48 @@ export type RouteTarget =
   | { kind: 'inbound' }
   | { kind: 'host'; host: string; port?: number; hostKind: 'name' | 'ipv4' | 'ipv6' };
 
-/** Parses a "Route to" value: `<inbound>`, `host`, `host:port`, `192.0.2.1:25`, `[2001:db8::1]:25`. */
+/** A scheme such as `smtp://`: someone wrote a URL where a host belongs. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** An address literal in brackets: `[2001:db8::1]`, `[IPv6:2001:db8::1]` or `[192.0.2.1]`. */
+function parseBracketedHost(
+  inner: string,
+): { host: string; hostKind: 'ipv4' | 'ipv6' } | { error: string } {
+  const v4 = parseIPv4(inner);
+  if (v4 !== null) return { host: formatIPv4(v4), hostKind: 'ipv4' };
+  const text = /^ipv6:/i.test(inner) ? inner.slice(5) : inner;
+  const v6 = parseIPv6(text);
+  if (!v6) return { error: `"${inner}" is not an IPv6 or IPv4 address.` };
+  return { host: formatIp({ family: 6, words: v6 }), hostKind: 'ipv6' };
+}
+
+/**
+ * Parses a "Route to" value: `<inbound>`, `host`, `host:port`,
+ * `192.0.2.1:25`, `[2001:db8::1]:25`, or an address literal as SMTP writes it
+ * (`[192.0.2.1]:25`, `[IPv6:2001:db8::1]`). Literals are normalised: IPv4
+ * without brackets, IPv6 in brackets, RFC 5952 text.
+ */
 export function parseRouteTarget(text: string): RouteTarget | { error: string } {
   const t = text.trim();
   if (t.toLowerCase() === INBOUND) return { kind: 'inbound' };
-  let hostText = t;
-  let portText: string | undefined;
+  if (URL_SCHEME.test(t)) {
+    return { error: 'Write a host name or address, with an optional :port, not a URL.' };
+  }
   if (t.startsWith('[')) {
     const close = t.indexOf(']');
     if (close < 0)
       return { error: 'An IPv6 host is written in brackets: [2001:db8::1] or [2001:db8::1]:25.' };
-    hostText = t.slice(1, close);
     const rest = t.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) return { error: `Unexpected text after "]": "${rest}".` };
-      portText = rest.slice(1);
-    }
-    const v6 = parseIPv6(hostText);
-    if (!v6) return { error: `"${hostText}" is not an IPv6 address.` };
-    const port = parsePort(portText);
+    if (rest !== '' && !rest.startsWith(':'))
+      return { error: `Unexpected text after "]": "${rest}".` };
+    const host = parseBracketedHost(t.slice(1, close));
+    if ('error' in host) return host;
+    const port = parsePort(rest === '' ? undefined : rest.slice(1));
     if (typeof port === 'string') return { error: port };
-    return withPort(
-      { kind: 'host', host: formatIp({ family: 6, words: v6 }), hostKind: 'ipv6' },
-      port,
-    );
+    return withPort({ kind: 'host', ...host }, port);
   }
+  let hostText = t;
+  let portText: string | undefined;
   const colon = t.lastIndexOf(':');
   if (colon >= 0) {
     if (t.indexOf(':') !== colon) {
@@ -167,6 +185,46 @@ export function parseIpEntry(
     };
   }
   return notice ? { network, prefix, entry, notice } : { network, prefix, entry };
+}
+
+/** What the web shows for a field as soon as it is entered: the stored form, or why it cannot be stored. */
+export type Normalized<T> =
+  | { ok: true; value: T; notice?: string }
+  | { ok: false; errors: { field: string; message: string }[] };
+
+/**
+ * An address-list entry as validate() would store it (network address, dotted
+ * IPv4 mask or IPv6 prefix length, IPv4-mapped read as IPv4), with the notice
+ * it would get; or the error of the field that is wrong.
+ */
+export function normalizeEntry(entry: { ip: string; mask?: string }): Normalized<IpEntry> {
+  const parsed = parseIpEntry(entry.ip, entry.mask);
+  if ('error' in parsed)
+    return { ok: false, errors: [{ field: parsed.field, message: parsed.error }] };
+  return parsed.notice
+    ? { ok: true, value: parsed.entry, notice: parsed.notice.message }
+    : { ok: true, value: parsed.entry };
+}
+
+/**
+ * A routing-table entry as validate() would store it (lower-case domains
+ * without a trailing dot, IDNs as A-labels, literals normalised); or the
+ * error of each field that is wrong.
+ */
+export function normalizeRoute(route: { sentTo: string; routeTo: string }): Normalized<Route> {
+  const sent = parseSentTo(route.sentTo);
+  const target = parseRouteTarget(route.routeTo);
+  const errors: { field: string; message: string }[] = [];
+  if ('error' in sent) errors.push({ field: 'sentTo', message: sent.error });
+  if ('error' in target) errors.push({ field: 'routeTo', message: target.error });
+  if ('error' in sent || 'error' in target) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      sentTo: sent.exact ? `#${sent.domain}` : sent.domain,
+      routeTo: formatRouteTarget(target),
+    },
+  };
 }
 
 type Json = unknown;
