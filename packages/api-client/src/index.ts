@@ -313,9 +313,11 @@ export function createApiClient(options: ApiClientOptions) {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     else {
       if (options.cookie) headers.cookie = options.cookie;
-      const csrf =
-        typeof options.csrfToken === 'function' ? options.csrfToken() : options.csrfToken;
-      if (csrf && WRITES.has(wire.method)) headers['x-csrf-token'] = csrf;
+      if (WRITES.has(wire.method)) {
+        const csrf =
+          typeof options.csrfToken === 'function' ? options.csrfToken() : options.csrfToken;
+        if (csrf) headers['x-csrf-token'] = csrf;
+      }
     }
     if (wire.body !== undefined) headers['content-type'] = 'application/json';
     for (const [k, v] of Object.entries(wire.headers ?? {})) if (v !== undefined) headers[k] = v;

@@ -139,6 +139,8 @@ export function mockApi(routes: Record<string, Handler | MockAnswer>) {
   vi.stubGlobal('fetch', fetchMock);
   return {
     requests,
+    /** What broke the contract so far (the test fails with these when it ends). */
+    violations,
     /** Requests for one route. */
     calls: (key: string) => requests.filter((r) => `${r.method} ${r.path}` === key),
     set: (key: string, handler: Handler | MockAnswer) => {
