@@ -6,11 +6,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
-
-const _sse = { 200: Type.String({ description: 'text/event-stream' }) };
 
 export default async function serviceRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
