@@ -12,6 +12,7 @@
  *   log scan, at the process level).
  */
 
+import { createApiClient } from '@ims/api-client';
 import { battery } from '@ims/reliability';
 import type { RoutingConfig } from '@ims/routing-core';
 import { RawSmtp } from '@ims/smtp/testing';
@@ -306,21 +307,15 @@ describe('concurrency', () => {
 
   it('no password, token, cookie or AUTH string is in any process log', async () => {
     // A browser session and a failed sign-in, so there is a cookie and a wrong password to look for.
-    const login = await fetch(`${stack.url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: stack.adminPassword }),
+    const anonymous = createApiClient({ baseUrl: stack.url });
+    const session = await anonymous.login('admin', stack.adminPassword);
+    const cookie = session.cookie?.split('=')[1] ?? '';
+    const { csrfToken } = session;
+    await anonymous.raw('GET', '/api/v1/routing', undefined, {
+      cookie: `ims_session=${cookie}`,
+      'x-csrf-token': csrfToken,
     });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]?.split('=')[1] ?? '';
-    const { csrfToken } = (await login.json()) as { csrfToken: string };
-    await fetch(`${stack.url}/api/v1/routing`, {
-      headers: { cookie: `ims_session=${cookie}`, 'x-csrf-token': csrfToken },
-    });
-    await fetch(`${stack.url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'a wrong e2e password' }),
-    });
+    await anonymous.login('admin', 'a wrong e2e password').catch(() => undefined);
     const c = await RawSmtp.open(stack.smtpPort);
     await c.reply();
     await c.cmd('EHLO log.example');

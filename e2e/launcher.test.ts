@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Child, freePort, start, until } from './smtp-wire';
@@ -95,15 +96,10 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     );
     await until(async () => (first.output().includes(`${url}/`) ? true : undefined));
 
-    const login = await fetch(`${url}/api/v1/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password }),
-    });
-    expect(login.status).toBe(200);
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const service = async () =>
-      (await (await fetch(`${url}/api/v1/service`, { headers: { cookie } })).json()) as Service;
+    const session = await createApiClient({ baseUrl: url }).login('admin', password);
+    expect(session.cookie).toMatch(/^ims_session=/);
+    const browser = createApiClient({ baseUrl: url, cookie: session.cookie });
+    const service = (): Promise<Service> => browser.service.status();
 
     // Registered, attached, running the saved version.
     const running = await until(
@@ -199,7 +195,10 @@ describe('npm start: the console with one supervised local SMTP node', () => {
 
     // --no-local-node: the console alone.
     const third = launch(env, ['--no-local-node']);
-    await until(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), 60_000);
+    await until(
+      async () => ((await createApiClient({ baseUrl: url }).health()) ? true : undefined),
+      60_000,
+    );
     expect(third.output()).toContain('No local SMTP node');
     expect(existsSync(join(dataDir, 'local-node.pid'))).toBe(false);
     await expect(RawSmtp.open(smtpPort)).rejects.toThrow();

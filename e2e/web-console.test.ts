@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createApiClient } from '@ims/api-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './browser';
@@ -34,18 +35,15 @@ const temp = () => {
   return d;
 };
 
+/** One request with the test's write token, answered whatever its status (a route of the table). */
 async function api<T>(
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as T };
+  const res = await createApiClient({ baseUrl: url, token }).raw<T>(method, path, body, headers);
+  return { status: res.status, body: res.body };
 }
 
 async function signIn(context: BrowserContext, path = '/'): Promise<Page> {
@@ -81,25 +79,19 @@ beforeAll(async () => {
   });
   children.push(server);
   await until(
-    async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined),
+    async () => ((await createApiClient({ baseUrl: url }).health()) ? true : undefined),
     60_000,
     'the console',
   );
 
   // A write token for the test's own API calls, and a registered SMTP node.
-  const login = await fetch(`${url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
+  const session = await createApiClient({ baseUrl: url }).login('admin', password);
+  const signedIn = createApiClient({
+    baseUrl: url,
+    cookie: session.cookie,
+    csrfToken: session.csrfToken,
   });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const created = await fetch(`${url}/api/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-    body: JSON.stringify({ name: 'e2e-web', scope: 'write' }),
-  });
-  token = ((await created.json()) as { token: string }).token;
+  token = (await signedIn.tokens.create('e2e-web', 'write')).token;
   const nodeToken = (await api<{ token: string }>('POST', '/api/v1/nodes', { name: 'local' })).body
     .token;
   children.push(

@@ -6,6 +6,7 @@
 
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createApiClient, type NodeStatusBody } from '@ims/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, freePort, ims, ROOT, startProcess, tempDir, until } from './testing/processes';
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   });
   children.push(server);
   await until(
-    async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined),
+    async () => ((await createApiClient({ baseUrl: url }).health()) ? true : undefined),
     60_000,
     'console',
   );
@@ -274,16 +275,10 @@ describe('ims against a real console and SMTP node', () => {
   it('restart --wait exits 1 with the error of a node that cannot apply the version', async () => {
     // A second node, played by the test through the node API.
     const fake = await json<{ id: number; token: string }>(['node', 'register', 'fake']);
-    const report = (body: Record<string, unknown>) =>
-      fetch(`${url}/api/v1/node/status`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          listen: [],
-          startedAt: new Date().toISOString(),
-          counters: {},
-          ...body,
-        }),
+    const fakeNode = createApiClient({ baseUrl: url, token: fake.token });
+    const report = (body: Pick<NodeStatusBody, 'runningVersion' | 'state' | 'lastError'>) =>
+      fakeNode.call('nodeStatus', {
+        body: { listen: [], startedAt: new Date().toISOString(), counters: {}, ...body },
       });
     const before = await json<{ savedVersion: number }>(['status']);
     expect((await report({ runningVersion: before.savedVersion, state: 'running' })).status).toBe(

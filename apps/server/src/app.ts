@@ -8,6 +8,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { routes } from '@ims/api-contract';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
@@ -36,6 +37,7 @@ import sessionRoutes from './routes/api/session';
 import tokenRoutes from './routes/api/tokens';
 import healthRoutes from './routes/health';
 import metricsRoutes from './routes/metrics';
+import { routeOptions } from './routes/route-options';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -226,9 +228,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () =>
-    app.swagger(),
-  );
+  app.route({
+    ...routeOptions(routes.openapi),
+    config: { public: true },
+    handler: async () => app.swagger(),
+  });
   await app.register(db, { dataDir: opts.dataDir });
 
   // App plugins.

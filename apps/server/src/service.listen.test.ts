@@ -7,17 +7,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type ApiClient,
+  ApiProblem,
+  createApiClient,
+  type NodeStatusBody,
+  type StreamEvent,
+} from '@ims/api-client';
 import { defaultConfig } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from './app';
 import { ADMIN_PASSWORD } from './testing/helper';
-import { SseClient } from './testing/sse-client';
 
 interface Console {
   app: FastifyInstance;
   url: string;
-  admin: Record<string, string>;
+  /** The administrator's side, with a write token, as a script would use. */
+  admin: ApiClient;
 }
 
 async function startConsole(): Promise<Console> {
@@ -28,118 +35,125 @@ async function startConsole(): Promise<Console> {
     adminPassword: ADMIN_PASSWORD,
     heartbeatMs: 200,
   });
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
   onTestFinished(async () => {
     await app.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  // A write token for the administrator's side, as a script would use.
-  const login = await fetch(`${address}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  const session = await createApiClient({ baseUrl: url }).login('admin', ADMIN_PASSWORD);
+  const browser = createApiClient({
+    baseUrl: url,
+    cookie: session.cookie,
+    csrfToken: session.csrfToken,
   });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const created = await fetch(`${address}/api/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-    body: JSON.stringify({ name: 'test', scope: 'write' }),
-  });
-  const { token } = (await created.json()) as { token: string };
-  return {
-    app,
-    url: address,
-    admin: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  };
+  const { token } = await browser.tokens.create('test', 'write');
+  return { app, url, admin: createApiClient({ baseUrl: url, token }) };
 }
 
-async function api<T>(
-  c: Console,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers = c.admin,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${c.url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+/** The status of a refused request (the ApiProblem it threw). */
+async function statusOf(request: Promise<unknown>): Promise<number> {
+  const err = await request.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApiProblem)) throw new Error(`expected an ApiProblem, got ${String(err)}`);
+  return err.status;
+}
+
+/** An event stream followed through the api-client: events queue up until a test takes them. */
+class Events {
+  private readonly queue: StreamEvent[] = [];
+  private waiters: { accept: (e: StreamEvent) => boolean; resolve: (e: StreamEvent) => void }[] =
+    [];
+  private readonly abort = new AbortController();
+
+  static async open(follow: ApiClient['events']['node']): Promise<Events> {
+    const events = new Events();
+    onTestFinished(() => events.abort.abort());
+    await new Promise<void>((resolve, reject) => {
+      follow(
+        { onOpen: resolve, onEvent: (e) => events.deliver(e) },
+        { signal: events.abort.signal },
+      ).catch((err: unknown) => (events.abort.signal.aborted ? undefined : reject(err)));
+    });
+    return events;
+  }
+
+  private deliver(event: StreamEvent): void {
+    const waiter = this.waiters.find((w) => w.accept(event));
+    if (waiter) {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      waiter.resolve(event);
+    } else {
+      this.queue.push(event);
+    }
+  }
+
+  /** The next event of `type` (already received or still to come) that matches. */
+  next(
+    type: string,
+    match: (data: unknown) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<StreamEvent> {
+    const accept = (e: StreamEvent) => e.type === type && match(e.data);
+    const i = this.queue.findIndex(accept);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as StreamEvent);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no ${type} event within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        accept,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+    });
+  }
 }
 
 /** A minimal SMTP node: fetches bundles, listens for signals, reports its version. */
 class FakeNode {
   running: number | null = null;
-  events!: SseClient;
-  constructor(
-    private readonly c: Console,
-    private readonly token: string,
-  ) {}
-  get headers() {
-    return { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' };
+  events!: Events;
+  readonly api: ApiClient;
+  constructor(c: Console, token: string) {
+    this.api = createApiClient({ baseUrl: c.url, token });
   }
   async attach(): Promise<void> {
-    this.events = await SseClient.open(`${this.c.url}/api/v1/node/events`, this.headers);
-    onTestFinished(() => this.events.close());
+    this.events = await Events.open(this.api.events.node);
   }
   async load(version?: number): Promise<{ version: number; config: { siteDomain: string } }> {
-    const res = await api<{ version: number; config: { siteDomain: string } }>(
-      this.c,
-      'GET',
-      `/api/v1/node/bundle${version === undefined ? '' : `?version=${version}`}`,
-      undefined,
-      this.headers,
-    );
-    expect(res.status).toBe(200);
-    this.running = res.body.version;
-    return res.body;
+    const bundle = await this.api.node.bundle(version);
+    this.running = bundle.version;
+    return bundle;
   }
   async report(): Promise<void> {
-    const res = await api(
-      this.c,
-      'PUT',
-      '/api/v1/node/status',
-      {
-        runningVersion: this.running,
-        state: 'running',
-        listen: ['127.0.0.1:2525'],
-        startedAt: new Date().toISOString(),
-        counters: { sessions: 0 },
-      },
-      this.headers,
-    );
-    expect(res.status).toBe(204);
+    const status: NodeStatusBody = {
+      runningVersion: this.running,
+      state: 'running',
+      listen: ['127.0.0.1:2525'],
+      startedAt: new Date().toISOString(),
+      counters: { sessions: 0 },
+    };
+    expect(await this.api.node.status(status)).toBeNull();
   }
 }
 
 async function register(c: Console, name: string): Promise<FakeNode> {
-  const res = await api<{ token: string }>(c, 'POST', '/api/v1/nodes', { name });
-  expect(res.status).toBe(201);
-  return new FakeNode(c, res.body.token);
+  const created = await c.admin.nodes.register(name);
+  return new FakeNode(c, created.token);
 }
 
 async function saveNewVersion(c: Console, basedOn: number, host: string): Promise<number> {
   const config = defaultConfig('example.com');
   config.routes.push({ sentTo: 'branch.example', routeTo: host });
-  const res = await api<{ version: number }>(
-    c,
-    'PUT',
-    '/api/v1/routing',
-    { config },
-    { ...c.admin, 'if-match': `"v${basedOn}"` },
-  );
-  expect(res.status).toBe(200);
-  return res.body.version;
+  return (await c.admin.routing.put({ config }, `"v${basedOn}"`)).data.version;
 }
 
-type Service = {
-  pendingRestart: boolean;
-  savedVersion: number;
-  nodes: { runningVersion: number | null; online: boolean; state: string }[];
-};
+type Service = Awaited<ReturnType<ApiClient['service']['status']>>;
 
 describe('restart signalling over a real listener', () => {
   it('save + restart: the node is signalled, reports the new version, and pendingRestart clears', async () => {
@@ -148,15 +162,14 @@ describe('restart signalling over a real listener', () => {
     expect((await node.load()).version).toBe(1);
     await node.attach();
     await node.report();
-    const browser = await SseClient.open(`${c.url}/api/v1/events`, c.admin);
-    onTestFinished(() => browser.close());
-    expect((await api<Service>(c, 'GET', '/api/v1/service')).body).toMatchObject({
+    const browser = await Events.open(c.admin.events.service);
+    expect(await c.admin.service.status()).toMatchObject({
       pendingRestart: false,
       savedVersion: 1,
     });
 
     const v2 = await saveNewVersion(c, 1, 'mail2.example.net');
-    expect((await api<Service>(c, 'GET', '/api/v1/service')).body).toMatchObject({
+    expect(await c.admin.service.status()).toMatchObject({
       pendingRestart: true,
       savedVersion: 2,
     });
@@ -164,29 +177,24 @@ describe('restart signalling over a real listener', () => {
     // Saving alone never signals the node.
     expect(node.running).toBe(1);
     // Saved vs running, as the banner shows it.
-    const pending = await api<{ from: number; to: number; changes: unknown[] }>(
-      c,
-      'GET',
-      '/api/v1/routing/diff?from=running',
-    );
-    expect(pending.body).toMatchObject({
+    const pending = await c.admin.routing.diff({ from: 'running' });
+    expect(pending).toMatchObject({
       from: 1,
       to: v2,
       changes: [expect.objectContaining({ kind: 'add' })],
     });
 
-    const restart = await api<{ version: number; coalesced: boolean; signalled: number }>(
-      c,
-      'POST',
-      '/api/v1/service/restart',
-    );
-    expect(restart).toEqual({ status: 202, body: { version: v2, coalesced: false, signalled: 1 } });
+    const restart = await c.admin.call('restart', {});
+    expect({ status: restart.status, body: restart.data }).toEqual({
+      status: 202,
+      body: { version: v2, coalesced: false, signalled: 1 },
+    });
     const signal = await node.events.next('restart');
     expect(signal.data).toEqual({ version: v2 });
     expect((await node.load(v2)).version).toBe(v2);
     await node.report();
 
-    expect((await api<Service>(c, 'GET', '/api/v1/service')).body).toMatchObject({
+    expect(await c.admin.service.status()).toMatchObject({
       pendingRestart: false,
       nodes: [{ runningVersion: v2, online: true, state: 'running' }],
     });
@@ -207,18 +215,10 @@ describe('restart signalling over a real listener', () => {
     }
     await a.attach();
     const v2 = await saveNewVersion(c, 1, 'mail2.example.net');
-    const first = await api<{ coalesced: boolean; signalled: number }>(
-      c,
-      'POST',
-      '/api/v1/service/restart',
-    );
-    const second = await api<{ coalesced: boolean; signalled: number }>(
-      c,
-      'POST',
-      '/api/v1/service/restart',
-    );
-    expect(first.body).toMatchObject({ coalesced: false, signalled: 1 });
-    expect(second.body).toMatchObject({ coalesced: true, signalled: 0 });
+    const first = await c.admin.service.restart();
+    const second = await c.admin.service.restart();
+    expect(first).toMatchObject({ coalesced: false, signalled: 1 });
+    expect(second).toMatchObject({ coalesced: true, signalled: 0 });
     await a.events.next('restart');
 
     // b was not attached: it is told as soon as it attaches.
@@ -229,16 +229,13 @@ describe('restart signalling over a real listener', () => {
   it('a node token reaches only the node API, and an admin credential not the node API', async () => {
     const c = await startConsole();
     const node = await register(c, 'n');
-    expect((await api(c, 'GET', '/api/v1/routing', undefined, node.headers)).status).toBe(403);
-    expect((await api(c, 'GET', '/api/v1/node/bundle', undefined, c.admin)).status).toBe(401);
-    expect((await api(c, 'GET', '/api/v1/node/bundle', undefined, {})).status).toBe(401);
-    const bad = await api<{ errors: unknown[] }>(
-      c,
-      'PUT',
-      '/api/v1/node/status',
-      { state: 'bogus' },
-      node.headers,
-    );
+    const anonymous = createApiClient({ baseUrl: c.url });
+    expect(await statusOf(node.api.routing.get())).toBe(403);
+    expect(await statusOf(c.admin.node.bundle())).toBe(401);
+    expect(await statusOf(anonymous.node.bundle())).toBe(401);
+    const bad = await node.api.raw<{ errors: unknown[] }>('PUT', '/api/v1/node/status', {
+      state: 'bogus',
+    });
     expect(bad.status).toBe(400);
   });
 });

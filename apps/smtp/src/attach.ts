@@ -9,6 +9,7 @@
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ApiClient, createApiClient } from '@ims/api-client';
 import { type Bundle, loadGeneration } from './generation';
 import type { SmtpNode } from './smtp-node';
 
@@ -25,20 +26,26 @@ export interface AttachOptions {
   silenceMs?: number;
 }
 
+/** Requests to the console give up after this long (the event stream has no limit). */
+const REQUEST_TIMEOUT_MS = 15_000;
+
 export class ConsoleLink {
   private stopped = false;
   private reloading: Promise<void> | undefined;
   private pending: number | undefined;
   private lastError: string | undefined;
   private abort = new AbortController();
+  private readonly api: ApiClient;
 
   constructor(
     private readonly node: SmtpNode,
     private readonly opts: AttachOptions,
-  ) {}
-
-  private get headers() {
-    return { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' };
+  ) {
+    this.api = createApiClient({
+      baseUrl: opts.consoleUrl,
+      token: opts.token,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
   }
 
   private get cacheFile() {
@@ -46,10 +53,7 @@ export class ConsoleLink {
   }
 
   async fetchBundle(version?: number): Promise<Bundle & { targetVersion?: number }> {
-    const url = `${this.opts.consoleUrl}/api/v1/node/bundle${version === undefined ? '' : `?version=${version}`}`;
-    const res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(15_000) });
-    if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Bundle & { targetVersion?: number };
+    return this.api.node.bundle(version);
   }
 
   /** The bundle to start with: the one the nodes were told to run, else the cached one. */
@@ -88,13 +92,7 @@ export class ConsoleLink {
       startedAt: this.node.startedAt.toISOString(),
       counters: { ...this.node.counters },
     };
-    const res = await fetch(`${this.opts.consoleUrl}/api/v1/node/status`, {
-      method: 'PUT',
-      headers: this.headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    if (!res.ok) throw new Error(`PUT status: ${res.status} ${await res.text()}`);
+    await this.api.node.status(body);
   }
 
   /** Asks for a restart onto `version`; coalesces with one already running. */
@@ -188,29 +186,20 @@ export class ConsoleLink {
   }
 
   private async read(signal: AbortSignal, heard: () => void): Promise<void> {
-    const res = await fetch(`${this.opts.consoleUrl}/api/v1/node/events`, {
-      headers: this.headers,
-      signal,
-    });
-    if (!res.ok || !res.body) throw new Error(`GET events: ${res.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body) {
-      heard();
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const type = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (type === 'restart') {
-          const version = (JSON.parse(data ?? '{}') as { version?: number }).version;
-          void this.requestRestart(version);
-        } else if (type === 'directory') {
-          void this.refreshDirectory();
-        }
-      }
-    }
+    await this.api.events.node(
+      {
+        onActivity: heard,
+        onEvent: ({ type, data }) => {
+          if (type === 'restart') {
+            const version = (data as { version?: number } | undefined)?.version;
+            void this.requestRestart(version);
+          } else if (type === 'directory') {
+            void this.refreshDirectory();
+          }
+        },
+      },
+      { signal },
+    );
   }
 
   private async refreshDirectory(): Promise<void> {

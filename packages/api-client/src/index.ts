@@ -1,58 +1,127 @@
 /**
- * @ims/api-client: a typed fetch client for the console API. Every request and
- * answer is typed by the api-contract schemas; any non-2xx answer throws an
- * `ApiProblem` carrying the RFC 9457 body, and a request that never got an
- * answer (refused, reset, timed out) throws an `ApiNetworkError`.
+ * @ims/api-client: the one client of the console API, used by the web app,
+ * the `ims` CLI, the SMTP node and the tests. Every request is one entry of
+ * the api-contract route table: its path, parameters, query, body and 2xx
+ * answer are typed from that entry, so no path is written here.
+ *
+ * Any non-2xx answer throws an `ApiProblem` carrying the RFC 9457 body; a
+ * request that never got an answer (refused, reset, timed out, cut off, not
+ * JSON) throws an `ApiNetworkError`. A request aborted through its own
+ * `signal` rejects with the signal's reason, as fetch does.
  */
 
-import type {
-  AdviceSchema,
-  AuditPageSchema,
-  AuditQuerySchema,
-  DiffQuerySchema,
-  DiffSchema,
-  EvaluateBody,
-  EvaluateResultSchema,
-  HealthSchema,
-  Mailbox,
-  MailboxCreateBody,
-  MailboxList,
-  MailboxUpdateBody,
-  NodeCreatedSchema,
-  NodeListSchema,
-  Problem,
-  RelayTestBody,
-  RelayTestResult,
-  RestartResultSchema,
-  RoutingPutBody,
-  RoutingState,
-  ServiceSchema,
-  Session,
-  TokenCreatedSchema,
-  TokenListSchema,
-  TokenScope,
-  VersionListSchema,
-  VersionSchema,
+import {
+  type AdviceSchema,
+  type AuditEntrySchema,
+  type AuditPageSchema,
+  type AuditQuerySchema,
+  type ConfigChangeSchema,
+  type DiffQuerySchema,
+  type DiffSchema,
+  type EvaluateBody,
+  type EvaluateResultSchema,
+  type FindingBody,
+  type HealthSchema,
+  type Mailbox,
+  type MailboxCreateBody,
+  type MailboxList,
+  type MailboxUpdateBody,
+  matchRoute,
+  type NodeBundleSchema,
+  type NodeCreatedSchema,
+  type NodeListSchema,
+  type NodeStatusBodySchema,
+  type Problem,
+  type RelayTestBody,
+  type RelayTestCase,
+  type RelayTestResult,
+  type RestartResultSchema,
+  type RouteName,
+  type Routes,
+  type RoutingPutBody,
+  type RoutingState,
+  routes,
+  type ServiceSchema,
+  type Session,
+  type SessionInfo,
+  type TokenCreatedSchema,
+  type TokenListSchema,
+  type TokenScope,
+  type VersionListSchema,
+  type VersionSchema,
+  type VersionSummary,
+  type VersionsQuerySchema,
 } from '@ims/api-contract';
-import type { Static } from 'typebox';
+import { createParser } from 'eventsource-parser';
+import type { Static, TSchema } from 'typebox';
 
 export type Advice = Static<typeof AdviceSchema>;
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+export type ConfigChange = Static<typeof ConfigChangeSchema>;
 export type AuditPage = Static<typeof AuditPageSchema>;
 export type AuditQuery = Static<typeof AuditQuerySchema>;
 export type Diff = Static<typeof DiffSchema>;
 export type DiffQuery = Static<typeof DiffQuerySchema>;
 export type EvaluateResult = Static<typeof EvaluateResultSchema>;
 export type Health = Static<typeof HealthSchema>;
+export type NodeBundle = Static<typeof NodeBundleSchema>;
 export type NodeCreated = Static<typeof NodeCreatedSchema>;
 export type NodeList = Static<typeof NodeListSchema>;
+export type NodeStatusBody = Static<typeof NodeStatusBodySchema>;
 export type NodeView = NodeList['nodes'][number];
 export type RestartResult = Static<typeof RestartResultSchema>;
 export type Service = Static<typeof ServiceSchema>;
 export type TokenCreated = Static<typeof TokenCreatedSchema>;
 export type TokenList = Static<typeof TokenListSchema>;
 export type VersionList = Static<typeof VersionListSchema>;
+export type VersionsQuery = Static<typeof VersionsQuerySchema>;
 export type Version = Static<typeof VersionSchema>;
-export type { Mailbox, MailboxList, Problem, RelayTestResult, RoutingState, Session };
+export type {
+  EvaluateBody,
+  FindingBody,
+  Mailbox,
+  MailboxCreateBody,
+  MailboxList,
+  MailboxUpdateBody,
+  Problem,
+  RelayTestBody,
+  RelayTestCase,
+  RelayTestResult,
+  RoutingState,
+  Session,
+  SessionInfo,
+  VersionSummary,
+};
+
+// ---- Types from the route table -------------------------------------------
+
+type PartOf<R, K extends string> = R extends { readonly [P in K]: infer S extends TSchema }
+  ? Static<S>
+  : never;
+type Success = 200 | 201 | 202 | 204;
+
+/** The path parameters, query, body and headers of a route (never when it has none). */
+export type ParamsOf<N extends RouteName> = PartOf<Routes[N], 'params'>;
+export type QueryOf<N extends RouteName> = PartOf<Routes[N], 'query'>;
+export type BodyOf<N extends RouteName> = PartOf<Routes[N], 'body'>;
+export type HeadersOf<N extends RouteName> = PartOf<Routes[N], 'headers'>;
+/** The body of a route's 2xx answer (null for 204). */
+export type AnswerOf<N extends RouteName> = {
+  [S in keyof Routes[N]['responses'] & Success]: Routes[N]['responses'][S] extends infer T extends
+    TSchema
+    ? Static<T>
+    : never;
+}[keyof Routes[N]['responses'] & Success];
+
+/** What one call of a route sends: each part only when the route has it. */
+export type CallInput<N extends RouteName> = ([ParamsOf<N>] extends [never]
+  ? unknown
+  : { params: ParamsOf<N> }) &
+  ([QueryOf<N>] extends [never] ? unknown : { query?: Partial<QueryOf<N>> }) &
+  ([BodyOf<N>] extends [never] ? unknown : { body?: BodyOf<N> }) &
+  ([HeadersOf<N>] extends [never] ? unknown : { headers?: HeadersOf<N> });
+
+// ---- Errors -----------------------------------------------------------------
 
 /** A problem body with its extensions (`currentVersion`, `savedBy`, `findings`, …). */
 export type ProblemBody = Problem & { [extension: string]: unknown };
@@ -77,9 +146,21 @@ export class ApiProblem extends Error {
     this.errors = body.errors ?? [];
     this.body = body;
   }
+
+  /** The slug of the problem type: `/problems/precondition-failed` → `precondition-failed`. */
+  get slug(): string {
+    return this.type.split('/').pop() ?? this.type;
+  }
+
+  /** Per-field errors keyed by JSON Pointer (the first one of each pointer). */
+  get fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.errors) out[e.pointer] = out[e.pointer] ?? e.detail;
+    return out;
+  }
 }
 
-/** No answer at all: the console is unreachable, or did not answer in time. */
+/** No answer at all: the console is unreachable, did not answer in time, or is not the console. */
 export class ApiNetworkError extends Error {
   readonly timedOut: boolean;
   constructor(message: string, timedOut: boolean, cause?: unknown) {
@@ -89,18 +170,41 @@ export class ApiNetworkError extends Error {
   }
 }
 
+export function isApiProblem(error: unknown, status?: number): error is ApiProblem {
+  return error instanceof ApiProblem && (status === undefined || error.status === status);
+}
+
+// ---- Options ------------------------------------------------------------------
+
 export interface ApiClientOptions {
-  /** The console, e.g. `http://127.0.0.1:8080` (a trailing slash is fine). */
+  /**
+   * The console, e.g. `http://127.0.0.1:8080` (a trailing slash is fine). A
+   * relative one (`''`, `'/'`) is resolved against `location.origin` (the browser).
+   */
   baseUrl: string;
-  /** An API token (`ims_…`), sent as `Authorization: Bearer`. */
+  /** An API token or node token, sent as `Authorization: Bearer`. */
   token?: string | undefined;
-  /** A session cookie (`ims_session=…`) and its CSRF token, instead of a token. */
+  /** A session cookie (`ims_session=…`), where the runtime does not send cookies itself (Node). */
   cookie?: string | undefined;
-  csrfToken?: string | undefined;
-  /** Per-request timeout in milliseconds (default 30 s). */
+  /**
+   * The CSRF token of a cookie session, sent as `X-CSRF-Token` on every write:
+   * a string, or a function asked at each write (the browser's current session).
+   */
+  csrfToken?: string | (() => string | undefined) | undefined;
+  /** fetch's `credentials`: `'same-origin'` in the browser, so its session cookie goes along. */
+  credentials?: 'omit' | 'same-origin' | 'include' | undefined;
+  /** Called with the problem when the console answers 401 to anything but sign-in. */
+  onUnauthenticated?: ((problem: ApiProblem) => void) | undefined;
+  /** Per-request timeout in milliseconds (default 30 s); event streams have none. */
   timeoutMs?: number | undefined;
-  /** The fetch to use (default: the global one). */
+  /** The fetch to use (default: the global one, looked up at each request). */
   fetch?: typeof fetch | undefined;
+}
+
+/** Per request: an abort signal and a timeout of its own. */
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /** A routing state with the ETag to send back as If-Match. */
@@ -109,20 +213,29 @@ export interface Tagged<T> {
   etag: string;
 }
 
-interface RequestOptions {
-  body?: unknown;
-  query?: Record<string, string | number | boolean | undefined> | undefined;
-  headers?: Record<string, string>;
-  timeoutMs?: number | undefined;
-}
-
-interface Answer<T> {
+/** One answer: the body, the headers and the status. */
+export interface Answer<T> {
   data: T;
   headers: Headers;
   status: number;
 }
 
+/** One server-sent event; `data` is the parsed JSON (or the text when it is not JSON). */
+export interface StreamEvent {
+  type: string;
+  data: unknown;
+}
+
+export interface StreamHandlers {
+  onEvent: (event: StreamEvent) => void;
+  /** The stream is open (the console answered 200). */
+  onOpen?: () => void;
+  /** Anything arrived (an event, a heartbeat comment): the connection is alive. */
+  onActivity?: () => void;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Turns any non-2xx answer into an ApiProblem, with a synthesized body when the server sent none. */
 async function problemOf(res: Response): Promise<ApiProblem> {
@@ -153,77 +266,146 @@ async function problemOf(res: Response): Promise<ApiProblem> {
   });
 }
 
+/** `/api/v1/tokens/:id` with `{ id: 3 }` → `/api/v1/tokens/3`. */
+function fillPath(path: string, params: Record<string, unknown> | undefined): string {
+  return path.replace(/:(\w+)/g, (_m, name: string) => {
+    const value = params?.[name];
+    if (value === undefined) throw new TypeError(`${path}: the parameter ${name} is missing`);
+    return encodeURIComponent(String(value));
+  });
+}
+
+const isAbsolute = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url);
+
+interface Wire {
+  method: string;
+  path: string;
+  query?: Record<string, unknown> | undefined;
+  body?: unknown;
+  headers?: Record<string, string | undefined> | undefined;
+}
+
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(options: ApiClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? globalThis.fetch;
   const defaultTimeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
-  async function request<T>(
-    method: string,
-    path: string,
-    opts: RequestOptions = {},
-  ): Promise<Answer<T>> {
-    const url = new URL(`${base}${path}`);
-    for (const [k, v] of Object.entries(opts.query ?? {})) {
+  /** The absolute URL of a path; a relative base is resolved against the page's origin. */
+  function urlOf(path: string, query: Wire['query']): URL {
+    let url: URL;
+    if (isAbsolute(base)) url = new URL(`${base}${path}`);
+    else {
+      const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+      if (!origin) {
+        throw new TypeError(`The base URL "${options.baseUrl}" is relative and there is no page.`);
+      }
+      url = new URL(`${base}${path}`, origin);
+    }
+    for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = {
-      accept: 'application/json, application/problem+json',
-    };
+    return url;
+  }
+
+  function headersOf(wire: Wire, accept: string): Record<string, string> {
+    const headers: Record<string, string> = { accept };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    else if (options.cookie) {
-      headers.cookie = options.cookie;
-      if (options.csrfToken && method !== 'GET') headers['x-csrf-token'] = options.csrfToken;
+    else {
+      if (options.cookie) headers.cookie = options.cookie;
+      if (WRITES.has(wire.method)) {
+        const csrf =
+          typeof options.csrfToken === 'function' ? options.csrfToken() : options.csrfToken;
+        if (csrf) headers['x-csrf-token'] = csrf;
+      }
     }
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    Object.assign(headers, opts.headers);
-    const timeoutMs = opts.timeoutMs ?? defaultTimeout;
-    const signal = AbortSignal.timeout(timeoutMs);
-    let res: Response;
+    if (wire.body !== undefined) headers['content-type'] = 'application/json';
+    for (const [k, v] of Object.entries(wire.headers ?? {})) if (v !== undefined) headers[k] = v;
+    return headers;
+  }
+
+  /** Sends one request; the answer whatever its status, or ApiNetworkError when there is none. */
+  async function send(
+    wire: Wire,
+    opts: RequestOptions,
+    accept: string,
+    timeoutMs: number | undefined,
+  ): Promise<{ res: Response; signal: AbortSignal | undefined; timedOut: () => boolean }> {
+    const url = urlOf(wire.path, wire.query);
+    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signals = [timeout, opts.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal =
+      signals.length === 0
+        ? undefined
+        : signals.length === 1
+          ? signals[0]
+          : AbortSignal.any(signals);
+    const timedOut = () => timeout?.aborted === true && opts.signal?.aborted !== true;
+    const doFetch = options.fetch ?? globalThis.fetch;
     try {
-      res = await doFetch(url, {
-        method,
-        headers,
-        signal,
-        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      const res = await doFetch(url, {
+        method: wire.method,
+        headers: headersOf(wire, accept),
+        ...(signal ? { signal } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        ...(wire.body === undefined ? {} : { body: JSON.stringify(wire.body) }),
       });
+      return { res, signal, timedOut };
     } catch (err) {
-      const timedOut = signal.aborted;
+      // Aborted by the caller: not a network failure.
+      if (opts.signal?.aborted) throw opts.signal.reason ?? err;
       const cause = (
         err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }
       ).cause;
       const reason =
         cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
       throw new ApiNetworkError(
-        timedOut
-          ? `No answer from ${base} within ${timeoutMs} ms.`
-          : `Cannot reach the console at ${base} (${reason}).`,
-        timedOut,
+        timedOut()
+          ? `No answer from ${base || 'the console'} within ${timeoutMs} ms.`
+          : `Cannot reach the console at ${base || 'this address'} (${reason}).`,
+        timedOut(),
         err,
       );
     }
-    if (!res.ok) throw await problemOf(res);
-    let data: unknown;
+  }
+
+  /** A non-2xx answer as an ApiProblem, after telling onUnauthenticated about a 401. */
+  async function fail(res: Response, wire: Wire): Promise<ApiProblem> {
+    const problem = await problemOf(res);
+    const signIn = wire.method === routes.signIn.method && wire.path === routes.signIn.path;
+    if (res.status === 401 && !signIn) options.onUnauthenticated?.(problem);
+    return problem;
+  }
+
+  async function exchange<T>(wire: Wire, opts: RequestOptions = {}): Promise<Answer<T>> {
+    const timeoutMs = opts.timeoutMs ?? defaultTimeout;
+    const { res, timedOut } = await send(
+      wire,
+      opts,
+      'application/json, application/problem+json',
+      timeoutMs,
+    );
+    if (!res.ok) throw await fail(res, wire);
+    let data: unknown = null;
     if (res.status !== 204) {
       let text: string;
       try {
         text = await res.text();
       } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
         // The body stopped coming: the same as no answer.
         throw new ApiNetworkError(
-          `The answer from ${base} was cut off${signal.aborted ? ` after ${timeoutMs} ms` : ''}.`,
-          signal.aborted,
+          `The answer from ${base || 'the console'} was cut off${timedOut() ? ` after ${timeoutMs} ms` : ''}.`,
+          timedOut(),
           err,
         );
       }
       try {
-        data = text ? JSON.parse(text) : undefined;
+        data = text ? JSON.parse(text) : null;
       } catch (err) {
         // A proxy's HTML page, say: not the console.
         throw new ApiNetworkError(
-          `${base} answered ${res.status} with something that is not JSON: is it the console?`,
+          `${base || 'The server'} answered ${res.status} with something that is not JSON: is it the console?`,
           false,
           err,
         );
@@ -232,36 +414,139 @@ export function createApiClient(options: ApiClientOptions) {
     return { data: data as T, headers: res.headers, status: res.status };
   }
 
-  const get = async <T>(path: string, query?: RequestOptions['query']) =>
-    (await request<T>('GET', path, { query })).data;
-  const send = async <T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ) =>
-    (
-      await request<T>(method, path, {
-        ...(body === undefined ? {} : { body }),
-        ...(headers ? { headers } : {}),
-      })
-    ).data;
-  const tagged = <T>(a: Answer<T>): Tagged<T> => ({
-    data: a.data,
-    etag: a.headers.get('etag') ?? '',
-  });
+  /** Calls one route of the table: its typed 2xx answer, or ApiProblem / ApiNetworkError. */
+  function call<N extends RouteName>(
+    name: N,
+    input: CallInput<N>,
+    opts: RequestOptions = {},
+  ): Promise<Answer<AnswerOf<N>>> {
+    const route = routes[name];
+    const i = input as {
+      params?: Record<string, unknown>;
+      query?: Record<string, unknown>;
+      body?: unknown;
+      headers?: Record<string, string | undefined>;
+    };
+    return exchange<AnswerOf<N>>(
+      {
+        method: route.method,
+        path: fillPath(route.path, i.params),
+        query: i.query,
+        body: i.body,
+        headers: i.headers,
+      },
+      opts,
+    );
+  }
+
+  const data = async <T>(answer: Promise<Answer<T>>): Promise<T> => (await answer).data;
+  const tagged = async <T>(answer: Promise<Answer<T>>): Promise<Tagged<T>> => {
+    const a = await answer;
+    return { data: a.data, etag: a.headers.get('etag') ?? '' };
+  };
+
+  /**
+   * Follows a server-sent event stream until it ends (resolves), the caller
+   * aborts it (rejects with the signal's reason) or the connection fails
+   * (ApiNetworkError). A non-2xx answer throws ApiProblem.
+   */
+  async function stream(
+    name: 'events' | 'nodeEvents',
+    handlers: StreamHandlers,
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const route = routes[name];
+    const wire: Wire = { method: route.method, path: route.path };
+    const { res } = await send(wire, opts, 'text/event-stream', undefined);
+    if (!res.ok) throw await fail(res, wire);
+    if (!res.body) throw new ApiNetworkError('The event stream has no body.', false);
+    handlers.onOpen?.();
+    const parser = createParser({
+      onEvent: (message) => {
+        let parsed: unknown = message.data;
+        try {
+          parsed = message.data === '' ? undefined : JSON.parse(message.data);
+        } catch {
+          // not JSON: the text as sent
+        }
+        handlers.onEvent({ type: message.event ?? 'message', data: parsed });
+      },
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        handlers.onActivity?.();
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      throw new ApiNetworkError(
+        `The event stream from ${base || 'the console'} broke.`,
+        false,
+        err,
+      );
+    } finally {
+      reader.releaseLock();
+    }
+  }
 
   return {
     baseUrl: base,
 
-    health: () => get<Health>('/healthz'),
+    /** Any route of the table by name: the typed answer with its headers and status. */
+    call,
+
+    /**
+     * One request to a route of the table, answered whatever its status, for
+     * tests that check the wire (status codes, problem bodies, headers). The
+     * method and path must belong to the route table; the body is sent as is.
+     */
+    async raw<T = unknown>(
+      method: string,
+      pathAndQuery: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+      opts: RequestOptions = {},
+    ): Promise<{ status: number; body: T; headers: Headers }> {
+      const [path = '', query = ''] = pathAndQuery.split('?');
+      if (!matchRoute(method, path)) {
+        throw new TypeError(`${method} ${path} is not a route of the console API.`);
+      }
+      const wire: Wire = {
+        method: method.toUpperCase(),
+        path,
+        query: Object.fromEntries(new URLSearchParams(query)),
+        body,
+        headers,
+      };
+      const { res } = await send(
+        wire,
+        opts,
+        'application/json, application/problem+json',
+        opts.timeoutMs ?? defaultTimeout,
+      );
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = text;
+      }
+      return { status: res.status, body: parsed as T, headers: res.headers };
+    },
+
+    health: (opts?: RequestOptions) => data(call('health', {}, opts)),
 
     /** Signs in; `cookie` is the session cookie when the runtime lets us read it (Node). */
     async login(
       username: string,
       password: string,
+      opts?: RequestOptions,
     ): Promise<Session & { cookie: string | undefined }> {
-      const a = await request<Session>('POST', '/api/v1/session', { body: { username, password } });
+      const a = await call('signIn', { body: { username, password } }, opts);
       const setCookie =
         typeof a.headers.getSetCookie === 'function'
           ? a.headers.getSetCookie()
@@ -271,76 +556,92 @@ export function createApiClient(options: ApiClientOptions) {
         .find((c) => c.startsWith('ims_session='));
       return { ...a.data, cookie };
     },
-    whoami: () => get<{ user: { username: string }; csrfToken?: string }>('/api/v1/session'),
-    logout: () => send<undefined>('DELETE', '/api/v1/session'),
+    whoami: (opts?: RequestOptions) => data(call('whoami', {}, opts)),
+    logout: (opts?: RequestOptions) => data(call('signOut', {}, opts)),
 
     tokens: {
-      list: () => get<TokenList>('/api/v1/tokens'),
-      create: (name: string, scope: TokenScope) =>
-        send<TokenCreated>('POST', '/api/v1/tokens', { name, scope }),
-      revoke: (id: number) => send<undefined>('DELETE', `/api/v1/tokens/${id}`),
+      list: (opts?: RequestOptions) => data(call('listTokens', {}, opts)),
+      create: (name: string, scope: TokenScope, opts?: RequestOptions) =>
+        data(call('createToken', { body: { name, scope } }, opts)),
+      revoke: (id: number, opts?: RequestOptions) =>
+        data(call('revokeToken', { params: { id } }, opts)),
     },
 
     routing: {
       /** The saved configuration and its ETag (send it back as If-Match). */
-      get: async (): Promise<Tagged<RoutingState>> =>
-        tagged(await request<RoutingState>('GET', '/api/v1/routing')),
-      put: async (body: RoutingPutBody, ifMatch: string): Promise<Tagged<RoutingState>> =>
+      get: (opts?: RequestOptions): Promise<Tagged<RoutingState>> =>
+        tagged(call('getRouting', {}, opts)),
+      put: (body: RoutingPutBody, ifMatch: string, opts?: RequestOptions) =>
+        tagged(call('putRouting', { body, headers: { 'if-match': ifMatch } }, opts)),
+      versions: (query: Partial<VersionsQuery> = {}, opts?: RequestOptions) =>
+        data(call('listVersions', { query }, opts)),
+      version: (n: number, opts?: RequestOptions) =>
+        data(call('getVersion', { params: { n } }, opts)),
+      restore: (n: number, ifMatch: string, acknowledge?: string[], opts?: RequestOptions) =>
         tagged(
-          await request<RoutingState>('PUT', '/api/v1/routing', {
-            body,
-            headers: { 'if-match': ifMatch },
-          }),
+          call(
+            'restoreVersion',
+            {
+              params: { n },
+              body: acknowledge ? { acknowledge } : {},
+              headers: { 'if-match': ifMatch },
+            },
+            opts,
+          ),
         ),
-      versions: (query: { limit?: number; before?: number } = {}) =>
-        get<VersionList>('/api/v1/routing/versions', query),
-      version: (n: number) => get<Version>(`/api/v1/routing/versions/${n}`),
-      restore: async (
-        n: number,
-        ifMatch: string,
-        acknowledge?: string[],
-      ): Promise<Tagged<RoutingState>> =>
-        tagged(
-          await request<RoutingState>('POST', `/api/v1/routing/versions/${n}/restore`, {
-            body: acknowledge ? { acknowledge } : {},
-            headers: { 'if-match': ifMatch },
-          }),
-        ),
-      diff: (query: DiffQuery) => get<Diff>('/api/v1/routing/diff', query),
-      advice: (config: unknown) => send<Advice>('POST', '/api/v1/routing/advice', { config }),
-      evaluate: (body: EvaluateBody) =>
-        send<EvaluateResult>('POST', '/api/v1/routing/evaluate', body),
+      diff: (query: DiffQuery, opts?: RequestOptions) => data(call('diff', { query }, opts)),
+      advice: (config: unknown, opts?: RequestOptions) =>
+        data(call('advice', { body: { config } }, opts)),
+      evaluate: (body: EvaluateBody, opts?: RequestOptions) =>
+        data(call('evaluate', { body }, opts)),
     },
 
     directory: {
-      list: () => get<MailboxList>('/api/v1/directory/mailboxes'),
-      get: (id: number) => get<Mailbox>(`/api/v1/directory/mailboxes/${id}`),
-      create: (body: MailboxCreateBody) =>
-        send<Mailbox>('POST', '/api/v1/directory/mailboxes', body),
-      update: (id: number, body: MailboxUpdateBody) =>
-        send<Mailbox>('PATCH', `/api/v1/directory/mailboxes/${id}`, body),
-      remove: (id: number) => send<undefined>('DELETE', `/api/v1/directory/mailboxes/${id}`),
+      list: (opts?: RequestOptions) => data(call('listMailboxes', {}, opts)),
+      get: (id: number, opts?: RequestOptions) =>
+        data(call('getMailbox', { params: { id } }, opts)),
+      create: (body: MailboxCreateBody, opts?: RequestOptions) =>
+        data(call('createMailbox', { body }, opts)),
+      update: (id: number, body: MailboxUpdateBody, opts?: RequestOptions) =>
+        data(call('updateMailbox', { params: { id }, body }, opts)),
+      remove: (id: number, opts?: RequestOptions) =>
+        data(call('deleteMailbox', { params: { id } }, opts)),
     },
 
     service: {
-      status: () => get<Service>('/api/v1/service'),
-      restart: () => send<RestartResult>('POST', '/api/v1/service/restart'),
+      status: (opts?: RequestOptions) => data(call('service', {}, opts)),
+      restart: (opts?: RequestOptions) => data(call('restart', {}, opts)),
       /** Runs the open-relay self-test against a node (it sends real SMTP traffic; can take a while). */
-      relayTest: async (body: RelayTestBody = {}, timeoutMs = 120_000) =>
-        (
-          await request<RelayTestResult>('POST', '/api/v1/service/relay-test', {
-            body,
-            timeoutMs,
-          })
-        ).data,
+      relayTest: (body: RelayTestBody = {}, timeoutMs = 120_000, opts: RequestOptions = {}) =>
+        data(call('relayTest', { body }, { timeoutMs, ...opts })),
     },
 
     nodes: {
-      list: () => get<NodeList>('/api/v1/nodes'),
-      register: (name: string) => send<NodeCreated>('POST', '/api/v1/nodes', { name }),
-      remove: (id: number) => send<undefined>('DELETE', `/api/v1/nodes/${id}`),
+      list: (opts?: RequestOptions) => data(call('listNodes', {}, opts)),
+      register: (name: string, opts?: RequestOptions) =>
+        data(call('registerNode', { body: { name } }, opts)),
+      remove: (id: number, opts?: RequestOptions) =>
+        data(call('removeNode', { params: { id } }, opts)),
     },
 
-    audit: (query: Partial<AuditQuery> = {}) => get<AuditPage>('/api/v1/audit', query),
+    /** The node attach API (with a node token). */
+    node: {
+      /** A configuration version with the directory (default: the saved one). */
+      bundle: (version?: number, opts?: RequestOptions) =>
+        data(call('nodeBundle', { query: version === undefined ? {} : { version } }, opts)),
+      status: (body: NodeStatusBody, opts?: RequestOptions) =>
+        data(call('nodeStatus', { body }, opts)),
+    },
+
+    /** Server-sent event streams: the browser's live status and a node's signals. */
+    events: {
+      service: (handlers: StreamHandlers, opts?: { signal?: AbortSignal | undefined }) =>
+        stream('events', handlers, opts),
+      node: (handlers: StreamHandlers, opts?: { signal?: AbortSignal | undefined }) =>
+        stream('nodeEvents', handlers, opts),
+    },
+
+    audit: (query: Partial<AuditQuery> = {}, opts?: RequestOptions) =>
+      data(call('audit', { query }, opts)),
   };
 }

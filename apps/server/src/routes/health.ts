@@ -1,23 +1,16 @@
 /** GET /healthz: the process is up and its database answers. */
 
-import { HealthSchema, ProblemSchema } from '@ims/api-contract';
+import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { routeOptions } from './route-options';
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get(
-    '/healthz',
-    {
-      config: { public: true },
-      schema: {
-        tags: ['operations'],
-        summary: 'Health',
-        security: [],
-        response: { 200: HealthSchema, 500: ProblemSchema },
-      },
-    },
-    async () => {
+  app.route({
+    ...routeOptions(routes.health),
+    config: { public: true },
+    handler: async () => {
       app.db.prepare('SELECT 1').get();
       return { status: 'ok' as const };
     },
-  );
+  });
 }

@@ -1,7 +1,9 @@
 /** GET /metrics: Prometheus text exposition of the console's own counters and the service state. */
 
+import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { routeOptions } from './route-options';
 
 const escapeLabel = (v: string) =>
   v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -29,19 +31,10 @@ export default fp(
       durations.set(route, d);
     });
 
-    app.get(
-      '/metrics',
-      {
-        config: { public: true },
-        schema: {
-          tags: ['operations'],
-          summary: 'Prometheus metrics',
-          security: [],
-          produces: ['text/plain'],
-          response: { 200: { type: 'string' } },
-        },
-      },
-      async (_request, reply) => {
+    app.route({
+      ...routeOptions(routes.metrics),
+      config: { public: true },
+      handler: async (_request, reply) => {
         const lines: string[] = [];
         const metric = (
           name: string,
@@ -115,7 +108,7 @@ export default fp(
         );
         return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
       },
-    );
+    });
   },
   { name: 'metrics' },
 );

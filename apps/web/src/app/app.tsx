@@ -5,11 +5,11 @@ import { QueryState } from '../components/ui/query-state';
 import { sessionKeys, useSession } from '../features/auth/api/get-session';
 import { useSignOut } from '../features/auth/api/sign-out';
 import { SignInPage } from '../features/auth/components/sign-in-page';
-import { useRouting } from '../features/routing/api/get-routing';
 import { useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { PendingRestartBanner } from '../features/service/components/pending-restart-banner';
 import { useServiceEvents } from '../features/service/hooks/use-service-events';
-import { setUnauthenticatedHandler } from '../lib/api';
+import { setUnauthenticatedHandler } from '../lib/api-client';
+import { useRouting } from '../lib/routing-queries';
 import { PropertySheet, TABS, type TabId } from './property-sheet';
 import { navigate, usePath } from './router';
 

@@ -1,19 +1,19 @@
+import type { FindingBody } from '@ims/api-client';
 import { advise, applyFix, type Finding } from '@ims/routing-core';
 import { lazy, Suspense, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { AcknowledgeDialog } from '../components/config/acknowledge-dialog';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
 import { useMailboxes } from '../features/mailboxes/api/get-mailboxes';
-import { getRouting, useRouting } from '../features/routing/api/get-routing';
 import { useSaveRouting } from '../features/routing/api/save-routing';
-import { AcknowledgeDialog } from '../features/routing/components/acknowledge-dialog';
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
 import { RoutingTab } from '../features/routing/components/routing-tab';
 import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { rebaseDraft, sameJson } from '../features/routing/utils/config-utils';
 import { useService } from '../features/service/api/get-service';
-import type { FindingBody } from '../lib/contract';
 import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
+import { getRouting, useRouting } from '../lib/routing-queries';
 
 const WhatIfTab = lazy(() =>
   import('../features/what-if/components/what-if-tab').then((m) => ({ default: m.WhatIfTab })),
@@ -139,17 +139,17 @@ export function PropertySheet({
         },
         onError: (err) => {
           if (isApiProblem(err, 412)) {
-            const p = err.problem as typeof err.problem & Partial<ConflictInfo>;
+            const p = err.body as typeof err.body & Partial<ConflictInfo>;
             setConflict({
               currentVersion: Number(p.currentVersion ?? base.version + 1),
               savedBy: String(p.savedBy ?? 'someone'),
               savedAt: String(p.savedAt ?? new Date().toISOString()),
             });
           } else if (isApiProblem(err) && err.slug === 'unacknowledged-findings') {
-            setAck({ findings: (err.problem.findings as FindingBody[] | undefined) ?? [], then });
-          } else if (isApiProblem(err) && err.problem.errors?.length) {
+            setAck({ findings: (err.body.findings as FindingBody[] | undefined) ?? [], then });
+          } else if (isApiProblem(err) && err.errors.length) {
             setErrors(fieldsUnder(err.fieldErrors, '/config'));
-            setSaveError(err.message);
+            setSaveError(messageOf(err));
           } else {
             setSaveError(messageOf(err));
           }

@@ -1,44 +1,18 @@
 /**
- * RFC 9457 problem details as the console sends them, and the helpers the
- * forms use to put per-field errors (JSON Pointers) beside their fields.
+ * What the forms and error states make of the api-client's errors: per-field
+ * errors (JSON Pointers) beside their fields, and one message for anything else.
  */
 
-import type { Problem } from '@ims/api-contract';
+import { ApiNetworkError, ApiProblem, isApiProblem } from '@ims/api-client';
 
-export type { Problem };
+export { ApiNetworkError, ApiProblem, isApiProblem };
 
-/** A non-2xx answer from the console. */
-export class ApiProblem extends Error {
-  readonly status: number;
-  readonly problem: Problem;
-
-  constructor(problem: Problem) {
-    super(problem.detail ?? problem.title);
-    this.name = 'ApiProblem';
-    this.status = problem.status;
-    this.problem = problem;
-  }
-
-  /** The slug of the problem type: `/problems/precondition-failed` → `precondition-failed`. */
-  get slug(): string {
-    return this.problem.type.split('/').pop() ?? this.problem.type;
-  }
-
-  /** Per-field errors, keyed by JSON Pointer. */
-  get fieldErrors(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const e of this.problem.errors ?? []) out[e.pointer] = out[e.pointer] ?? e.detail;
-    return out;
-  }
-}
-
-export function isApiProblem(error: unknown, status?: number): error is ApiProblem {
-  return error instanceof ApiProblem && (status === undefined || error.status === status);
-}
+export const UNREACHABLE = 'The console cannot be reached: check that it is running and try again.';
 
 /** A message for any error, for an error state. */
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiProblem) return error.message;
+  if (error instanceof ApiProblem) return error.detail ?? error.title;
+  if (error instanceof ApiNetworkError) return UNREACHABLE;
   if (error instanceof Error) return error.message;
   return String(error);
 }

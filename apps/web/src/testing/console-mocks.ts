@@ -4,7 +4,7 @@ import { type MockAnswer, type MockRequest, mockApi, problem } from './mock-api'
 
 /**
  * A signed-in console: GET/PUT /routing keep versions like the server (with
- * If-Match and 412), plus service, mailboxes and session.
+ * If-Match and 412), plus service (and its event stream), mailboxes and session.
  */
 export function mockConsole(
   overrides: Record<string, ((req: MockRequest) => MockAnswer) | MockAnswer> = {},
@@ -44,6 +44,7 @@ export function mockConsole(
       };
     },
     'GET /service': { body: service() },
+    'GET /events': { events: [] },
     'GET /directory/mailboxes': { body: { mailboxes: [] } },
     ...overrides,
   });

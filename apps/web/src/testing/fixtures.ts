@@ -4,8 +4,8 @@
  * cannot drift from what the console sends.
  */
 
+import type { NodeView, RoutingState, Service } from '@ims/api-client';
 import { advise, defaultConfig, type RoutingConfig } from '@ims/routing-core';
-import type { NodeView, RoutingState, Service } from '../lib/contract';
 
 export const SAVED_AT = '2026-11-27T10:00:00.000Z';
 

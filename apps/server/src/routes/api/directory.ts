@@ -6,23 +6,16 @@
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  MailboxCreateBodySchema,
-  MailboxListSchema,
-  MailboxParamsSchema,
-  MailboxSchema,
-  MailboxUpdateBodySchema,
-  ProblemSchema,
-} from '@ims/api-contract';
+import { routes } from '@ims/api-contract';
 import { Policy } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import {
   canonicalAddress,
   DuplicateMailboxError,
   InvalidAddressError,
 } from '../../plugins/app/directory-repository';
 import { ProblemError } from '../../problems/problem-error';
+import { routeOptions } from '../route-options';
 
 const addressProblem = (detail: string) =>
   new ProblemError('policy-invalid', `The address is not valid: ${detail}`, {
@@ -68,36 +61,14 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
     ).nodeEvents?.publishToNodes('directory', {});
   };
 
-  app.get(
-    '/api/v1/directory/mailboxes',
-    {
-      schema: {
-        tags: ['directory'],
-        summary: 'The mailboxes of the local directory, by address (never their passwords)',
-        response: { 200: MailboxListSchema, 401: ProblemSchema },
-      },
-    },
-    async () => ({ mailboxes: app.directory.list() }),
-  );
+  app.route({
+    ...routeOptions(routes.listMailboxes),
+    handler: async () => ({ mailboxes: app.directory.list() }),
+  });
 
-  app.post(
-    '/api/v1/directory/mailboxes',
-    {
-      schema: {
-        tags: ['directory'],
-        summary: 'Create a mailbox under an <inbound> domain (the password is write-only)',
-        body: MailboxCreateBodySchema,
-        response: {
-          201: MailboxSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          409: ProblemSchema,
-          422: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.createMailbox),
+    handler: async (request, reply) => {
       const actor = request.actor!;
       const { displayName, password } = request.body;
       const address = checkAddress(request.body.address);
@@ -123,48 +94,20 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
         throw err;
       }
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/directory/mailboxes/:id',
-    {
-      schema: {
-        tags: ['directory'],
-        summary: 'One mailbox (never its password)',
-        params: MailboxParamsSchema,
-        response: {
-          200: MailboxSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.getMailbox),
+    handler: async (request) => {
       const mailbox = app.directory.get(request.params.id);
       if (!mailbox) throw notFound(request.params.id);
       return mailbox;
     },
-  );
+  });
 
-  app.patch(
-    '/api/v1/directory/mailboxes/:id',
-    {
-      schema: {
-        tags: ['directory'],
-        summary: 'Change the display name and/or the password of a mailbox',
-        params: MailboxParamsSchema,
-        body: MailboxUpdateBodySchema,
-        response: {
-          200: MailboxSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.updateMailbox),
+    handler: async (request) => {
       const actor = request.actor!;
       const { displayName, password } = request.body;
       const updated = await app.directory.update(
@@ -192,25 +135,11 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
       publish();
       return updated;
     },
-  );
+  });
 
-  app.delete(
-    '/api/v1/directory/mailboxes/:id',
-    {
-      schema: {
-        tags: ['directory'],
-        summary: 'Delete a mailbox',
-        params: MailboxParamsSchema,
-        response: {
-          204: Type.Null(),
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.deleteMailbox),
+    handler: async (request, reply) => {
       const actor = request.actor!;
       const removed = app.directory.remove(request.params.id, (m) =>
         app.audit.record({
@@ -225,5 +154,5 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
       publish();
       return reply.code(204).send(null);
     },
-  );
+  });
 }

@@ -7,16 +7,12 @@
 
 import { networkInterfaces } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  ProblemSchema,
-  RelayTestBodySchema,
-  type RelayTestCase,
-  RelayTestResultSchema,
-} from '@ims/api-contract';
+import { type RelayTestCase, routes } from '@ims/api-contract';
 import { isLoopback, runRelayTest } from '@ims/relay-test';
 import { evaluate, formatReply, type RoutingConfig, replyFor } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../problems/problem-error';
+import { routeOptions } from '../route-options';
 
 /** `127.0.0.1:2525` or `[::1]:2525` → host and port; a wildcard becomes the loopback of its family. */
 export function parseListen(listen: string): { host: string; port: number } | undefined {
@@ -34,30 +30,13 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   let running = false;
 
-  app.post(
-    '/api/v1/service/relay-test',
-    {
-      // The body is optional: no body means the defaults.
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
-      schema: {
-        tags: ['service'],
-        summary:
-          'Open-relay self-test: a battery of relay attempts against an SMTP node from a loopback source address',
-        body: RelayTestBodySchema,
-        response: {
-          200: RelayTestResultSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-          409: ProblemSchema,
-          422: ProblemSchema,
-        },
-      },
+  app.route({
+    ...routeOptions(routes.relayTest),
+    // The body is optional: no body means the defaults.
+    preValidation: async (request) => {
+      request.body ??= {};
     },
-    async (request) => {
+    handler: async (request) => {
       const actor = request.actor!;
       const from = (request.body.from ?? '127.0.0.1').trim();
       if (!isLoopback(from)) {
@@ -140,7 +119,7 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
         running = false;
       }
     },
-  );
+  });
 }
 
 /** TEST-NET-3 (RFC 5737): an address no allow list names, standing in for the Internet. */

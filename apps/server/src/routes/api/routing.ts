@@ -4,21 +4,7 @@
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  AdviceBodySchema,
-  AdviceSchema,
-  DiffQuerySchema,
-  DiffSchema,
-  EvaluateBodySchema,
-  EvaluateResultSchema,
-  ProblemSchema,
-  RestoreBodySchema,
-  RoutingPutBodySchema,
-  RoutingStateSchema,
-  VersionListSchema,
-  VersionParamsSchema,
-  VersionSchema,
-} from '@ims/api-contract';
+import { routes } from '@ims/api-contract';
 import {
   advise,
   diffConfigs,
@@ -30,9 +16,9 @@ import {
   validate,
 } from '@ims/routing-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { StaleVersionError, type Version } from '../../plugins/app/routing-repository';
 import { ProblemError } from '../../problems/problem-error';
+import { routeOptions } from '../route-options';
 
 const etagOf = (version: number) => `"v${version}"`;
 
@@ -188,42 +174,18 @@ export default async function routingRoutes(fastify: FastifyInstance) {
     }
   };
 
-  app.get(
-    '/api/v1/routing',
-    {
-      schema: {
-        tags: ['routing'],
-        summary: 'The saved routing configuration, with its findings',
-        response: { 200: RoutingStateSchema, 401: ProblemSchema },
-      },
-    },
-    async (_request, reply) => {
+  app.route({
+    ...routeOptions(routes.getRouting),
+    handler: async (_request, reply) => {
       const current = app.routingVersions.current();
       reply.header('etag', etagOf(current.version));
       return stateOf(current);
     },
-  );
+  });
 
-  app.put(
-    '/api/v1/routing',
-    {
-      schema: {
-        tags: ['routing'],
-        summary: 'Save a new routing configuration (needs If-Match with the ETag it was based on)',
-        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
-        body: RoutingPutBodySchema,
-        response: {
-          200: RoutingStateSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          412: ProblemSchema,
-          422: ProblemSchema,
-          428: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.putRouting),
+    handler: async (request, reply) => {
       const current = app.routingVersions.current();
       const basedOn = ifMatchVersion(request.headers['if-match'], current.version);
       if (basedOn === null) {
@@ -246,22 +208,11 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         ...(request.body.acknowledge ? { acknowledged: request.body.acknowledge } : {}),
       });
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/routing/versions',
-    {
-      schema: {
-        tags: ['routing'],
-        summary: 'Saved versions, newest first',
-        querystring: Type.Object({
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-          before: Type.Optional(Type.Integer({ minimum: 1 })),
-        }),
-        response: { 200: VersionListSchema, 400: ProblemSchema, 401: ProblemSchema },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.listVersions),
+    handler: async (request) => {
       const limit = request.query.limit ?? 50;
       const versions = app.routingVersions.list(limit, request.query.before);
       const last = versions.at(-1);
@@ -269,56 +220,24 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         ? { versions, nextBefore: last.version }
         : { versions };
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/routing/versions/:n',
-    {
-      schema: {
-        tags: ['routing'],
-        summary: 'One saved version',
-        params: VersionParamsSchema,
-        response: {
-          200: VersionSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.getVersion),
+    handler: async (request) => {
       const v = app.routingVersions.get(request.params.n);
       if (!v) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
       return v;
     },
-  );
+  });
 
-  app.post(
-    '/api/v1/routing/versions/:n/restore',
-    {
-      // The body is optional: no body means no acknowledgements.
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
-      schema: {
-        tags: ['routing'],
-        summary: 'Save a new version equal to version n',
-        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
-        params: VersionParamsSchema,
-        body: RestoreBodySchema,
-        response: {
-          200: RoutingStateSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-          412: ProblemSchema,
-          422: ProblemSchema,
-          428: ProblemSchema,
-        },
-      },
+  app.route({
+    ...routeOptions(routes.restoreVersion),
+    // The body is optional: no body means no acknowledgements.
+    preValidation: async (request) => {
+      request.body ??= {};
     },
-    async (request, reply) => {
+    handler: async (request, reply) => {
       const old = app.routingVersions.get(request.params.n);
       if (!old) throw new ProblemError('not-found', `There is no version ${request.params.n}.`);
       // Like PUT: a restore replaces the saved configuration, so it needs to
@@ -342,25 +261,11 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         ...(acknowledge ? { acknowledged: acknowledge } : {}),
       });
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/routing/diff',
-    {
-      schema: {
-        tags: ['routing'],
-        summary: 'What changed between two versions (to: default the saved one)',
-        querystring: DiffQuerySchema,
-        response: {
-          200: DiffSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          404: ProblemSchema,
-          409: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.diff),
+    handler: async (request) => {
       const fromVersion = request.query.from === 'running' ? runningVersion() : request.query.from;
       if (fromVersion === undefined) {
         throw new ProblemError('conflict', 'No SMTP node is running a configuration right now.');
@@ -374,43 +279,21 @@ export default async function routingRoutes(fastify: FastifyInstance) {
       if (!to) throw new ProblemError('not-found', `There is no version ${request.query.to}.`);
       return { from: from.version, to: to.version, changes: diffConfigs(from.config, to.config) };
     },
-  );
+  });
 
-  app.post(
-    '/api/v1/routing/advice',
-    {
-      config: { readOnly: true },
-      schema: {
-        tags: ['routing'],
-        summary: 'Findings for a draft configuration (nothing is saved)',
-        body: AdviceBodySchema,
-        response: { 200: AdviceSchema, 400: ProblemSchema, 401: ProblemSchema },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.advice),
+    config: { readOnly: true },
+    handler: async (request) => {
       // advise() reports an invalid draft as findings with pointers, never throws.
       return { findings: advise(request.body.config as RoutingConfig, adviceContext()) };
     },
-  );
+  });
 
-  app.post(
-    '/api/v1/routing/evaluate',
-    {
-      config: { readOnly: true },
-      schema: {
-        tags: ['routing'],
-        summary: 'What-if: the decision and SMTP reply for one recipient',
-        body: EvaluateBodySchema,
-        response: {
-          200: EvaluateResultSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          409: ProblemSchema,
-          422: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.evaluate),
+    config: { readOnly: true },
+    handler: async (request) => {
       const { against, config: draft, ...input } = request.body;
       let config: RoutingConfig;
       let version: number | undefined;
@@ -446,5 +329,5 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         reply: { ...reply, line: formatReply(reply) },
       };
     },
-  );
+  });
 }

@@ -4,23 +4,10 @@
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  IdParamsSchema,
-  NodeBundleQuerySchema,
-  NodeBundleSchema,
-  NodeCreateBodySchema,
-  NodeCreatedSchema,
-  NodeListSchema,
-  NodeStatusBodySchema,
-  ProblemSchema,
-  RestartResultSchema,
-  ServiceSchema,
-} from '@ims/api-contract';
+import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { ProblemError } from '../../problems/problem-error';
-
-const sse = { 200: Type.String({ description: 'text/event-stream' }) };
+import { routeOptions } from '../route-options';
 
 export default async function serviceRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -33,23 +20,9 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
 
   // ---- Registry (administrators) ----
 
-  app.post(
-    '/api/v1/nodes',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Register an SMTP node; its token is in this answer only',
-        body: NodeCreateBodySchema,
-        response: {
-          201: NodeCreatedSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          409: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.registerNode),
+    handler: async (request, reply) => {
       const actor = request.actor!;
       if (app.nodes.byName(request.body.name)) {
         throw new ProblemError(
@@ -70,37 +43,16 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       pushStatus();
       return reply.code(201).send(node);
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/nodes',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Registered SMTP nodes',
-        response: { 200: NodeListSchema, 401: ProblemSchema },
-      },
-    },
-    async () => ({ nodes: app.nodes.list(connected) }),
-  );
+  app.route({
+    ...routeOptions(routes.listNodes),
+    handler: async () => ({ nodes: app.nodes.list(connected) }),
+  });
 
-  app.delete(
-    '/api/v1/nodes/:id',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Deregister an SMTP node (its token stops working)',
-        params: IdParamsSchema,
-        response: {
-          204: Type.Null(),
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.removeNode),
+    handler: async (request, reply) => {
       const actor = request.actor!;
       const node = app.nodes.get(request.params.id, false);
       if (!node) throw new ProblemError('not-found', `There is no node ${request.params.id}.`);
@@ -117,32 +69,18 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       pushStatus();
       return reply.code(204).send(null);
     },
-  );
+  });
 
   // ---- Status and restart ----
 
-  app.get(
-    '/api/v1/service',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Saved version, pending restart, and every node',
-        response: { 200: ServiceSchema, 401: ProblemSchema },
-      },
-    },
-    async () => snapshot(),
-  );
+  app.route({
+    ...routeOptions(routes.service),
+    handler: async () => snapshot(),
+  });
 
-  app.post(
-    '/api/v1/service/restart',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Restart the Internet Mail Service: every node applies the saved version',
-        response: { 202: RestartResultSchema, 401: ProblemSchema, 403: ProblemSchema },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.restart),
+    handler: async (request, reply) => {
       const actor = request.actor!;
       const version = app.routingVersions.current().version;
       const before = snapshot();
@@ -164,43 +102,21 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       pushStatus();
       return reply.code(202).send({ version, coalesced: false, signalled });
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/events',
-    {
-      schema: {
-        tags: ['service'],
-        summary: 'Live service status for browsers (server-sent events: `service`)',
-        response: { ...sse, 401: ProblemSchema },
-      },
-    },
-    async (_request, reply) => {
+  app.route({
+    ...routeOptions(routes.events),
+    handler: async (_request, reply) => {
       reply.hijack();
       app.nodeEvents.attachBrowser(reply.raw, { type: 'service', data: snapshot() });
     },
-  );
+  });
 
   // ---- Node attach API (node tokens only) ----
 
-  app.get(
-    '/api/v1/node/bundle',
-    {
-      schema: {
-        tags: ['node'],
-        security: [{ node: [] }],
-        summary:
-          'A configuration version with the directory, for a node (default: the version nodes were last told to run)',
-        querystring: NodeBundleQuerySchema,
-        response: {
-          200: NodeBundleSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          404: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.nodeBundle),
+    handler: async (request) => {
       // DESIGN.md §4: the saved version when none is asked for. `targetVersion`
       // says which one the nodes were last told to run: a node starting up
       // runs that one, so it never applies a save nobody restarted for.
@@ -216,19 +132,11 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
         targetVersion: targetVersion(),
       };
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/node/events',
-    {
-      schema: {
-        tags: ['node'],
-        security: [{ node: [] }],
-        summary: 'Signals for a node (server-sent events: restart, directory, heartbeat)',
-        response: { ...sse, 401: ProblemSchema },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.nodeEvents),
+    handler: async (request, reply) => {
       const node = request.node!;
       reply.hijack();
       app.nodes.seen(node.id);
@@ -246,20 +154,11 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       }
       pushStatus();
     },
-  );
+  });
 
-  app.put(
-    '/api/v1/node/status',
-    {
-      schema: {
-        tags: ['node'],
-        security: [{ node: [] }],
-        summary: 'A node reports the version it runs and its state',
-        body: NodeStatusBodySchema,
-        response: { 204: Type.Null(), 400: ProblemSchema, 401: ProblemSchema },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.nodeStatus),
+    handler: async (request, reply) => {
       const node = request.node!;
       const before = app.nodes.get(node.id, connected(node.id));
       const status = request.body;
@@ -292,5 +191,5 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       pushStatus();
       return reply.code(204).send(null);
     },
-  );
+  });
 }

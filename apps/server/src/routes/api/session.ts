@@ -1,11 +1,11 @@
 /** Sign in and out: POST / DELETE /api/v1/session, and GET for who is signed in. */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { LoginBodySchema, ProblemSchema, SessionSchema } from '@ims/api-contract';
+import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../plugins/app/authenticate';
 import { ProblemError } from '../../problems/problem-error';
+import { routeOptions } from '../route-options';
 
 /** Failed sign-ins allowed per client address in a window before it must wait. */
 export const MAX_FAILED_LOGINS = 5;
@@ -15,24 +15,10 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const failures = new Map<string, { count: number; resetAt: number }>();
 
-  app.post(
-    '/api/v1/session',
-    {
-      config: { public: true },
-      schema: {
-        tags: ['session'],
-        summary: 'Sign in: sets the session cookie and returns the CSRF token',
-        security: [],
-        body: LoginBodySchema,
-        response: {
-          200: SessionSchema,
-          400: ProblemSchema,
-          401: ProblemSchema,
-          429: ProblemSchema,
-        },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.signIn),
+    config: { public: true },
+    handler: async (request, reply) => {
       const now = Date.now();
       if (failures.size > 10_000) {
         for (const [ip, entry] of failures) if (entry.resetAt <= now) failures.delete(ip);
@@ -77,24 +63,11 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       });
       return { user: { username }, csrfToken: session.csrfToken };
     },
-  );
+  });
 
-  app.get(
-    '/api/v1/session',
-    {
-      schema: {
-        tags: ['session'],
-        summary: 'Who is signed in (and the CSRF token of a browser session)',
-        response: {
-          200: Type.Object({
-            user: Type.Object({ username: Type.String() }),
-            csrfToken: Type.Optional(Type.String()),
-          }),
-          401: ProblemSchema,
-        },
-      },
-    },
-    async (request) => {
+  app.route({
+    ...routeOptions(routes.whoami),
+    handler: async (request) => {
       const actor = request.actor;
       if (!actor) throw new ProblemError('unauthenticated');
       return {
@@ -102,18 +75,11 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
         ...(actor.csrfToken ? { csrfToken: actor.csrfToken } : {}),
       };
     },
-  );
+  });
 
-  app.delete(
-    '/api/v1/session',
-    {
-      schema: {
-        tags: ['session'],
-        summary: 'Sign out',
-        response: { 204: Type.Null(), 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
-      },
-    },
-    async (request, reply) => {
+  app.route({
+    ...routeOptions(routes.signOut),
+    handler: async (request, reply) => {
       const actor = request.actor;
       if (!actor?.sessionHash)
         throw new ProblemError('not-found', 'This request has no browser session.');
@@ -125,5 +91,5 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
-  );
+  });
 }

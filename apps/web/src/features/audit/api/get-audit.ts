@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { AuditPage } from '../../../lib/contract';
+import { api } from '../../../lib/api-client';
+import { auditKeys } from '../../../lib/query-keys';
 
 export interface AuditFilter {
   before?: number;
@@ -8,27 +8,23 @@ export interface AuditFilter {
   actor?: string;
 }
 
-export const auditKeys = {
-  all: ['audit'] as const,
-  page: (f: AuditFilter) => ['audit', 'page', f] as const,
-};
-
 export const AUDIT_PAGE_SIZE = 25;
 
-export const getAudit = (f: AuditFilter) =>
-  api<AuditPage>('/audit', {
-    query: {
+export const getAudit = (f: AuditFilter, signal?: AbortSignal) =>
+  api.audit(
+    {
       limit: AUDIT_PAGE_SIZE,
-      before: f.before,
-      action: f.action || undefined,
-      actor: f.actor || undefined,
+      ...(f.before === undefined ? {} : { before: f.before }),
+      ...(f.action ? { action: f.action } : {}),
+      ...(f.actor ? { actor: f.actor } : {}),
     },
-  });
+    { signal },
+  );
 
 export const auditQuery = (f: AuditFilter) =>
   queryOptions({
     queryKey: auditKeys.page(f),
-    queryFn: () => getAudit(f),
+    queryFn: ({ signal }) => getAudit(f, signal),
     placeholderData: keepPreviousData,
   });
 

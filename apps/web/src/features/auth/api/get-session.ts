@@ -1,7 +1,9 @@
+import type { SessionInfo as ApiSessionInfo } from '@ims/api-client';
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api, setCsrfToken } from '../../../lib/api';
-import type { SessionInfo } from '../../../lib/contract';
+import { api, setCsrfToken } from '../../../lib/api-client';
 import { isApiProblem } from '../../../lib/problem';
+
+export type SessionInfo = ApiSessionInfo & { user: { scope?: 'read' | 'write' } };
 
 export const sessionKeys = {
   all: ['session'] as const,
@@ -11,7 +13,7 @@ export const sessionKeys = {
 /** Who is signed in, or null when nobody is (401). */
 export async function getSession(): Promise<SessionInfo | null> {
   try {
-    const session = await api<SessionInfo>('/session');
+    const session = await api.whoami();
     setCsrfToken(session.csrfToken);
     return session;
   } catch (err) {

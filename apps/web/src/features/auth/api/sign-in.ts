@@ -1,6 +1,6 @@
+import type { Session } from '@ims/api-client';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api, setCsrfToken } from '../../../lib/api';
-import type { Session } from '../../../lib/contract';
+import { api, setCsrfToken } from '../../../lib/api-client';
 import { sessionKeys } from './get-session';
 
 export interface SignInInput {
@@ -9,7 +9,7 @@ export interface SignInInput {
 }
 
 export async function signIn(input: SignInInput): Promise<Session> {
-  const session = await api<Session>('/session', { method: 'POST', body: input });
+  const { cookie: _cookie, ...session } = await api.login(input.username, input.password);
   setCsrfToken(session.csrfToken);
   return session;
 }

@@ -1,11 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api, setCsrfToken } from '../../../lib/api';
+import { api, setCsrfToken } from '../../../lib/api-client';
 import { isApiProblem } from '../../../lib/problem';
 import { sessionKeys } from './get-session';
 
 export async function signOut(): Promise<void> {
   try {
-    await api<null>('/session', { method: 'DELETE' });
+    await api.logout();
   } catch (err) {
     // Already signed out (expired session): the goal is reached all the same.
     if (!isApiProblem(err, 401) && !isApiProblem(err, 404)) throw err;

@@ -1,20 +1,14 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { VersionList } from '../../../lib/contract';
+import { api } from '../../../lib/api-client';
+import { versionKeys } from '../../../lib/query-keys';
 
-export const versionKeys = {
-  all: ['versions'] as const,
-  list: () => ['versions', 'list'] as const,
-  detail: (n: number) => ['versions', 'detail', n] as const,
-};
-
-export const getVersions = (before?: number) =>
-  api<VersionList>('/routing/versions', { query: { limit: 20, before } });
+export const getVersions = (before?: number, signal?: AbortSignal) =>
+  api.routing.versions(before === undefined ? { limit: 20 } : { limit: 20, before }, { signal });
 
 export const versionsQuery = () =>
   infiniteQueryOptions({
     queryKey: versionKeys.list(),
-    queryFn: ({ pageParam }) => getVersions(pageParam),
+    queryFn: ({ pageParam, signal }) => getVersions(pageParam, signal),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => last.nextBefore,
   });

@@ -1,8 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { request } from '../../../lib/api';
-import type { RoutingState } from '../../../lib/contract';
-import { type RoutingWithEtag, routingKeys } from '../../routing/api/get-routing';
-import { serviceKeys } from '../../service/api/get-service';
+import { api } from '../../../lib/api-client';
+import { auditKeys, routingKeys, serviceKeys, versionKeys } from '../../../lib/query-keys';
+import { type RoutingWithEtag, withEtag } from '../../../lib/routing-queries';
 
 export interface RestoreInput {
   version: number;
@@ -13,12 +12,13 @@ export interface RestoreInput {
 
 /** POST /api/v1/routing/versions/{n}/restore: a new version equal to version n. */
 export async function restoreVersion(input: RestoreInput): Promise<RoutingWithEtag> {
-  const res = await request<RoutingState>(`/routing/versions/${input.version}/restore`, {
-    method: 'POST',
-    headers: { 'if-match': input.etag },
-    body: input.acknowledge?.length ? { acknowledge: input.acknowledge } : {},
-  });
-  return { ...res.data, etag: res.etag ?? `"v${res.data.version}"` };
+  return withEtag(
+    await api.routing.restore(
+      input.version,
+      input.etag,
+      input.acknowledge?.length ? input.acknowledge : undefined,
+    ),
+  );
 }
 
 export function useRestoreVersion() {
@@ -27,8 +27,8 @@ export function useRestoreVersion() {
     mutationFn: restoreVersion,
     onSuccess: (saved) => {
       queryClient.setQueryData(routingKeys.current(), saved);
-      void queryClient.invalidateQueries({ queryKey: ['versions'] });
-      void queryClient.invalidateQueries({ queryKey: ['audit'] });
+      void queryClient.invalidateQueries({ queryKey: versionKeys.all });
+      void queryClient.invalidateQueries({ queryKey: auditKeys.all });
       void queryClient.invalidateQueries({ queryKey: serviceKeys.all });
     },
   });

@@ -1,13 +1,12 @@
+import type { FindingBody, VersionSummary } from '@ims/api-client';
 import { useState } from 'react';
+import { AcknowledgeDialog } from '../../../components/config/acknowledge-dialog';
+import { ChangesList } from '../../../components/config/changes-list';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { ListView } from '../../../components/ui/list-view';
 import { QueryState } from '../../../components/ui/query-state';
-import type { FindingBody, VersionSummary } from '../../../lib/contract';
 import { isApiProblem, messageOf } from '../../../lib/problem';
-import { useDiff } from '../../routing/api/get-diff';
-import { useRouting } from '../../routing/api/get-routing';
-import { AcknowledgeDialog } from '../../routing/components/acknowledge-dialog';
-import { ChangesList } from '../../routing/components/changes-list';
+import { useDiff, useRouting } from '../../../lib/routing-queries';
 import { useVersions } from '../api/get-versions';
 import { useRestoreVersion } from '../api/restore-version';
 
@@ -51,7 +50,7 @@ export function HistoryTab({ canWrite, dirty }: { canWrite: boolean; dirty: bool
       {
         onError: (err) => {
           if (isApiProblem(err, 422) && err.slug === 'unacknowledged-findings') {
-            setAck((err.problem.findings as FindingBody[] | undefined) ?? []);
+            setAck((err.body.findings as FindingBody[] | undefined) ?? []);
           }
         },
       },

@@ -1,16 +1,11 @@
+import type { MailboxCreateBody } from '@ims/api-client';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { Mailbox } from '../../../lib/contract';
+import { api } from '../../../lib/api-client';
 import { mailboxKeys } from './get-mailboxes';
 
-export interface CreateMailboxInput {
-  address: string;
-  displayName: string;
-  password: string;
-}
+export type CreateMailboxInput = MailboxCreateBody;
 
-export const createMailbox = (input: CreateMailboxInput) =>
-  api<Mailbox>('/directory/mailboxes', { method: 'POST', body: input });
+export const createMailbox = (input: CreateMailboxInput) => api.directory.create(input);
 
 export function useCreateMailbox() {
   const queryClient = useQueryClient();

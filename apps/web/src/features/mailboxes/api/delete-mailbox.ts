@@ -1,9 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
+import { api } from '../../../lib/api-client';
 import { mailboxKeys } from './get-mailboxes';
 
-export const deleteMailbox = (id: number) =>
-  api<null>(`/directory/mailboxes/${id}`, { method: 'DELETE' });
+export const deleteMailbox = (id: number) => api.directory.remove(id);
 
 export function useDeleteMailbox() {
   const queryClient = useQueryClient();

@@ -1,15 +1,14 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { MailboxList } from '../../../lib/contract';
+import { api } from '../../../lib/api-client';
 
 export const mailboxKeys = {
   all: ['mailboxes'] as const,
   list: () => ['mailboxes', 'list'] as const,
 };
 
-export const getMailboxes = () => api<MailboxList>('/directory/mailboxes');
+export const getMailboxes = (signal?: AbortSignal) => api.directory.list({ signal });
 
 export const mailboxesQuery = () =>
-  queryOptions({ queryKey: mailboxKeys.list(), queryFn: getMailboxes });
+  queryOptions({ queryKey: mailboxKeys.list(), queryFn: ({ signal }) => getMailboxes(signal) });
 
 export const useMailboxes = () => useQuery(mailboxesQuery());

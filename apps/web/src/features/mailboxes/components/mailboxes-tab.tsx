@@ -1,8 +1,8 @@
+import type { Mailbox } from '@ims/api-client';
 import { type FormEvent, useId, useState } from 'react';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { ListView } from '../../../components/ui/list-view';
 import { QueryState } from '../../../components/ui/query-state';
-import type { Mailbox } from '../../../lib/contract';
 import { isApiProblem, messageOf } from '../../../lib/problem';
 import { useCreateMailbox } from '../api/create-mailbox';
 import { useDeleteMailbox } from '../api/delete-mailbox';

@@ -1,9 +1,8 @@
 import type { RoutingConfig } from '@ims/routing-core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { request } from '../../../lib/api';
-import type { RoutingState } from '../../../lib/contract';
-import { serviceKeys } from '../../service/api/get-service';
-import { type RoutingWithEtag, routingKeys } from './get-routing';
+import { api } from '../../../lib/api-client';
+import { auditKeys, routingKeys, serviceKeys, versionKeys } from '../../../lib/query-keys';
+import { type RoutingWithEtag, withEtag } from '../../../lib/routing-queries';
 
 export interface SaveRoutingInput {
   config: RoutingConfig;
@@ -15,16 +14,16 @@ export interface SaveRoutingInput {
 
 /** PUT /api/v1/routing: 412 when someone saved since `etag`, 422 for invalid or unacknowledged. */
 export async function saveRouting(input: SaveRoutingInput): Promise<RoutingWithEtag> {
-  const res = await request<RoutingState>('/routing', {
-    method: 'PUT',
-    headers: { 'if-match': input.etag },
-    body: {
-      config: input.config,
-      ...(input.acknowledge?.length ? { acknowledge: input.acknowledge } : {}),
-      ...(input.comment ? { comment: input.comment } : {}),
-    },
-  });
-  return { ...res.data, etag: res.etag ?? `"v${res.data.version}"` };
+  return withEtag(
+    await api.routing.put(
+      {
+        config: input.config,
+        ...(input.acknowledge?.length ? { acknowledge: input.acknowledge } : {}),
+        ...(input.comment ? { comment: input.comment } : {}),
+      },
+      input.etag,
+    ),
+  );
 }
 
 export function useSaveRouting() {
@@ -33,8 +32,8 @@ export function useSaveRouting() {
     mutationFn: saveRouting,
     onSuccess: (saved) => {
       queryClient.setQueryData(routingKeys.current(), saved);
-      void queryClient.invalidateQueries({ queryKey: ['versions'] });
-      void queryClient.invalidateQueries({ queryKey: ['audit'] });
+      void queryClient.invalidateQueries({ queryKey: versionKeys.all });
+      void queryClient.invalidateQueries({ queryKey: auditKeys.all });
       void queryClient.invalidateQueries({ queryKey: serviceKeys.all });
     },
   });

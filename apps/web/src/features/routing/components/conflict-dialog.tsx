@@ -1,8 +1,8 @@
 import { diffConfigs, type RoutingConfig } from '@ims/routing-core';
+import { ChangesList } from '../../../components/config/changes-list';
 import { Dialog } from '../../../components/ui/dialog';
 import { QueryState } from '../../../components/ui/query-state';
-import { useDiff } from '../api/get-diff';
-import { ChangesList } from './changes-list';
+import { useDiff } from '../../../lib/routing-queries';
 
 export interface ConflictInfo {
   currentVersion: number;

@@ -1,6 +1,6 @@
 import type { RoutingConfig } from '@ims/routing-core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { RoutingWithEtag } from '../api/get-routing';
+import type { RoutingWithEtag } from '../../../lib/routing-queries';
 import { cloneConfig, sameJson } from '../utils/config-utils';
 
 interface DraftState {

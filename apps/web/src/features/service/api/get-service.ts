@@ -1,15 +1,14 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { Service } from '../../../lib/contract';
+import { api } from '../../../lib/api-client';
+import { serviceKeys } from '../../../lib/query-keys';
 
-export const serviceKeys = {
-  all: ['service'] as const,
-  status: () => ['service', 'status'] as const,
-};
-
-export const getService = () => api<Service>('/service');
+export const getService = (signal?: AbortSignal) => api.service.status({ signal });
 
 export const serviceQuery = () =>
-  queryOptions({ queryKey: serviceKeys.status(), queryFn: getService, refetchInterval: 30_000 });
+  queryOptions({
+    queryKey: serviceKeys.status(),
+    queryFn: ({ signal }) => getService(signal),
+    refetchInterval: 30_000,
+  });
 
 export const useService = () => useQuery(serviceQuery());

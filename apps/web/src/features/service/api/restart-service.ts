@@ -1,10 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { api } from '../../../lib/api';
-import type { RestartResult } from '../../../lib/contract';
-import { serviceKeys } from './get-service';
+import { api } from '../../../lib/api-client';
+import { serviceKeys } from '../../../lib/query-keys';
 
 /** POST /api/v1/service/restart: every node is told to apply the saved version. */
-export const restartService = () => api<RestartResult>('/service/restart', { method: 'POST' });
+export const restartService = () => api.service.restart();
 
 export function useRestartService() {
   const queryClient = useQueryClient();

@@ -1,10 +1,10 @@
+import type { Service } from '@ims/api-client';
 import { act, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { Service } from '../../../lib/contract';
+import { serviceKeys } from '../../../lib/query-keys';
 import { node, restart, service } from '../../../testing/fixtures';
 import { mockApi } from '../../../testing/mock-api';
 import { renderWithClient } from '../../../testing/render';
-import { serviceKeys } from '../api/get-service';
 import { PendingRestartBanner } from './pending-restart-banner';
 
 const status = () => screen.getByRole('status', { name: 'Internet Mail Service status' });

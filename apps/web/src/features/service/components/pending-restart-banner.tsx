@@ -1,5 +1,5 @@
+import type { NodeView, Service } from '@ims/api-client';
 import { useEffect, useRef, useState } from 'react';
-import type { NodeView, Service } from '../../../lib/contract';
 import { messageOf } from '../../../lib/problem';
 import { useService } from '../api/get-service';
 import { useRestartService } from '../api/restart-service';

@@ -1,36 +1,76 @@
+import type { Service } from '@ims/api-client';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { API_BASE } from '../../../lib/api';
-import type { Service } from '../../../lib/contract';
-import { serviceKeys } from '../api/get-service';
+import { api } from '../../../lib/api-client';
+import { isApiProblem } from '../../../lib/problem';
+import { serviceKeys } from '../../../lib/query-keys';
 
 export type StreamState = 'connecting' | 'open' | 'closed';
 
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
 /**
- * Live service status: GET /api/v1/events (server-sent `service` events) is
- * written into the service query, so every view of it updates at once. The
- * browser's EventSource reconnects by itself.
+ * Live service status: GET /api/v1/events (server-sent `service` events,
+ * read by the api-client) is written into the service query, so every view
+ * of it updates at once. A dropped stream is re-opened with backoff, as the
+ * browser's EventSource would; an error answer (signed out) closes it.
  */
 export function useServiceEvents(enabled = true): StreamState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<StreamState>('connecting');
   useEffect(() => {
-    if (!enabled || typeof EventSource === 'undefined') return;
-    const source = new EventSource(`${API_BASE}/events`, { withCredentials: true });
-    source.onopen = () => setState('open');
-    source.onerror = () =>
-      setState(source.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
-    source.addEventListener('service', (event) => {
-      try {
-        queryClient.setQueryData(
-          serviceKeys.status(),
-          JSON.parse((event as MessageEvent<string>).data) as Service,
-        );
-      } catch {
-        // a malformed event: the next one or the periodic refetch corrects it
+    if (!enabled) return;
+    const abort = new AbortController();
+    const follow = async () => {
+      let delay = FIRST_RETRY_MS;
+      while (!abort.signal.aborted) {
+        setState('connecting');
+        try {
+          await api.events.service(
+            {
+              onOpen: () => {
+                setState('open');
+                delay = FIRST_RETRY_MS;
+              },
+              onEvent: (event) => {
+                // A malformed event: the next one or the periodic refetch corrects it.
+                if (event.type !== 'service' || typeof event.data !== 'object' || !event.data)
+                  return;
+                queryClient.setQueryData(serviceKeys.status(), event.data as Service);
+              },
+            },
+            { signal: abort.signal },
+          );
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          if (isApiProblem(err)) {
+            setState('closed');
+            return;
+          }
+        }
+        if (abort.signal.aborted) return;
+        setState('connecting');
+        await pause(delay, abort.signal);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
-    });
-    return () => source.close();
+    };
+    void follow();
+    return () => abort.abort();
   }, [enabled, queryClient]);
   return state;
 }

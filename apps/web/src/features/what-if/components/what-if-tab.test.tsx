@@ -1,7 +1,7 @@
+import type { EvaluateBody } from '@ims/api-client';
 import { defaultConfig, evaluate, formatReply, replyFor } from '@ims/routing-core';
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { EvaluateBody } from '../../../lib/contract';
 import { mockApi } from '../../../testing/mock-api';
 import { renderWithClient } from '../../../testing/render';
 import { WhatIfTab } from './what-if-tab';

@@ -1,6 +1,6 @@
+import type { EvaluateBody, EvaluateResult } from '@ims/api-client';
 import type { RoutingConfig } from '@ims/routing-core';
 import { type FormEvent, useId, useState } from 'react';
-import type { EvaluateBody, EvaluateResult } from '../../../lib/contract';
 import { messageOf } from '../../../lib/problem';
 import { useEvaluate } from '../api/evaluate';
 

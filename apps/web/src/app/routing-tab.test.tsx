@@ -1,8 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { App } from '../../../app/app';
-import { mockConsole } from '../../../testing/console-mocks';
-import { renderWithClient } from '../../../testing/render';
+import { mockConsole } from '../testing/console-mocks';
+import { renderWithClient } from '../testing/render';
+import { App } from './app';
 
 const NO_REROUTE = 'Do not reroute incoming SMTP mail';
 const REROUTE = 'Reroute incoming SMTP mail (Required for POP3/IMAP4 Support)';

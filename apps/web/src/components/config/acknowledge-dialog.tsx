@@ -1,5 +1,5 @@
-import { ConfirmDialog } from '../../../components/ui/dialog';
-import type { FindingBody } from '../../../lib/contract';
+import type { FindingBody } from '@ims/api-client';
+import { ConfirmDialog } from '../ui/dialog';
 
 /** Saving with critical findings needs an explicit confirmation (sent as `acknowledge`). */
 export function AcknowledgeDialog({

@@ -1,4 +1,4 @@
-import type { ConfigChange } from '../../../lib/contract';
+import type { ConfigChange } from '@ims/api-client';
 
 /** A difference between two configurations, in the dialog's words. */
 export function ChangesList({
