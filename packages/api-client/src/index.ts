@@ -24,6 +24,7 @@ import type {
   RelayTestBody,
   RelayTestResult,
   RestartResultSchema,
+  RestoreBody,
   RoutingPutBody,
   RoutingState,
   ServiceSchema,
@@ -52,7 +53,7 @@ export type TokenCreated = Static<typeof TokenCreatedSchema>;
 export type TokenList = Static<typeof TokenListSchema>;
 export type VersionList = Static<typeof VersionListSchema>;
 export type Version = Static<typeof VersionSchema>;
-export type { Mailbox, MailboxList, Problem, RelayTestResult, RoutingState, Session };
+export type { Mailbox, MailboxList, Problem, RelayTestResult, RestoreBody, RoutingState, Session };
 
 /** A problem body with its extensions (`currentVersion`, `savedBy`, `findings`, …). */
 export type ProblemBody = Problem & { [extension: string]: unknown };
@@ -295,14 +296,15 @@ export function createApiClient(options: ApiClientOptions) {
       versions: (query: { limit?: number; before?: number } = {}) =>
         get<VersionList>('/api/v1/routing/versions', query),
       version: (n: number) => get<Version>(`/api/v1/routing/versions/${n}`),
+      /** A new version equal to version n; `body` carries `acknowledge` and `comment`. */
       restore: async (
         n: number,
         ifMatch: string,
-        acknowledge?: string[],
+        body: RestoreBody = {},
       ): Promise<Tagged<RoutingState>> =>
         tagged(
           await request<RoutingState>('POST', `/api/v1/routing/versions/${n}/restore`, {
-            body: acknowledge ? { acknowledge } : {},
+            body,
             headers: { 'if-match': ifMatch },
           }),
         ),
