@@ -60,7 +60,13 @@ export class Stack {
 
   static async start(opts: StackOptions = {}): Promise<Stack> {
     const s = new Stack();
-    await s.boot(opts);
+    try {
+      await s.boot(opts);
+    } catch (err) {
+      // Nobody holds the stack yet: stop what it started before it failed.
+      await s.stop();
+      throw err;
+    }
     return s;
   }
 

@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 # The browser tests drive Debian's Chromium (playwright-core cannot download a
-# browser here), and the benchmark smoke runs drive Postfix's smtp-source
-# against a private Postfix: install them when missing (CI runs as root).
+# browser here), the benchmark smoke runs drive Postfix's smtp-source against a
+# private Postfix, and the README's commands (run by e2e/readme.test.ts) use jq
+# and swaks: install them when missing (CI runs as root).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v smtp-source >/dev/null 2>&1 || missing+=(postfix)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v swaks >/dev/null 2>&1 || missing+=(swaks)
 if ((${#missing[@]} > 0)); then
   echo "setup: installing Debian's ${missing[*]}" >&2
   sudo_=""

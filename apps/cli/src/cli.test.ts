@@ -180,9 +180,12 @@ describe('ims against a real console and SMTP node', () => {
     const history = await run(['history']);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/v5\s+\S+\s+token:ims-cli-\S+\s+mode no-reroute/);
-    const restored = await run(['restore', '3']);
+    const restored = await run(['restore', '3', '--comment', 'back to the open rules']);
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain('Saved version 6: restored version 3');
+    expect((await run(['history', '--limit', '1'])).stdout).toMatch(
+      /v6\s+\S+\s+token:ims-cli-\S+\s+back to the open rules/,
+    );
     expect((await run(['restart', '--wait'])).code).toBe(0);
     expect((await run(['relay-test', '--from', '127.0.0.3'])).code).toBe(0);
     const audit = await json<{ entries: { action: string }[] }>([

@@ -702,15 +702,24 @@ const commands: Command[] = [
   {
     name: 'restore',
     summary: 'Save a new version equal to version N',
-    usage: 'ims restore N [--ack FINDING]... [--json]',
-    examples: ['ims restore 3', 'ims restore 3 && ims restart --wait'],
-    options: { ack: WRITE_OPTIONS.ack as NonNullable<Options[string]> },
+    usage: 'ims restore N [--ack FINDING]... [--comment TEXT] [--json]',
+    details: 'The new version\'s comment is --comment, or "Restored version N".',
+    examples: [
+      'ims restore 3',
+      'ims restore 3 --comment "back to the pre-migration rules" && ims restart --wait',
+    ],
+    options: WRITE_OPTIONS,
     args: [1, 1],
     async run(ctx) {
       const n = intArg(ctx.positionals[0], 'The version');
       const api = ctx.api();
       const { etag } = await api.routing.get();
-      const saved = await api.routing.restore(n, etag, acks(ctx.values));
+      const ack = acks(ctx.values);
+      const comment = str(ctx.values.comment);
+      const saved = await api.routing.restore(n, etag, {
+        ...(ack ? { acknowledge: ack } : {}),
+        ...(comment === undefined ? {} : { comment }),
+      });
       if (ctx.json) ctx.outJson(saved.data);
       else ctx.out(savedLine(saved.data, `restored version ${n}`));
       return EXIT.ok;

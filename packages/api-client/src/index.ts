@@ -36,6 +36,7 @@ import {
   type RelayTestCase,
   type RelayTestResult,
   type RestartResultSchema,
+  type RestoreBody,
   type RouteName,
   type Routes,
   type RoutingPutBody,
@@ -87,6 +88,7 @@ export type {
   RelayTestBody,
   RelayTestCase,
   RelayTestResult,
+  RestoreBody,
   RoutingState,
   Session,
   SessionInfo,
@@ -577,17 +579,10 @@ export function createApiClient(options: ApiClientOptions) {
         data(call('listVersions', { query }, opts)),
       version: (n: number, opts?: RequestOptions) =>
         data(call('getVersion', { params: { n } }, opts)),
-      restore: (n: number, ifMatch: string, acknowledge?: string[], opts?: RequestOptions) =>
+      /** A new version equal to version n; `body` carries `acknowledge` and `comment`. */
+      restore: (n: number, ifMatch: string, body: RestoreBody = {}, opts?: RequestOptions) =>
         tagged(
-          call(
-            'restoreVersion',
-            {
-              params: { n },
-              body: acknowledge ? { acknowledge } : {},
-              headers: { 'if-match': ifMatch },
-            },
-            opts,
-          ),
+          call('restoreVersion', { params: { n }, body, headers: { 'if-match': ifMatch } }, opts),
         ),
       diff: (query: DiffQuery, opts?: RequestOptions) => data(call('diff', { query }, opts)),
       advice: (config: unknown, opts?: RequestOptions) =>

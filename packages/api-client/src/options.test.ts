@@ -177,7 +177,7 @@ describe('paths come from the route table', () => {
     const { seen, fetch } = standIn(() => json({}, 200, { etag: '"v4"' }));
     const api = createApiClient({ baseUrl: 'http://console.test/', fetch });
     await api.routing.versions({ limit: 20, before: 9 });
-    await api.routing.restore(3, '"v4"', ['open-relay']);
+    await api.routing.restore(3, '"v4"', { acknowledge: ['open-relay'] });
     await api.node.bundle(5);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       'GET http://console.test/api/v1/routing/versions?limit=20&before=9',

@@ -112,9 +112,18 @@ export const VersionsQuerySchema = Type.Object({
 export const VersionParamsSchema = Type.Object({ n: Type.Integer({ minimum: 1 }) });
 
 export const RestoreBodySchema = Type.Object(
-  { acknowledge: Type.Optional(AcknowledgeSchema) },
+  {
+    acknowledge: Type.Optional(AcknowledgeSchema),
+    comment: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: 'The new version\'s comment (default: "Restored version n")',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
+export type RestoreBody = Static<typeof RestoreBodySchema>;
 
 export const DiffQuerySchema = Type.Object({
   from: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('running')], {

@@ -278,6 +278,38 @@ describe('versions, restore and diff', () => {
     );
   });
 
+  it('a restore takes an optional comment for the new version (default "Restored version n")', async () => {
+    const { app, browser } = await setup();
+    await put(
+      app,
+      { ...browser.write, 'if-match': '"v1"' },
+      { config: withRoute('a.example', 'h') },
+    );
+    const restore = (n: number, ifMatch: string, payload?: object) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/routing/versions/${n}/restore`,
+        headers: { ...browser.write, 'if-match': ifMatch },
+        ...(payload ? { payload } : {}),
+      });
+    const commented = await restore(1, '"v2"', { comment: 'back to the defaults' });
+    expect(commented.statusCode).toBe(200);
+    expect(commented.json()).toMatchObject({ version: 3 });
+    const plain = await restore(2, '"v3"');
+    expect(plain.statusCode).toBe(200);
+    const list = await app.inject({
+      method: 'GET',
+      url: '/api/v1/routing/versions?limit=2',
+      headers: browser.read,
+    });
+    expect(list.json().versions).toMatchObject([
+      { version: 4, restoredFrom: 2, comment: 'Restored version 2' },
+      { version: 3, restoredFrom: 1, comment: 'back to the defaults' },
+    ]);
+    problem(await restore(1, '"v4"', { comment: 'x'.repeat(501) }), 400, 'validation-failed');
+    problem(await restore(1, '"v4"', { comment: 7 }), 400, 'validation-failed');
+  });
+
   it('diffs two versions in words the UI can show', async () => {
     const { app, browser } = await setup();
     await put(

@@ -233,7 +233,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
 
   app.route({
     ...routeOptions(routes.restoreVersion),
-    // The body is optional: no body means no acknowledgements.
+    // The body is optional: no body means no acknowledgements and the default comment.
     preValidation: async (request) => {
       request.body ??= {};
     },
@@ -253,11 +253,11 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         );
       }
       const config = checkConfig(old.config, '');
-      const acknowledge = request.body.acknowledge;
+      const { acknowledge, comment } = request.body;
       checkAcknowledged(advise(config, adviceContext()), acknowledge);
       return saveVersion(request, reply, config, basedOn, 'routing.restored', {
         restoredFrom: old.version,
-        comment: `Restored version ${old.version}`,
+        comment: comment ?? `Restored version ${old.version}`,
         ...(acknowledge ? { acknowledged: acknowledge } : {}),
       });
     },

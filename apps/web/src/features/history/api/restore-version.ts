@@ -16,7 +16,7 @@ export async function restoreVersion(input: RestoreInput): Promise<RoutingWithEt
     await api.routing.restore(
       input.version,
       input.etag,
-      input.acknowledge?.length ? input.acknowledge : undefined,
+      input.acknowledge?.length ? { acknowledge: input.acknowledge } : {},
     ),
   );
 }
