@@ -428,6 +428,38 @@ describe('advice and the what-if evaluator', () => {
     expect(body.decision.trace.length).toBeGreaterThan(1);
   });
 
+  it('knows the directory the nodes have: an unknown local mailbox gets 550 5.1.1, a known one 250', async () => {
+    const { app, browser } = await setup();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/directory/mailboxes',
+      headers: browser.write,
+      payload: { address: 'alice@example.com', displayName: 'Alice', password: 'correct horse 1' },
+    });
+    expect(created.statusCode).toBe(201);
+    const line = async (rcptTo: string, against: 'saved' | 'draft') =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/routing/evaluate',
+          headers: browser.write,
+          payload: {
+            ...query,
+            against,
+            rcptTo,
+            ...(against === 'draft' ? { config: defaultConfig('example.com') } : {}),
+          },
+        })
+      ).json().reply.line;
+    for (const against of ['saved', 'draft'] as const) {
+      expect(await line('<nobody@example.com>', against)).toBe(
+        '550 5.1.1 Recipient address rejected: no such user here',
+      );
+      expect(await line('<ALICE@example.com>', against)).toBe('250 2.1.5 Accepted');
+      expect(await line('<postmaster@example.com>', against)).toBe('250 2.1.5 Accepted');
+    }
+  });
+
   it('evaluates a draft; refuses an invalid draft with pointers; running needs a node', async () => {
     const { app, browser } = await setup();
     const open = defaultConfig('example.com');

@@ -7,12 +7,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routes } from '@ims/api-contract';
 import {
   advise,
+  decide,
   diffConfigs,
-  evaluate,
   type Finding,
-  formatReply,
   type RoutingConfig,
-  replyFor,
   validate,
 } from '@ims/routing-core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,15 +20,6 @@ import { routeOptions } from '../route-options';
 
 const etagOf = (version: number) => `"v${version}"`;
 
-/** The address part of `host:port` or `[v6]:port`. */
-function hostOf(listen: string): string {
-  const v6 = /^\[([^\]]+)\]/.exec(listen);
-  if (v6?.[1]) return v6[1];
-  const colon = listen.lastIndexOf(':');
-  return colon > 0 && listen.indexOf(':') === colon ? listen.slice(0, colon) : listen;
-}
-
-/** The version an If-Match header names: a number, `*` (any), or null when it names none. */
 /**
  * The version an If-Match header bases a change on: '*', the saved version
  * when the header names it (RFC 9110 §13.1.1: the condition holds when any
@@ -83,13 +72,22 @@ function checkAcknowledged(findings: Finding[], acknowledge: readonly string[] =
 
 export default async function routingRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  /** What the advisor should know of the service: where the nodes listen, how many mailboxes. */
+  /**
+   * What the advisor should know of the service: where the nodes listen
+   * (`host:port`, as they report it), the console's own HTTP port (a route to
+   * it is a mistake), how many mailboxes there are.
+   */
   const adviceContext = () => {
     const listen = new Set<string>();
     for (const node of app.nodes.list(() => false)) {
-      for (const address of node.listen) listen.add(hostOf(address));
+      for (const address of node.listen) listen.add(address);
     }
-    return { listenAddresses: [...listen], mailboxCount: app.directory.count() };
+    const http = app.server.address();
+    return {
+      listen: [...listen].sort(),
+      ...(http !== null && typeof http === 'object' ? { httpPort: http.port } : {}),
+      mailboxCount: app.directory.count(),
+    };
   };
 
   /** What runs now: the oldest version any online node still runs. */
@@ -106,7 +104,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
   let cachedFindings: { key: string; findings: Finding[] } | undefined;
   const findingsOf = (v: Version): Finding[] => {
     const context = adviceContext();
-    const key = `${v.version}|${context.listenAddresses.join(',')}|${context.mailboxCount}`;
+    const key = `${v.version}|${JSON.stringify(context)}`;
     if (cachedFindings?.key !== key) cachedFindings = { key, findings: advise(v.config, context) };
     return cachedFindings.findings;
   };
@@ -320,14 +318,12 @@ export default async function routingRoutes(fastify: FastifyInstance) {
         config = v.config;
         version = v.version;
       }
-      const decision = evaluate(config, input);
-      const reply = replyFor(decision);
-      return {
-        against,
-        ...(version === undefined ? {} : { version }),
-        decision,
-        reply: { ...reply, line: formatReply(reply) },
-      };
+      // The directory the nodes have (their bundle's), so an unknown local
+      // recipient gets here the 550 5.1.1 it gets on the wire; decide() is
+      // the call the node's RCPT hook makes, so the line is the wire's line.
+      const directory = app.directory.bundleEntries().map((e) => e.address);
+      const { decision, reply } = decide(config, input, directory);
+      return { against, ...(version === undefined ? {} : { version }), decision, reply };
     },
   });
 }
