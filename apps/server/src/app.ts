@@ -16,6 +16,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import auditRepository from './plugins/app/audit-repository';
+import audited from './plugins/app/audited';
 import authRepository from './plugins/app/auth-repository';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
@@ -243,6 +244,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
   await app.register(serviceStatus);
   await app.register(authenticate);
+  await app.register(audited);
   await app.register(bootstrap, opts);
 
   // Routes.

@@ -16,7 +16,7 @@ export default async function healthRoutes(app: FastifyInstance) {
       },
     },
     async () => {
-      app.db.prepare('SELECT 1').get();
+      app.checkDb();
       return { status: 'ok' as const };
     },
   );

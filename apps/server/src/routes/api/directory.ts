@@ -98,15 +98,11 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const actor = request.actor!;
       const { displayName, password } = request.body;
       const address = checkAddress(request.body.address);
       try {
         const mailbox = await app.directory.create({ address, displayName, password }, (m) =>
-          app.audit.record({
-            actor: actor.name,
-            source: request.ip,
-            action: 'mailbox.created',
+          app.audited(request, 'mailbox.created', {
             target: `mailbox:${m.address}`,
             details: { id: m.id, displayName: m.displayName },
           }),
@@ -165,7 +161,6 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const actor = request.actor!;
       const { displayName, password } = request.body;
       const updated = await app.directory.update(
         request.params.id,
@@ -174,10 +169,7 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
           ...(password === undefined ? {} : { password }),
         },
         ({ before, after }) =>
-          app.audit.record({
-            actor: actor.name,
-            source: request.ip,
-            action: 'mailbox.updated',
+          app.audited(request, 'mailbox.updated', {
             target: `mailbox:${after.address}`,
             details: {
               id: after.id,
@@ -211,12 +203,8 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const actor = request.actor!;
       const removed = app.directory.remove(request.params.id, (m) =>
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'mailbox.deleted',
+        app.audited(request, 'mailbox.deleted', {
           target: `mailbox:${m.address}`,
           details: { id: m.id, displayName: m.displayName },
         }),
