@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RawSmtp } from '@ims/smtp/testing';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Child, freePort, start, until } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
 const children: Child[] = [];

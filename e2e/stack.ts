@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RoutingConfig } from '@ims/routing-core';
 import { SmtpSink } from '@ims/smtp/testing';
-import { type Child, freePort, start, until } from './smtp-wire';
+import { type Child, freePort, start, until } from '@ims/test-support';
 
 export const root = resolve(import.meta.dirname, '..');
 export const ALICE = { address: 'alice@example.com', password: 'alice e2e password' };

@@ -10,10 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './browser';
-import { type Child, freePort, relayAttempt, sendMail, start, until } from './smtp-wire';
+import { relayAttempt, sendMail } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
 const webDist = join(root, 'apps/web/dist');
