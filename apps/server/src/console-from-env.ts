@@ -8,7 +8,7 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
     dataDir,
     siteDomain: env.siteDomain,
     adminPassword: env.adminPassword,
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    logger: { level: env.logLevel },
     onAdminCreated: (password, generated) => {
       if (generated) {
         process.stdout.write(

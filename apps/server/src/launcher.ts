@@ -12,8 +12,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
-import { readEnv, readLocalNodeEnv } from './config/env';
+import { readLauncherEnv } from './config/env';
 import { buildConsole } from './console-from-env';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
 import { Supervisor } from './local-node/supervisor';
@@ -32,8 +33,9 @@ if (values.help) {
   );
   process.exit(0);
 }
-const env = readEnv();
-const nodeEnv = values['no-local-node'] ? undefined : readLocalNodeEnv();
+const { console: env, localNode: nodeEnv } = orExit(() =>
+  readLauncherEnv(!values['no-local-node']),
+);
 const dataDir = resolve(env.dataDir);
 
 const app = await buildConsole(env, dataDir);
