@@ -15,6 +15,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
+import { ConsoleLogController } from './logging';
 import auditRepository from './plugins/app/audit-repository';
 import audited from './plugins/app/audited';
 import authRepository from './plugins/app/auth-repository';
@@ -91,6 +92,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           redact: { paths: REDACT, censor: '[redacted]' },
         }
       : false,
+    // Routine requests (node status reports, event streams, health checks) log at debug.
+    logController: new ConsoleLogController(),
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
