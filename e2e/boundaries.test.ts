@@ -13,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { childEnv } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -134,7 +135,7 @@ function lint(files: string[]): Promise<{ code: number; diagnostics: Diagnostic[
     execFile(
       biome,
       ['lint', '--reporter=json', '--max-diagnostics=none', ...files],
-      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: root, env: childEnv(), maxBuffer: 16 * 1024 * 1024 },
       (err, stdout) => {
         if (err && typeof err.code !== 'number') return fail(err);
         try {

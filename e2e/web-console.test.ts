@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Child, freePort, start, until } from '@ims/test-support';
+import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './browser';
@@ -70,7 +70,11 @@ const expectNoSeriousViolations = async (page: Page, where: string) => {
 
 beforeAll(async () => {
   if (!existsSync(join(webDist, 'index.html'))) {
-    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], { cwd: root, stdio: 'inherit' });
+    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
+      cwd: root,
+      env: childEnv(),
+      stdio: 'inherit',
+    });
   }
   const httpPort = await freePort();
   smtpPort = await freePort();
