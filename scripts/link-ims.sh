@@ -22,7 +22,12 @@ if [[ -n "${IMS_BIN_DIR:-}" ]]; then
 else
   prefix="$(npm prefix -g 2>/dev/null || true)"
   if [[ -n "$prefix" ]]; then candidates+=("$prefix/bin"); fi
-  candidates+=("$HOME/.local/bin")
+  if [[ -n "${HOME:-}" ]]; then candidates+=("$HOME/.local/bin"); fi
+fi
+
+if ((${#candidates[@]} == 0)); then
+  echo "setup: no directory to link ims into; run it as: pnpm ims ..." >&2
+  exit 0
 fi
 
 # Already linked: nothing to do.
