@@ -16,8 +16,9 @@ import { createApiClient } from '@ims/api-client';
 import { battery } from '@ims/reliability';
 import type { RoutingConfig } from '@ims/routing-core';
 import { RawSmtp } from '@ims/smtp/testing';
+import { until } from '@ims/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relayAttempt, sendMail, until } from './smtp-wire';
+import { relayAttempt, sendMail } from './smtp-wire';
 import { ALICE, Stack } from './stack';
 
 const record = battery({

@@ -20,9 +20,10 @@ import { join } from 'node:path';
 import { battery } from '@ims/reliability';
 import type { RoutingConfig } from '@ims/routing-core';
 import { RawSmtp } from '@ims/smtp/testing';
+import { until } from '@ims/test-support';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendMail, until } from './smtp-wire';
+import { sendMail } from './smtp-wire';
 import { ALICE, Stack } from './stack';
 
 const record = battery({

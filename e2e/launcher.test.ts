@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Child, freePort, start, until } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
 const children: Child[] = [];

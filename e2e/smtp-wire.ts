@@ -1,77 +1,10 @@
-/** Helpers for end-to-end tests: free ports, child processes, relay attempts (with the SMTP node's raw client). */
+/**
+ * SMTP on the wire for end-to-end tests: relay attempts and whole transactions
+ * (with the SMTP node's raw client). Ports, processes and polling are in
+ * @ims/test-support.
+ */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { RawSmtp } from '@ims/smtp/testing';
-
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export interface Child {
-  proc: ChildProcess;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Starts `tsx <entry> [args]` in a workspace with the given environment. */
-export function start(
-  cwd: string,
-  entry: string,
-  env: Record<string, string>,
-  args: string[] = [],
-): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (d) => {
-    out += String(d);
-  });
-  proc.stderr?.on('data', (d) => {
-    out += String(d);
-  });
-  return {
-    proc,
-    output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // Already gone (exited, or killed by a signal such as kill -9): nothing to wait for.
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      }),
-  };
-}
-
-/** Polls `check` until it returns a value, or fails after `ms`. */
-export async function until<T>(
-  check: () => Promise<T | undefined>,
-  ms = 20_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** One unauthenticated relay attempt: the RCPT reply. */
 export async function relayAttempt(

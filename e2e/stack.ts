@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
 import type { RoutingConfig } from '@ims/routing-core';
 import { SmtpSink } from '@ims/smtp/testing';
-import { type Child, freePort, start, until } from './smtp-wire';
+import { type Child, freePort, start, until } from '@ims/test-support';
 
 export const root = resolve(import.meta.dirname, '..');
 export const ALICE = { address: 'alice@example.com', password: 'alice e2e password' };

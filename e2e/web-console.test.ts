@@ -11,10 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
+import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './browser';
-import { type Child, freePort, relayAttempt, sendMail, start, until } from './smtp-wire';
+import { relayAttempt, sendMail } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
 const webDist = join(root, 'apps/web/dist');
@@ -67,7 +68,11 @@ const expectNoSeriousViolations = async (page: Page, where: string) => {
 
 beforeAll(async () => {
   if (!existsSync(join(webDist, 'index.html'))) {
-    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], { cwd: root, stdio: 'inherit' });
+    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
+      cwd: root,
+      env: childEnv(),
+      stdio: 'inherit',
+    });
   }
   const httpPort = await freePort();
   smtpPort = await freePort();

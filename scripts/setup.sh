@@ -23,3 +23,6 @@ fi
 
 # --frozen-lockfile: CI and fresh clones get exactly the locked versions.
 pnpm install --frozen-lockfile --reporter=append-only >&2
+
+# `ims` on the PATH, so the README's `ims …` examples work as typed.
+bash scripts/link-ims.sh

@@ -290,7 +290,17 @@ describe('ims against a real console and SMTP node', () => {
     const add = await run(['restrict', 'internal', 'add', '127.0.0.1']);
     expect(add.code).toBe(0);
     const waiting = run(['restart', '--wait', '--timeout', '30']);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The error must come after the restart (the CLI reads the nodes' state before it asks
+    // for one): wait until the console has been asked for the new version.
+    await until(
+      async () =>
+        (await json<{ targetVersion: number }>(['status'])).targetVersion ===
+        before.savedVersion + 1
+          ? true
+          : undefined,
+      30_000,
+      'the restart request',
+    );
     await report({
       runningVersion: before.savedVersion,
       state: 'error',

@@ -15,7 +15,9 @@ import {
   type RoutingState,
 } from '@ims/api-client';
 import { parseIpEntry, type RoutingConfig } from '@ims/routing-core';
-import { configPath, readLogin, removeLogin, writeLogin } from './config-store';
+import { SettingsError } from '@ims/settings';
+import { type CliEnv, readCliEnv } from './config/env';
+import { readLogin, removeLogin, writeLogin } from './config-store';
 import { CliError, EXIT, exitCodeOf } from './exit-codes';
 import {
   describeConfig,
@@ -46,6 +48,8 @@ interface Ctx {
   values: Values;
   positionals: string[];
   io: Io;
+  /** The environment's settings (IMS_URL, IMS_TOKEN, where the login is stored). */
+  env: CliEnv;
   json: boolean;
   url: string;
   /** The API client with the resolved URL and token. */
@@ -229,7 +233,7 @@ const commands: Command[] = [
       const given = str(ctx.values.token);
       if (given) {
         const who = await createApiClient({ baseUrl: ctx.url, token: given, timeoutMs }).whoami();
-        const file = writeLogin(ctx.io.env, {
+        const file = writeLogin(ctx.env.configFile, {
           url: ctx.url,
           token: given,
           username: who.user.username,
@@ -263,7 +267,7 @@ const commands: Command[] = [
       );
       const created = await signedIn.tokens.create(name, scope);
       await signedIn.logout().catch(() => undefined);
-      const file = writeLogin(ctx.io.env, {
+      const file = writeLogin(ctx.env.configFile, {
         url: ctx.url,
         token: created.token,
         tokenId: created.id,
@@ -283,7 +287,7 @@ const commands: Command[] = [
     usage: 'ims logout',
     examples: ['ims logout'],
     async run(ctx) {
-      const stored = readLogin(ctx.io.env);
+      const stored = readLogin(ctx.env.configFile);
       if (!stored) {
         ctx.out('Not logged in.');
         return EXIT.ok;
@@ -293,7 +297,7 @@ const commands: Command[] = [
           .tokens.revoke(stored.tokenId)
           .catch(() => undefined);
       }
-      removeLogin(ctx.io.env);
+      removeLogin(ctx.env.configFile);
       ctx.out(`Logged out of ${stored.url}.`);
       return EXIT.ok;
     },
@@ -1075,24 +1079,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
 
-  const stored = readLogin(io.env);
-  const url = (str(values.url) ?? io.env.IMS_URL ?? stored?.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  let env: CliEnv;
+  try {
+    env = readCliEnv(io.env);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    io.stderr(`error: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const stored = readLogin(env.configFile);
+  const url = (str(values.url) ?? env.url ?? stored?.url ?? DEFAULT_URL).replace(/\/+$/, '');
   // The stored token goes only to the console it was issued by.
   const token =
     str(values.token) ??
-    (io.env.IMS_TOKEN || undefined) ??
+    env.token ??
     (stored && stored.url.replace(/\/+$/, '') === url ? stored.token : undefined);
   const json = values.json === true;
   const ctx: Ctx = {
     values,
     positionals,
     io,
+    env,
     json,
     url,
     api: () => {
       if (!token) {
         throw new CliError(
-          `Not logged in to ${url}: run ims login, or set IMS_TOKEN (config: ${configPath(io.env)}).`,
+          `Not logged in to ${url}: run ims login, or set IMS_TOKEN (config: ${env.configFile}).`,
           EXIT.auth,
         );
       }

@@ -4,8 +4,7 @@
  */
 
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 export interface StoredLogin {
   url: string;
@@ -15,14 +14,10 @@ export interface StoredLogin {
   username?: string;
 }
 
-export function configPath(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CONFIG_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.config');
-  return join(base, 'ims', 'config.json');
-}
-
-export function readLogin(env: NodeJS.ProcessEnv): StoredLogin | undefined {
+/** `path` is the CliEnv's `configFile`. */
+export function readLogin(path: string): StoredLogin | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(configPath(env), 'utf8')) as Partial<StoredLogin>;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<StoredLogin>;
     if (typeof parsed.url === 'string' && typeof parsed.token === 'string') {
       return parsed as StoredLogin;
     }
@@ -32,8 +27,7 @@ export function readLogin(env: NodeJS.ProcessEnv): StoredLogin | undefined {
   return undefined;
 }
 
-export function writeLogin(env: NodeJS.ProcessEnv, login: StoredLogin): string {
-  const path = configPath(env);
+export function writeLogin(path: string, login: StoredLogin): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Written 0600 from the start (never readable by others, not even briefly), and
   // chmod in case the file existed with wider permissions.
@@ -42,8 +36,7 @@ export function writeLogin(env: NodeJS.ProcessEnv, login: StoredLogin): string {
   return path;
 }
 
-export function removeLogin(env: NodeJS.ProcessEnv): boolean {
-  const path = configPath(env);
+export function removeLogin(path: string): boolean {
   try {
     rmSync(path);
     return true;

@@ -16,7 +16,9 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
 } from 'fastify';
+import { ConsoleLogController } from './logging';
 import auditRepository from './plugins/app/audit-repository';
+import audited from './plugins/app/audited';
 import authRepository from './plugins/app/auth-repository';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
@@ -92,6 +94,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           redact: { paths: REDACT, censor: '[redacted]' },
         }
       : false,
+    // Routine requests (node status reports, event streams, health checks) log at debug.
+    logController: new ConsoleLogController(),
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
@@ -247,6 +251,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
   await app.register(serviceStatus);
   await app.register(authenticate);
+  await app.register(audited);
   await app.register(bootstrap, opts);
 
   // Routes.

@@ -2,13 +2,15 @@
 
 import { buildApp } from './app';
 import type { ServerEnv } from './config/env';
+import { prettyStream } from './logging';
 
 export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
   return buildApp({
     dataDir,
     siteDomain: env.siteDomain,
     adminPassword: env.adminPassword,
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    // Readable lines on a terminal, JSON otherwise.
+    logger: { level: env.logLevel, stream: prettyStream(process.stdout.isTTY === true) },
     onAdminCreated: (password, generated) => {
       if (generated) {
         process.stdout.write(

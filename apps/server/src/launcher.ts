@@ -12,11 +12,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
-import { readEnv, readLocalNodeEnv } from './config/env';
+import { readLauncherEnv } from './config/env';
 import { buildConsole } from './console-from-env';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
 import { Supervisor } from './local-node/supervisor';
+import { relayPretty } from './logging';
 
 /** The SMTP node's entry point: started by path, never imported (STYLE.md §4 rule 5). */
 const SMTP_DIR = resolve(import.meta.dirname, '../../smtp');
@@ -32,8 +34,9 @@ if (values.help) {
   );
   process.exit(0);
 }
-const env = readEnv();
-const nodeEnv = values['no-local-node'] ? undefined : readLocalNodeEnv();
+const { console: env, localNode: nodeEnv } = orExit(() =>
+  readLauncherEnv(!values['no-local-node']),
+);
 const dataDir = resolve(env.dataDir);
 
 const app = await buildConsole(env, dataDir);
@@ -81,6 +84,9 @@ process.stdout.write(`IMS Routing Console: ${consoleUrl}/  (API docs at /docs)\n
 
 if (nodeEnv) {
   const node = ensureLocalNode(app, dataDir);
+  // On a terminal the node's JSON lines are made readable like the console's;
+  // otherwise they pass through as they are.
+  const pretty = process.stdout.isTTY === true;
   supervisor = new Supervisor({
     command: process.execPath,
     args: ['--import', 'tsx', 'src/main.ts'],
@@ -94,7 +100,13 @@ if (nodeEnv) {
       IMS_SMTP_PORT: String(nodeEnv.smtpPort),
       ...(nodeEnv.smartHost ? { IMS_SMART_HOST: nodeEnv.smartHost } : {}),
     },
+    stdio: pretty ? 'pipe' : 'inherit',
     onStart: (pid) => {
+      const child = supervisor?.process;
+      if (pretty && child?.stdout && child.stderr) {
+        relayPretty(child.stdout, process.stdout);
+        relayPretty(child.stderr, process.stderr);
+      }
       writeFileSync(pidPath(dataDir), `${pid}\n`);
       wrotePid = true;
       app.log.info({ pid, node: node.name }, 'local SMTP node started');

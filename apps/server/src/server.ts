@@ -1,10 +1,11 @@
 /** The only file that listens: reads the environment, starts the console, shuts down cleanly. */
 
+import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
 import { readEnv } from './config/env';
 import { buildConsole } from './console-from-env';
 
-const env = readEnv();
+const env = orExit(readEnv);
 const app = await buildConsole(env);
 
 closeWithGrace({ delay: 10_000 }, async ({ err }) => {

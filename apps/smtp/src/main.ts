@@ -4,12 +4,13 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { orExit } from '@ims/settings';
 import { ConsoleLink } from './attach';
 import { readEnv } from './config/env';
 import { createLogger, eventLog } from './log';
 import { SmtpNode } from './smtp-node';
 
-const env = readEnv();
+const env = orExit(readEnv);
 const logger = createLogger({ level: env.logLevel });
 const node = new SmtpNode({
   listen: env.listen,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childEnv } from '@ims/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Battery, REPOSITORY_ROOT } from './index';
 
@@ -44,7 +45,7 @@ describe('scripts/reliability-report.mjs', () => {
     const report = join(dir, 'reliability.md');
     expect(() =>
       execFileSync(process.execPath, [join(REPOSITORY_ROOT, 'scripts/reliability-report.mjs')], {
-        env: { ...process.env, IMS_RELIABILITY_DIR: dir, IMS_RELIABILITY_REPORT: report },
+        env: childEnv({ IMS_RELIABILITY_DIR: dir, IMS_RELIABILITY_REPORT: report }),
         stdio: 'pipe',
       }),
     ).toThrow(/no record from smtp-bad-input/);

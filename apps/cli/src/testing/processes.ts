@@ -1,19 +1,18 @@
 /** Test helpers: the real console and SMTP node as processes, and `ims` as a subprocess. */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tempDir as newTempDir } from '@ims/test-support';
 
-// Free ports, child processes and polling are the end-to-end tests' own helpers.
-export { type Child, freePort, start as startProcess, until } from '@ims/e2e/smtp-wire';
+// Free ports, child processes (without the caller's IMS_* settings) and polling.
+export { type Child, freePort, start as startProcess, until } from '@ims/test-support';
 
 export const ROOT = resolve(import.meta.dirname, '../../../..');
 const CLI_DIR = resolve(import.meta.dirname, '../..');
 
 export function tempDir(prefix = 'ims-cli-'): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return newTempDir(prefix);
 }
 
 export interface ImsResult {

@@ -1,3 +1,4 @@
+import { childEnv } from '@ims/test-support';
 import { describe, expect, it } from 'vitest';
 import { type ChildExit, Supervisor } from './supervisor';
 
@@ -11,7 +12,7 @@ describe('Supervisor', () => {
       command: node,
       args: ['-e', 'process.exit(3)'],
       cwd: process.cwd(),
-      env: process.env,
+      env: childEnv(),
       initialDelayMs: 20,
       maxDelayMs: 200,
       crashLoopExits: 4,
@@ -34,7 +35,7 @@ describe('Supervisor', () => {
       command: node,
       args: ['-e', 'setInterval(() => {}, 1000)'],
       cwd: process.cwd(),
-      env: process.env,
+      env: childEnv(),
       stdio: 'pipe',
       onExit: (e) => exits.push(e),
     });
@@ -56,7 +57,7 @@ describe('Supervisor', () => {
         "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')",
       ],
       cwd: process.cwd(),
-      env: process.env,
+      env: childEnv(),
       stdio: 'pipe',
       stopTimeoutMs: 300,
     });

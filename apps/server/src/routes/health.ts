@@ -9,7 +9,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     ...routeOptions(routes.health),
     config: { public: true },
     handler: async () => {
-      app.db.prepare('SELECT 1').get();
+      app.checkDb();
       return { status: 'ok' as const };
     },
   });

@@ -1,6 +1,45 @@
-/** The SMTP node's settings, read from the environment once, here and nowhere else. */
+/**
+ * The SMTP node's settings, read from the environment once, here and nowhere
+ * else, with a schema. A bad value stops the start with one error that lists
+ * every bad variable.
+ */
 
+import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
+import { Type } from 'typebox';
+import { Format } from 'typebox/format';
 import { parseHostPort, type Target } from '../outbound';
+
+const HOST_PORT = 'ims-host-port';
+Format.Set(HOST_PORT, (text) => parseHostPort(text) !== undefined);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const NodeSettings = Type.Object({
+  IMS_CONSOLE_URL: Type.String({
+    pattern: '^https?://',
+    description: 'the console URL, e.g. http://127.0.0.1:8080',
+  }),
+  IMS_NODE_TOKEN: Type.String({
+    minLength: 1,
+    writeOnly: true,
+    description: 'the token from POST /api/v1/nodes',
+  }),
+  IMS_SMTP_PORT: Port(2525),
+  IMS_SMTP_LISTEN: AddressList('127.0.0.1'),
+  IMS_DATA_DIR: Type.Optional(Type.String({ description: 'a directory' })),
+  IMS_SMART_HOST: Type.Optional(
+    Type.String({ format: HOST_PORT, description: 'host:port (or [IPv6]:port)' }),
+  ),
+  IMS_SMTP_TLS_CERT: Type.Optional(Type.String({ description: 'a PEM certificate file' })),
+  IMS_SMTP_TLS_KEY: Type.Optional(Type.String({ description: 'a PEM key file' })),
+  IMS_SMTP_LOG_LEVEL: Type.Optional(
+    Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { description: `one of ${LOG_LEVELS.join(', ')}` },
+    ),
+  ),
+});
 
 export interface NodeEnv {
   consoleUrl: string;
@@ -20,43 +59,21 @@ export interface NodeEnv {
   logLevel: LogLevel;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
-  const problems: string[] = [];
-  const consoleUrl = env.IMS_CONSOLE_URL ?? '';
-  const nodeToken = env.IMS_NODE_TOKEN ?? '';
-  if (!/^https?:\/\//.test(consoleUrl))
-    problems.push('IMS_CONSOLE_URL must be the console URL, e.g. http://127.0.0.1:8080');
-  if (!nodeToken) problems.push('IMS_NODE_TOKEN must be the token from POST /api/v1/nodes');
-  const port = env.IMS_SMTP_PORT ?? '2525';
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
-    problems.push(`IMS_SMTP_PORT must be a port number, not "${port}"`);
-  const listen = (env.IMS_SMTP_LISTEN || '127.0.0.1')
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
-  const smartHost = env.IMS_SMART_HOST ? parseHostPort(env.IMS_SMART_HOST) : undefined;
-  if (env.IMS_SMART_HOST && !smartHost)
-    problems.push(`IMS_SMART_HOST must be host:port (or [IPv6]:port), not "${env.IMS_SMART_HOST}"`);
-  const tlsCertFile = env.IMS_SMTP_TLS_CERT || undefined;
-  const tlsKeyFile = env.IMS_SMTP_TLS_KEY || undefined;
-  if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile))
-    problems.push('IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither');
-  const logLevel = env.IMS_SMTP_LOG_LEVEL || 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
-    problems.push(`IMS_SMTP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`);
-  if (problems.length > 0) throw new Error(`Invalid environment:\n- ${problems.join('\n- ')}`);
+  const s = parseSettings(NodeSettings, env, (s) =>
+    Boolean(s.IMS_SMTP_TLS_CERT) === Boolean(s.IMS_SMTP_TLS_KEY)
+      ? []
+      : ['IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither'],
+  );
   return {
-    consoleUrl: consoleUrl.replace(/\/+$/, ''),
-    nodeToken,
-    listen,
-    port: Number(port),
-    dataDir: env.IMS_DATA_DIR ? `${env.IMS_DATA_DIR}/smtp` : './data/smtp',
-    smartHost,
-    tlsCertFile,
-    tlsKeyFile,
-    logLevel: logLevel as LogLevel,
+    consoleUrl: s.IMS_CONSOLE_URL.replace(/\/+$/, ''),
+    nodeToken: s.IMS_NODE_TOKEN,
+    listen: listItems(s.IMS_SMTP_LISTEN),
+    port: s.IMS_SMTP_PORT,
+    dataDir: s.IMS_DATA_DIR ? `${s.IMS_DATA_DIR}/smtp` : './data/smtp',
+    smartHost: s.IMS_SMART_HOST ? parseHostPort(s.IMS_SMART_HOST) : undefined,
+    tlsCertFile: s.IMS_SMTP_TLS_CERT,
+    tlsKeyFile: s.IMS_SMTP_TLS_KEY,
+    logLevel: s.IMS_SMTP_LOG_LEVEL ?? 'info',
   };
 }

@@ -13,6 +13,8 @@ import { migrate } from '../../db/migrate';
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database.Database;
+    /** Throws unless the database answers a query (the health check). */
+    checkDb: () => void;
   }
 }
 
@@ -45,6 +47,9 @@ export default fp(
   async (app: FastifyInstance, opts: DbOptions) => {
     const db = openDatabase(opts.dataDir);
     app.decorate('db', db);
+    app.decorate('checkDb', () => {
+      db.prepare('SELECT 1').get();
+    });
     app.addHook('onClose', async () => {
       db.close();
     });

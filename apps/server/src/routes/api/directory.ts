@@ -69,15 +69,11 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.createMailbox),
     handler: async (request, reply) => {
-      const actor = request.actor!;
       const { displayName, password } = request.body;
       const address = checkAddress(request.body.address);
       try {
         const mailbox = await app.directory.create({ address, displayName, password }, (m) =>
-          app.audit.record({
-            actor: actor.name,
-            source: request.ip,
-            action: 'mailbox.created',
+          app.audited(request, 'mailbox.created', {
             target: `mailbox:${m.address}`,
             details: { id: m.id, displayName: m.displayName },
           }),
@@ -108,7 +104,6 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.updateMailbox),
     handler: async (request) => {
-      const actor = request.actor!;
       const { displayName, password } = request.body;
       const updated = await app.directory.update(
         request.params.id,
@@ -117,10 +112,7 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
           ...(password === undefined ? {} : { password }),
         },
         ({ before, after }) =>
-          app.audit.record({
-            actor: actor.name,
-            source: request.ip,
-            action: 'mailbox.updated',
+          app.audited(request, 'mailbox.updated', {
             target: `mailbox:${after.address}`,
             details: {
               id: after.id,
@@ -140,12 +132,8 @@ export default async function directoryRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.deleteMailbox),
     handler: async (request, reply) => {
-      const actor = request.actor!;
       const removed = app.directory.remove(request.params.id, (m) =>
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'mailbox.deleted',
+        app.audited(request, 'mailbox.deleted', {
           target: `mailbox:${m.address}`,
           details: { id: m.id, displayName: m.displayName },
         }),

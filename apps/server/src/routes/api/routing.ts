@@ -128,21 +128,11 @@ export default async function routingRoutes(fastify: FastifyInstance) {
   ) => {
     const actor = request.actor!;
     try {
-      const saved = app.db.transaction(() => {
-        const before = app.routingVersions.current();
-        const v = app.routingVersions.save(
-          config,
-          basedOn === '*' ? before.version : basedOn,
-          actor.name,
-          {
-            ...(extra.comment === undefined ? {} : { comment: extra.comment }),
-            ...(extra.restoredFrom === undefined ? {} : { restoredFrom: extra.restoredFrom }),
-          },
-        );
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action,
+      // The version this save replaces is read in the same transaction as the save.
+      const { saved } = app.audited(
+        request,
+        action,
+        ({ before, saved: v }) => ({
           target: `routing:v${v.version}`,
           details: {
             from: before.version,
@@ -150,9 +140,21 @@ export default async function routingRoutes(fastify: FastifyInstance) {
             changes: diffConfigs(before.config, v.config),
             ...(extra.acknowledged?.length ? { acknowledged: extra.acknowledged } : {}),
           },
-        });
-        return v;
-      })();
+        }),
+        () => {
+          const before = app.routingVersions.current();
+          const v = app.routingVersions.save(
+            config,
+            basedOn === '*' ? before.version : basedOn,
+            actor.name,
+            {
+              ...(extra.comment === undefined ? {} : { comment: extra.comment }),
+              ...(extra.restoredFrom === undefined ? {} : { restoredFrom: extra.restoredFrom }),
+            },
+          );
+          return { before, saved: v };
+        },
+      );
       reply.header('etag', etagOf(saved.version));
       app.serviceStatus.push();
       return stateOf(saved);

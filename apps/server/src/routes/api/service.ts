@@ -23,23 +23,18 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.registerNode),
     handler: async (request, reply) => {
-      const actor = request.actor!;
       if (app.nodes.byName(request.body.name)) {
         throw new ProblemError(
           'conflict',
           `A node named ${request.body.name} is registered already.`,
         );
       }
-      const node = app.db.transaction(() => {
-        const created = app.nodes.register(request.body.name);
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'node.registered',
-          target: `node:${created.name}`,
-        });
-        return created;
-      })();
+      const node = app.audited(
+        request,
+        'node.registered',
+        (created) => ({ target: `node:${created.name}` }),
+        () => app.nodes.register(request.body.name),
+      );
       pushStatus();
       return reply.code(201).send(node);
     },
@@ -53,19 +48,12 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.removeNode),
     handler: async (request, reply) => {
-      const actor = request.actor!;
       const node = app.nodes.get(request.params.id, false);
       if (!node) throw new ProblemError('not-found', `There is no node ${request.params.id}.`);
-      app.db.transaction(() => {
+      app.audited(request, 'node.removed', { target: `node:${node.name}` }, () => {
         app.nodes.remove(node.id);
         app.nodeEvents.detachNode(node.id);
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'node.removed',
-          target: `node:${node.name}`,
-        });
-      })();
+      });
       pushStatus();
       return reply.code(204).send(null);
     },
@@ -87,16 +75,12 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       if (before.targetVersion === version && before.restartInProgress) {
         return reply.code(202).send({ version, coalesced: true, signalled: 0 });
       }
-      app.db.transaction(() => {
-        app.nodes.setTarget(version, actor.name);
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'service.restart',
-          target: `routing:v${version}`,
-          details: { from: before.targetVersion, to: version },
-        });
-      })();
+      app.audited(
+        request,
+        'service.restart',
+        { target: `routing:v${version}`, details: { from: before.targetVersion, to: version } },
+        () => app.nodes.setTarget(version, actor.name),
+      );
       app.serviceStatus.signalled(app.nodeEvents.connectedNodes(), version);
       const signalled = app.nodeEvents.publishToNodes('restart', { version });
       pushStatus();
@@ -171,23 +155,25 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
           },
         );
       }
-      app.db.transaction(() => {
-        app.nodes.report(node.id, status);
-        const failed = status.state === 'error' && before?.lastError !== (status.lastError ?? null);
-        const attached = before?.state === 'registered' || before?.state === 'offline';
-        if (failed || attached) {
-          app.audit.record({
-            actor: `node:${node.name}`,
-            source: request.ip,
-            action: failed ? 'node.failed' : 'node.attached',
+      const failed = status.state === 'error' && before?.lastError !== (status.lastError ?? null);
+      const attached = before?.state === 'registered' || before?.state === 'offline';
+      if (failed || attached) {
+        // The actor is the node (the request's).
+        app.audited(
+          request,
+          failed ? 'node.failed' : 'node.attached',
+          {
             target: `node:${node.name}`,
             details: {
               runningVersion: status.runningVersion,
               ...(failed ? { error: status.lastError } : {}),
             },
-          });
-        }
-      })();
+          },
+          () => app.nodes.report(node.id, status),
+        );
+      } else {
+        app.nodes.report(node.id, status);
+      }
       pushStatus();
       return reply.code(204).send(null);
     },

@@ -45,15 +45,13 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       if (userId === undefined) {
         // A mistyped password pasted into the user name must not land in the log.
         const actor = app.auth.userExists(username) ? username : '(unknown user)';
-        app.audit.record({ actor, source: request.ip, action: 'login.failed' });
+        app.audited(request, 'login.failed', { actor });
         throw new ProblemError('login-failed');
       }
       failures.delete(request.ip);
-      const session = app.db.transaction(() => {
-        const created = app.auth.createSession(userId);
-        app.audit.record({ actor: username, source: request.ip, action: 'login' });
-        return created;
-      })();
+      const session = app.audited(request, 'login', { actor: username }, () =>
+        app.auth.createSession(userId),
+      );
       reply.setCookie(SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,
@@ -84,10 +82,7 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       if (!actor?.sessionHash)
         throw new ProblemError('not-found', 'This request has no browser session.');
       const sessionHash = actor.sessionHash;
-      app.db.transaction(() => {
-        app.auth.deleteSession(sessionHash);
-        app.audit.record({ actor: actor.name, source: request.ip, action: 'logout' });
-      })();
+      app.audited(request, 'logout', {}, () => app.auth.deleteSession(sessionHash));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },

@@ -15,17 +15,15 @@ export default async function tokenRoutes(fastify: FastifyInstance) {
     ...routeOptions(routes.createToken),
     handler: async (request, reply) => {
       const actor = request.actor!;
-      const created = app.db.transaction(() => {
-        const token = app.auth.createToken(request.body.name, request.body.scope, actor.name);
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'token.created',
+      const created = app.audited(
+        request,
+        'token.created',
+        (token) => ({
           target: `token:${token.name}`,
           details: { id: token.id, scope: token.scope },
-        });
-        return token;
-      })();
+        }),
+        () => app.auth.createToken(request.body.name, request.body.scope, actor.name),
+      );
       return reply.code(201).send(created);
     },
   });
@@ -38,21 +36,18 @@ export default async function tokenRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.revokeToken),
     handler: async (request, reply) => {
-      const actor = request.actor!;
-      const revoked = app.db.transaction(() => {
-        const token = app.auth.revokeToken(request.params.id);
-        if (token) {
-          app.audit.record({
-            actor: actor.name,
-            source: request.ip,
-            action: 'token.revoked',
-            target: `token:${token.name}`,
-            details: { id: token.id },
-          });
-        }
-        return token;
-      })();
-      if (!revoked) throw new ProblemError('not-found', `There is no token ${request.params.id}.`);
+      // Nothing to revoke: the change throws, so no entry is written.
+      app.audited(
+        request,
+        'token.revoked',
+        (token) => ({ target: `token:${token.name}`, details: { id: token.id } }),
+        () => {
+          const token = app.auth.revokeToken(request.params.id);
+          if (!token)
+            throw new ProblemError('not-found', `There is no token ${request.params.id}.`);
+          return token;
+        },
+      );
       return reply.code(204).send(null);
     },
   });

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { buildApp } from '@ims/server/src/app';
+import { ApiNetworkError, ApiProblem, createApiClient } from '@ims/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiNetworkError, ApiProblem, createApiClient } from './index';
+import { buildApp } from './app';
 
 const PASSWORD = 'api-client test password';
 let app: Awaited<ReturnType<typeof buildApp>>;

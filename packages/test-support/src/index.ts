@@ -1,0 +1,113 @@
+/**
+ * Helpers that the end-to-end tests, the CLI's tests and the benchmarks share:
+ * free ports, child processes, polling and temporary directories.
+ *
+ * A test must not depend on the shell that runs it: every child started here
+ * gets the caller's environment without the product's own `IMS_*` settings
+ * (an exported IMS_ADMIN_PASSWORD or IMS_HTTP_PORT would otherwise change
+ * what the child does), plus exactly what the test passes.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The product's own settings: what a test sets explicitly or not at all. */
+export const PRODUCT_VARIABLE = /^IMS_/;
+
+/**
+ * The environment for a child a test starts: this process's environment
+ * without the product's `IMS_*` variables, then `extra`.
+ */
+export function childEnv(
+  extra: Record<string, string> = {},
+  from: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(from)) {
+    if (value !== undefined && !PRODUCT_VARIABLE.test(key)) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child {
+  proc: ChildProcess;
+  /** Everything the child wrote so far, stdout and stderr interleaved. */
+  output: () => string;
+  /** SIGTERM, and resolves when the child has exited. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <entry> [args]` in `cwd`: the environment is
+ * `childEnv()` with LOG_LEVEL=warn (unless `env` says otherwise) and `env`.
+ */
+export function start(
+  cwd: string,
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd,
+    env: childEnv({ LOG_LEVEL: 'warn', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  proc.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  return {
+    proc,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        // Already gone (exited, or killed by a signal such as kill -9): nothing to wait for.
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Polls `check` until it returns a value, or fails after `ms`. */
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** A new private temporary directory, and how to remove it. */
+export function tempDir(prefix = 'ims-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
