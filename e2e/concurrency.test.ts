@@ -1,5 +1,5 @@
 /**
- * Concurrency (issue #8, deliverable 4), with the console and an SMTP node
+ * Concurrency (a reliability battery: two writers, or a writer and a restart, never lose or mix a change), with the console and an SMTP node
  * as real processes over real HTTP and SMTP:
  *
  * - parallel PUTs with the same ETag: exactly one wins, the rest get 412;
@@ -8,7 +8,7 @@
  * - with the console down (kill -9), the node keeps serving its last
  *   configuration, and re-attaches when the console is back;
  * - and, at the end, the logs of every console (at trace level) and node
- *   process hold no password, token, cookie or AUTH string (deliverable 5's
+ *   process hold no password, token, cookie or AUTH string (the API abuse battery's
  *   log scan, at the process level).
  */
 

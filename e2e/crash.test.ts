@@ -1,5 +1,5 @@
 /**
- * Crash consistency (issue #8, deliverable 3), with real processes and kill -9:
+ * Crash consistency (a reliability battery: no acknowledged save or message is lost), with real processes and kill -9:
  *
  * - the console is killed during a stream of concurrent saves (routing
  *   versions and mailboxes). After it starts again, `PRAGMA integrity_check`

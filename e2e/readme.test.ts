@@ -1,5 +1,5 @@
 /**
- * The README's commands, as typed (issue 17 §5). Every fenced `sh` block of
+ * The README's commands, as typed: a reader who copies them gets what the README says. Every fenced `sh` block of
  * README.md runs, in order, in one bash session (as a reader would type them
  * into one terminal) against a real console and SMTP node (e2e/stack.ts):
  *

@@ -25,7 +25,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 results="$(mktemp -d)/vitest.json"
-# The reliability batteries (issue #8) record their counts here; docs/reliability.md is written from them.
+# The reliability batteries record their counts here; docs/reliability.md is written from them.
 export IMS_RELIABILITY_DIR="$(mktemp -d)"
 
 echo "== lint"

@@ -1,5 +1,5 @@
 /**
- * API abuse battery (issue #8, deliverable 5), against the console app with
+ * API abuse battery (a reliability battery: what a stranger, a wrong credential or a flood can do to the console API), against the console app with
  * its real plugins (buildApp + inject; one case over a real socket):
  *
  * - random bodies: schema-aware random (mostly invalid) bodies for every

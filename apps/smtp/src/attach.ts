@@ -1,5 +1,5 @@
 /**
- * Attaching to the console (DESIGN.md §4): fetch the bundle, cache it on the
+ * Attaching to the console (docs/design.md §4): fetch the bundle, cache it on the
  * node's own disk, follow the event stream (restart, directory, heartbeat),
  * report status. Restart signals only set a flag; one reload runs at a time
  * and a burst of signals coalesces into one (Postfix's master does the same).

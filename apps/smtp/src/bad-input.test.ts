@@ -1,12 +1,12 @@
 /**
- * SMTP bad-input battery (issue #8, deliverable 2): garbage, floods and
+ * SMTP bad-input battery (a reliability battery: a node must answer bad input with the right reply and stay up): garbage, floods and
  * broken clients against the real node on loopback. Each case checks the
  * reply class, and after each one a fresh connection still gets `220` and
  * `EHLO` still gets `250`. At the end every session has been let go (no
  * session leaks) and nothing was relayed.
  *
  * smtp-node.test.ts has the first pass (out-of-order and unknown commands,
- * limits, one row per DESIGN §2 rule); these are the cases it does not have.
+ * limits, one row per docs/design.md §2 rule); these are the cases it does not have.
  * Each case names its source: an RFC section, or the attack it comes from.
  */
 
@@ -769,7 +769,7 @@ const cases: Case[] = [
   },
 ];
 
-/** The family of issue #8 a case belongs to (the summary groups by it; each case keeps its source). */
+/** The family of bad input a case belongs to (the summary groups by it; each case keeps its source). */
 const FAMILIES: [RegExp, string][] = [
   [
     /^(command-line|line-without|local-part|domain-over|path-over|data-line)/,

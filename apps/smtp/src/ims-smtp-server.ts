@@ -14,10 +14,10 @@
  *    before the hooks see the address, without checking it; routing-core's
  *    parser refuses a malformed one (an address-literal hop, say). A path
  *    with a route is judged by routing-core here, so the node answers what
- *    the console's what-if answers. (Found by the address fuzzer, issue #8.)
+ *    the console's what-if answers. (Found by the address fuzzer.)
  * 4. AUTH during a mail transaction. RFC 4954 §4: "An AUTH command issued
  *    during a mail transaction MUST be rejected with a 503 reply"; the
- *    library accepts it. (Found by the bad-input battery, issue #8.)
+ *    library accepts it. (Found by the bad-input battery.)
  * 5. The library's own lines where the node can choose. The accepted MAIL
  *    FROM and RCPT TO (`250 Accepted` with a contextual enhanced code), its
  *    address syntax errors (`501 Error: Bad … address syntax`) and the

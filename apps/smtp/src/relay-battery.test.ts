@@ -1,5 +1,5 @@
 /**
- * Relay battery (issue #8, deliverable 1): every open-relay trick the public
+ * Relay battery (a reliability battery: an open relay is the worst bug this product can have): every open-relay trick the public
  * relay testers try, from an unauthorised client (127.0.0.2) against the
  * real SMTP node on the default configuration. Each case is a fresh session;
  * when a recipient is accepted the message is sent too (as Metasploit's
@@ -19,7 +19,7 @@
  *            (<x>, <"x">, unbracketed x; senders incl. <>) and domain tests for
  *            DOMAIN in [127.0.0.1], localhost, [server ip] and the greeting name
  *            (x@DOMAIN forms, <DOMAIN!nobody> senders).
- * - issue  — the families issue #8 names (% hack, bang paths, source routes,
+ * - project — the families the reliability work named (% hack, bang paths, source routes,
  *            quoted @, double @, address literals incl. the server's own,
  *            case and trailing dot, forged local sender, AUTH= and ORCPT, the
  *            Q255695 NDR relay), plus the project's own (XCLIENT, HELO spoofing,
@@ -61,14 +61,14 @@ interface Rcpt {
 
 interface RelayCase {
   id: string;
-  source: 'nmap' | 'msf' | 'abuse' | 'dsbl' | 'issue';
+  source: 'nmap' | 'msf' | 'abuse' | 'dsbl' | 'project';
   /** Lines sent after EHLO and before MAIL (their replies are not judged). */
   pre?: string[];
   ehlo?: string;
   /** What follows `MAIL FROM:` on the wire. */
   from: string;
   rcpt: (string | Rcpt)[];
-  /** The site is in no-reroute mode (with recipient rejection, the safe default of DESIGN §2). */
+  /** The site is in no-reroute mode (with recipient rejection, the safe default of docs/design.md §2). */
   noReroute?: boolean;
 }
 
@@ -197,7 +197,7 @@ const dsbl: RelayCase[] = [
   ),
 ];
 
-// The families of issue #8 and the project's own.
+// The families the reliability work named, and the project's own.
 const out = 'victim@elsewhere.invalid';
 const issue: RelayCase[] = [
   { id: 'plain', from: '<tester@remote.invalid>', rcpt: [`<${out}>`] },
@@ -367,7 +367,7 @@ const issue: RelayCase[] = [
     from: '<t@remote.invalid>',
     rcpt: [{ to: '<Postmaster>', local: true }],
   },
-].map((c) => ({ ...c, source: 'issue' as const }));
+].map((c) => ({ ...c, source: 'project' as const }));
 
 const cases: RelayCase[] = [...nmap, ...msf, ...abuse, ...dsbl, ...issue];
 
@@ -532,7 +532,7 @@ describe('relay battery: an unauthorised client on the default configuration', (
         expect(defaultNode.node.counters.messagesAccepted).toBe(3);
         expect(defaultNode.node.counters.relayDenied).toBeGreaterThan(50);
       },
-      'issue',
+      'project',
     );
     record.note(
       `${cases.length} relay attempts, each in a fresh session from ${CLIENT}, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,

@@ -306,7 +306,7 @@ describe('SMTP node: bad input gets the right reply and the session stays up', (
   });
 });
 
-describe('DESIGN.md §2 at the wire: one row per rule', () => {
+describe('docs/design.md §2 at the wire: one row per rule', () => {
   type Row = {
     rule: string;
     patch?: (c: ReturnType<typeof defaultConfig>) => void;

@@ -1,5 +1,5 @@
 /**
- * The what-if is the wire (issue 17 §1): for generated cases, the reply line
+ * The what-if is the wire (the console must never say what the service does not do): for generated cases, the reply line
  * the console's what-if prints (routing-core's decide(), called as the
  * console calls it: the configuration document, the envelope, the directory
  * as a list) equals, byte for byte, the line a real node sends to RCPT TO.

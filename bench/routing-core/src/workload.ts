@@ -176,7 +176,7 @@ function buildRoutes(rng: Rng, count: number): RouteDraft[] {
     { sentTo: SITE_DOMAIN, routeTo: INBOUND },
     { sentTo: `#sales.${SITE_DOMAIN}`, routeTo: INBOUND },
     { sentTo: `chicago.${SITE_DOMAIN}`, routeTo: 'mail2.example.com:2525' },
-    // As broad as a whole top-level domain (DESIGN.md §2 rule 2).
+    // As broad as a whole top-level domain (docs/design.md §2 rule 2).
     { sentTo: 'io', routeTo: 'io-gateway.example.net' },
   ];
   const seen = new Set(routes.map((r) => r.sentTo));

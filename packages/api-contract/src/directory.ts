@@ -1,5 +1,5 @@
 /**
- * The local directory (DESIGN.md §2 "The directory"): the mailboxes this
+ * The local directory (docs/design.md §2 "The directory"): the mailboxes this
  * service delivers to and authenticates. The password is write-only: it is in
  * the create and update bodies, never in an answer.
  */

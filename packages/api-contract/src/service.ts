@@ -1,4 +1,4 @@
-/** Schemas of the SMTP node registry, the service status and the node attach API (DESIGN.md §4). */
+/** Schemas of the SMTP node registry, the service status and the node attach API (docs/design.md §4). */
 
 import { type Static, Type } from 'typebox';
 import { RoutingConfigSchema } from './config-schema';

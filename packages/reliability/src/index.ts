@@ -1,5 +1,5 @@
 /**
- * The record of a reliability battery (issue #8): every case a battery tries
+ * The record of a reliability battery: every case a battery tries
  * and whether it passed, written as JSON when the test file finishes. After
  * the whole run, `scripts/reliability-report.mjs` turns the records into
  * `docs/reliability.md`, so the summary always comes from a real run.
@@ -24,7 +24,7 @@ export interface BatteryCase {
 export interface BatteryRecord {
   id: string;
   title: string;
-  /** The deliverable of issue #8 it belongs to (1–5). */
+  /** Which battery family it belongs to (1 relay, 2 bad input and fuzzing, 3 crashes, 4 concurrency, 5 API abuse). */
   deliverable: number;
   /** The test file, relative to the repository root. */
   file: string;

@@ -93,7 +93,7 @@ export function advise(config: RoutingConfig, context: AdviceContext = {}): Find
       code: 'invalid',
       severity: 'critical' as const,
       message: e.message,
-      reference: 'DESIGN §2',
+      reference: 'docs/design.md §2',
       pointer: e.pointer,
     }));
   }

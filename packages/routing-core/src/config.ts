@@ -1,5 +1,5 @@
 /**
- * The routing configuration document (DESIGN.md §2, "The configuration
+ * The routing configuration document (docs/design.md §2, "The configuration
  * document"): its types, a JSON Schema for it, and the defaults of a new
  * install. Field names are a contract that scripts depend on.
  */
@@ -52,7 +52,7 @@ export interface RoutingConfig {
 export const MAX_ROUTES = 50_000;
 export const MAX_ENTRIES = 50_000;
 
-/** Defaults of a new install (DESIGN.md §2 rule 11, plus recipient rejection on). */
+/** Defaults of a new install (docs/design.md §2 rule 11, plus recipient rejection on). */
 export function defaultConfig(siteDomain: string): RoutingConfig {
   return {
     siteDomain,

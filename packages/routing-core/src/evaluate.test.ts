@@ -569,7 +569,7 @@ describe('rules 7, 8, 11 and recipient rejection', () => {
       reason: 'local-delivery',
     },
   ]);
-  it('defaults match DESIGN.md rule 11', () => {
+  it('defaults match docs/design.md §2 rule 11', () => {
     expect(defaultConfig('corp.example')).toEqual({
       siteDomain: 'corp.example',
       rerouteMode: 'reroute',

@@ -1,5 +1,5 @@
 /**
- * evaluate(policy, input): what happens to one recipient (DESIGN.md §2).
+ * evaluate(policy, input): what happens to one recipient (docs/design.md §2).
  * Returns a decision, never an SMTP code: the SMTP node maps decisions to
  * replies in one table of its own.
  */

@@ -88,7 +88,7 @@ export function replyFor(decision: Pick<Decision, 'action' | 'reason'>): SmtpRep
         case 'bad-sender':
           return REPLIES.badSenderSyntax;
         default:
-          // relay-denied, never-route, no-reroute: a relay attempt (DESIGN.md §2 rule 7).
+          // relay-denied, never-route, no-reroute: a relay attempt (docs/design.md §2 rule 7).
           return REPLIES.relayDenied;
       }
   }

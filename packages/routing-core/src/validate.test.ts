@@ -28,7 +28,7 @@ function ok(d: unknown): RoutingConfig {
   return r.config;
 }
 
-describe('validate: the DESIGN.md example document', () => {
+describe('validate: the example document of docs/design.md §2', () => {
   it('accepts it and keeps it as it is', () => {
     const example = {
       siteDomain: 'example.com',

@@ -24,7 +24,7 @@ const ConsoleSettings = Type.Object({
   ),
 });
 
-/** What the embedded start hands to its local SMTP node (DESIGN.md §4). */
+/** What the embedded start hands to its local SMTP node (docs/design.md §4). */
 const LocalNodeSettings = Type.Object({
   IMS_SMTP_PORT: Port(2525),
   IMS_SMTP_LISTEN: AddressList('127.0.0.1'),

@@ -335,7 +335,7 @@ describe('findings the server knows of', () => {
               code: 'internal-not-listening',
               severity: 'critical',
               message: 'The service does not listen on 10.1.1.1.',
-              reference: 'DESIGN §2',
+              reference: 'docs/design.md §2',
             },
           ],
         });

@@ -18,7 +18,7 @@ const cases: AdviceCase[] = [
         message:
           '10.0.0.0/255.0.0.0 is listed twice on "Hosts and clients with these IP addresses" (entries 1 and 3).',
         // No knowledge-base article is about a duplicate: the product's own rules are.
-        reference: 'DESIGN §2',
+        reference: 'docs/design.md §2',
         fix: {
           description: 'Remove the second 10.0.0.0/255.0.0.0',
           patch: [{ op: 'remove', path: '/restrictions/clientAddresses/entries/2' }],

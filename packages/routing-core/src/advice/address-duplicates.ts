@@ -1,6 +1,6 @@
 /**
  * Duplicates and shadowing in the address lists: an entry listed twice, or an
- * entry inside a broader entry of the same list (DESIGN §2 rule 6: order does
+ * entry inside a broader entry of the same list (docs/design.md §2 rule 6: order does
  * not matter, so either changes nothing).
  *
  * An entry inside an entry that is itself a finding (one that covers every
@@ -39,7 +39,7 @@ function duplicates(name: AddressListName, byPrefix: readonly ParsedEntry[]): Fi
           severity: 'info',
           message: `${key} is listed twice on "${label}" (entries ${keep.index + 1} and ${drop.index + 1}).`,
           // A plain duplicate: no knowledge-base article is about it.
-          reference: 'DESIGN §2',
+          reference: 'docs/design.md §2',
           pointer: drop.pointer,
           fix: {
             description: `Remove the second ${key}`,

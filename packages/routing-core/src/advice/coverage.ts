@@ -1,5 +1,5 @@
 /**
- * What each allow list covers in total (issue 13 §1). Entries are judged
+ * What each allow list covers in total: entries judged one by one miss an open relay split into pieces. Entries are judged
  * together, not one by one: `0.0.0.0/1` + `128.0.0.0/1`, or 256 entries
  * `N.0.0.0/8`, are as open as `0.0.0.0/0`.
  *

@@ -2,7 +2,7 @@
  * A ticked criterion whose list is empty never lets anyone relay. The fix
  * (untick it) is offered only when another criterion that can hold stays
  * ticked: unticking the last ticked criterion would let everyone relay
- * (DESIGN §2 rule 5).
+ * (docs/design.md §2 rule 5).
  */
 
 import { RESTRICTION_LABELS } from '../compile';

@@ -59,7 +59,7 @@ const cases: AdviceCase[] = [
   row('127.0.0.1:2525', { listen: ['192.0.2.5:2525'] }, []),
   // 2. The console's HTTP port.
   row('localhost:8080', node, [
-    { code: 'route-to-console', severity: 'critical', reference: 'DESIGN §4' },
+    { code: 'route-to-console', severity: 'critical', reference: 'docs/design.md §4' },
   ]),
   row('192.0.2.5:8080', { listen: ['192.0.2.5:2525'], httpPort: 8080 }, [
     { code: 'route-to-console' },

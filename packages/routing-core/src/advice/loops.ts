@@ -1,5 +1,5 @@
 /**
- * Routes whose next hop is this machine (issue 13 §2). Hosts are compared as
+ * Routes whose next hop is this machine: a loop to this service, or the console's own port. Hosts are compared as
  * addresses, in any spelling (case, trailing dot, `[127.0.0.1]`,
  * `::ffff:127.0.0.1`, `localhost` and `*.localhost`); the port is the route's,
  * or 25 when it names none. The context tells the service's SMTP ports (the
@@ -118,7 +118,7 @@ function judge(target: RouteTarget & { kind: 'host' }, service: Service): Verdic
     return {
       code: 'route-to-console',
       severity: 'critical',
-      reference: 'DESIGN §4',
+      reference: 'docs/design.md §4',
       why: "the console's HTTP port on this machine, which does not speak SMTP: that mail is never delivered",
     };
   }

@@ -1,6 +1,6 @@
 /**
  * Never-route entries (checked first, they win over every allow criterion,
- * DESIGN §2 rule 6): one that covers a whole family, and one that overlaps an
+ * docs/design.md §2 rule 6): one that covers a whole family, and one that overlaps an
  * allowed client entry. Overlaps are found with one trie lookup each way (an
  * overlap is one prefix inside the other), one finding per never-route entry,
  * so a large list costs O(n + m), not O(n × m).

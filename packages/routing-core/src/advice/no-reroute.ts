@@ -1,5 +1,5 @@
 /**
- * What "Do not reroute" ignores. In that mode nothing is relayed (DESIGN §2
+ * What "Do not reroute" ignores. In that mode nothing is relayed (docs/design.md §2
  * rule 4), so neither the routing table nor the Routing Restrictions change
  * anything: the table applies only to rerouted mail, and the restrictions
  * only decide who may relay.

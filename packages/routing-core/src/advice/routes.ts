@@ -1,5 +1,5 @@
 /**
- * Duplicates and shadowing in the routing table (DESIGN §2 rule 2, Q169683):
+ * Duplicates and shadowing in the routing table (docs/design.md §2 rule 2, Q169683):
  * a "Sent to" listed again never applies; `#d` beside `d` is legal (info); an
  * entry that routes like the broader entry above it changes nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * The site's own domain must be routed <inbound> (DESIGN §2 rule 3, Q169683),
+ * The site's own domain must be routed <inbound> (docs/design.md §2 rule 3, Q169683),
  * or its users' mail is not delivered here.
  */
 

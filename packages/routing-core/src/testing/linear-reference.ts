@@ -1,6 +1,6 @@
 /**
  * evaluateLinear(config, input): a deliberately plain implementation of the
- * semantics of evaluate() (DESIGN.md §2), used as a test oracle and as the
+ * semantics of evaluate() (docs/design.md §2), used as a test oracle and as the
  * peer of the benchmark. Nothing is compiled or cached: every call re-parses
  * the routing table and scans it, and scans each address list entry by entry.
  *

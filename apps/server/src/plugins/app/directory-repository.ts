@@ -1,6 +1,6 @@
 /**
  * The local directory: the mailboxes this service delivers to and whose
- * credentials SMTP AUTH checks (DESIGN.md §2 "The directory"). Addresses are
+ * credentials SMTP AUTH checks (docs/design.md §2 "The directory"). Addresses are
  * stored canonical (routing-core's parsePath) and lower-case, so a lookup is
  * case-insensitive; passwords only as scrypt hashes.
  */

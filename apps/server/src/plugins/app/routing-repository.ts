@@ -113,7 +113,7 @@ export function routingRepository(db: FastifyInstance['db']) {
       };
     },
 
-    /** On first start: version 1 is the defaults of a new install (DESIGN.md §2 rule 11). */
+    /** On first start: version 1 is the defaults of a new install (docs/design.md §2 rule 11). */
     seed(siteDomain: string): boolean {
       if (latest.get()) return false;
       this.save(defaultConfig(siteDomain), 0, 'system', { comment: 'Defaults of a new install' });

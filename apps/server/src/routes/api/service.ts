@@ -1,6 +1,6 @@
 /**
  * The SMTP service: node registry, status, restart signalling, live events
- * for browsers, and the node attach API (DESIGN.md §3 "Restart", §4).
+ * for browsers, and the node attach API (docs/design.md §3 "Restart", §4).
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -101,7 +101,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.nodeBundle),
     handler: async (request) => {
-      // DESIGN.md §4: the saved version when none is asked for. `targetVersion`
+      // docs/design.md §4: the saved version when none is asked for. `targetVersion`
       // says which one the nodes were last told to run: a node starting up
       // runs that one, so it never applies a save nobody restarted for.
       const wanted = request.query.version ?? app.routingVersions.current().version;
