@@ -17,15 +17,11 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { ConsoleLogController } from './logging';
-import auditRepository from './plugins/app/audit-repository';
 import audited from './plugins/app/audited';
-import authRepository from './plugins/app/auth-repository';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
-import directoryRepository from './plugins/app/directory-repository';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
-import nodesRepository from './plugins/app/nodes-repository';
-import routingRepository from './plugins/app/routing-repository';
+import repositories from './plugins/app/repositories';
 import serviceStatus from './plugins/app/service-status';
 import db from './plugins/external/db';
 import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
@@ -238,13 +234,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     handler: async () => app.swagger(),
   });
   await app.register(db, { dataDir: opts.dataDir });
+  await app.register(repositories);
 
   // App plugins.
-  await app.register(auditRepository);
-  await app.register(authRepository);
-  await app.register(routingRepository);
-  await app.register(directoryRepository);
-  await app.register(nodesRepository);
   await app.register(
     nodeEvents,
     opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs },

@@ -1,7 +1,6 @@
 /** The append-only audit log: who changed what, from where, when. */
 
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 
 export interface AuditEntry {
   id: number;
@@ -78,16 +77,3 @@ export function auditRepository(db: FastifyInstance['db']) {
     },
   };
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    audit: ReturnType<typeof auditRepository>;
-  }
-}
-
-export default fp(
-  async (app: FastifyInstance) => {
-    app.decorate('audit', auditRepository(app.db));
-  },
-  { name: 'audit', dependencies: ['db'] },
-);

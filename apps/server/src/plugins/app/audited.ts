@@ -80,5 +80,5 @@ export default fp(
     }
     app.decorate('audited', audited as Audited);
   },
-  { name: 'audited', dependencies: ['db', 'audit', 'authenticate'] },
+  { name: 'audited', dependencies: ['db', 'repositories', 'authenticate'] },
 );

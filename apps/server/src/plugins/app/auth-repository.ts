@@ -7,7 +7,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '@ims/passwords';
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 
 export type Scope = 'read' | 'write';
 
@@ -180,16 +179,3 @@ export function authRepository(db: FastifyInstance['db']) {
     },
   };
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    auth: ReturnType<typeof authRepository>;
-  }
-}
-
-export default fp(
-  async (app: FastifyInstance) => {
-    app.decorate('auth', authRepository(app.db));
-  },
-  { name: 'auth-repository', dependencies: ['db'] },
-);

@@ -107,5 +107,5 @@ export default fp(
       }
     });
   },
-  { name: 'authenticate', dependencies: ['auth-repository', 'nodes-repository'] },
+  { name: 'authenticate', dependencies: ['repositories'] },
 );

@@ -82,12 +82,6 @@ export default fp(
   },
   {
     name: 'bootstrap',
-    dependencies: [
-      'routing-repository',
-      'auth-repository',
-      'audit',
-      'nodes-repository',
-      'directory',
-    ],
+    dependencies: ['repositories'],
   },
 );

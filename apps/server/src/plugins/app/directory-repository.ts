@@ -8,7 +8,6 @@
 import { hashPassword } from '@ims/passwords';
 import { parsePath } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 
 export interface Mailbox {
   id: number;
@@ -225,16 +224,3 @@ export function directoryRepository(db: FastifyInstance['db']) {
     },
   };
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    directory: ReturnType<typeof directoryRepository>;
-  }
-}
-
-export default fp(
-  async (app: FastifyInstance) => {
-    app.decorate('directory', directoryRepository(app.db));
-  },
-  { name: 'directory', dependencies: ['db'] },
-);

@@ -5,7 +5,6 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 
 export const NODE_TOKEN_PREFIX = 'imsn_';
 /** A node whose event stream is closed and that has not reported for this long is offline. */
@@ -160,16 +159,3 @@ export function nodesRepository(db: FastifyInstance['db']) {
     },
   };
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    nodes: ReturnType<typeof nodesRepository>;
-  }
-}
-
-export default fp(
-  async (app: FastifyInstance) => {
-    app.decorate('nodes', nodesRepository(app.db));
-  },
-  { name: 'nodes-repository', dependencies: ['db'] },
-);

@@ -5,7 +5,6 @@
 
 import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 
 export interface Version {
   version: number;
@@ -121,16 +120,3 @@ export function routingRepository(db: FastifyInstance['db']) {
     },
   };
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    routingVersions: ReturnType<typeof routingRepository>;
-  }
-}
-
-export default fp(
-  async (app: FastifyInstance) => {
-    app.decorate('routingVersions', routingRepository(app.db));
-  },
-  { name: 'routing-repository', dependencies: ['db'] },
-);

@@ -66,6 +66,6 @@ export default fp(
   },
   {
     name: 'service-status',
-    dependencies: ['node-events', 'nodes-repository', 'routing-repository'],
+    dependencies: ['node-events', 'repositories'],
   },
 );
