@@ -96,11 +96,7 @@ export const VersionListSchema = Type.Object({
 });
 
 export const VersionSchema = Type.Object({
-  version: Type.Integer(),
-  savedAt: Type.String({ format: 'date-time' }),
-  savedBy: ActorSchema,
-  comment: Type.Optional(Type.String()),
-  restoredFrom: Type.Optional(Type.Integer()),
+  ...VersionSummarySchema.properties,
   config: RoutingConfigSchema,
 });
 

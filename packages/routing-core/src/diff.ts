@@ -32,28 +32,29 @@ function diffEntries(
   to: readonly IpEntry[],
 ): void {
   const key = (e: IpEntry) => `${e.ip}/${e.mask}`;
-  const before = new Set(from.map(key));
-  const after = new Set(to.map(key));
-  from.forEach((e, i) => {
-    if (!after.has(key(e))) {
-      changes.push({
-        pointer: pointerOf(i),
-        kind: 'remove',
-        summary: `Removed ${key(e)} from "${label}"`,
-        before: e,
-      });
-    }
-  });
-  to.forEach((e, i) => {
-    if (!before.has(key(e))) {
-      changes.push({
-        pointer: pointerOf(i),
-        kind: 'add',
-        summary: `Added ${key(e)} to "${label}"`,
-        after: e,
-      });
-    }
-  });
+  // Entries of one list that the other does not have: removed from `from`, added in `to`.
+  const missing = (
+    list: readonly IpEntry[],
+    other: readonly IpEntry[],
+    change: (e: IpEntry, i: number) => ConfigChange,
+  ) => {
+    const keys = new Set(other.map(key));
+    list.forEach((e, i) => {
+      if (!keys.has(key(e))) changes.push(change(e, i));
+    });
+  };
+  missing(from, to, (e, i) => ({
+    pointer: pointerOf(i),
+    kind: 'remove',
+    summary: `Removed ${key(e)} from "${label}"`,
+    before: e,
+  }));
+  missing(to, from, (e, i) => ({
+    pointer: pointerOf(i),
+    kind: 'add',
+    summary: `Added ${key(e)} to "${label}"`,
+    after: e,
+  }));
 }
 
 function diffRoutes(changes: ConfigChange[], from: readonly Route[], to: readonly Route[]): void {

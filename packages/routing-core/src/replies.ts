@@ -19,48 +19,35 @@ export interface SmtpReply {
   text: string;
 }
 
+/** A reply of the table: its code, its RFC 3463 enhanced code, its text. */
+const reply = <const C extends number, const E extends string, const T extends string>(
+  code: C,
+  enhanced: E,
+  text: T,
+) => ({ code, enhanced, text }) as const;
+
 /** Replies by meaning. */
 export const REPLIES = {
-  senderOk: { code: 250, enhanced: '2.1.0', text: 'Accepted' },
-  recipientOk: { code: 250, enhanced: '2.1.5', text: 'Accepted' },
-  relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relaying is prohibited' },
-  unknownRecipient: {
-    code: 550,
-    enhanced: '5.1.1',
-    text: 'Recipient address rejected: no such user here',
-  },
-  badRecipientSyntax: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax' },
-  badSenderSyntax: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax' },
-  policyNotLoaded: {
-    code: 451,
-    enhanced: '4.3.0',
-    text: 'Temporary local problem, please try again later',
-  },
-  shuttingDown: {
-    code: 421,
-    enhanced: '4.3.2',
-    text: 'Service restarting, please try again later',
-  },
-  messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed limit' },
-  messageAccepted: { code: 250, enhanced: '2.6.0', text: 'Message accepted' },
-  authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
-  authTemporaryFailure: {
-    code: 454,
-    enhanced: '4.7.0',
-    text: 'Temporary authentication failure',
-  },
-  tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
-  tooManyHops: { code: 554, enhanced: '5.4.6', text: 'Too many hops: a mail loop?' },
-  insufficientStorage: {
-    code: 452,
-    enhanced: '4.3.1',
-    text: 'Insufficient system storage, please try again later',
-  },
-  parameterNotRecognised: {
-    code: 555,
-    enhanced: '5.5.4',
-    text: 'MAIL FROM/RCPT TO parameters not recognized or not implemented',
-  },
+  senderOk: reply(250, '2.1.0', 'Accepted'),
+  recipientOk: reply(250, '2.1.5', 'Accepted'),
+  relayDenied: reply(550, '5.7.1', 'Relaying is prohibited'),
+  unknownRecipient: reply(550, '5.1.1', 'Recipient address rejected: no such user here'),
+  badRecipientSyntax: reply(501, '5.1.3', 'Bad recipient address syntax'),
+  badSenderSyntax: reply(501, '5.1.7', 'Bad sender address syntax'),
+  policyNotLoaded: reply(451, '4.3.0', 'Temporary local problem, please try again later'),
+  shuttingDown: reply(421, '4.3.2', 'Service restarting, please try again later'),
+  messageTooBig: reply(552, '5.3.4', 'Message size exceeds fixed limit'),
+  messageAccepted: reply(250, '2.6.0', 'Message accepted'),
+  authFailed: reply(535, '5.7.8', 'Authentication credentials invalid'),
+  authTemporaryFailure: reply(454, '4.7.0', 'Temporary authentication failure'),
+  tooManyRecipients: reply(452, '4.5.3', 'Too many recipients'),
+  tooManyHops: reply(554, '5.4.6', 'Too many hops: a mail loop?'),
+  insufficientStorage: reply(452, '4.3.1', 'Insufficient system storage, please try again later'),
+  parameterNotRecognised: reply(
+    555,
+    '5.5.4',
+    'MAIL FROM/RCPT TO parameters not recognized or not implemented',
+  ),
 } as const satisfies Record<string, SmtpReply>;
 
 /**

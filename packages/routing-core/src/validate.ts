@@ -273,26 +273,34 @@ class Checker {
   }
 
   string(value: Json, pointer: string, maxLength: number): string | null {
-    if (value === undefined) return null;
-    if (typeof value !== 'string') {
-      this.error(pointer, 'type', 'Must be a string.');
-      return null;
-    }
-    if (value.length > maxLength) {
-      this.error(pointer, 'too-long', `At most ${maxLength} characters.`);
-      return null;
-    }
-    return value;
+    return this.sized(value, pointer, typeof value === 'string', maxLength, [
+      'Must be a string.',
+      `At most ${maxLength} characters.`,
+    ]) as string | null;
   }
 
   array(value: Json, pointer: string, maxItems: number): Json[] | null {
+    return this.sized(value, pointer, Array.isArray(value), maxItems, [
+      'Must be a list.',
+      `At most ${maxItems} entries.`,
+    ]) as Json[] | null;
+  }
+
+  /** A string or a list: present, of the right type, and not longer than `max`. */
+  private sized(
+    value: Json,
+    pointer: string,
+    typeOk: boolean,
+    max: number,
+    [typeMessage, lengthMessage]: [string, string],
+  ): Json | null {
     if (value === undefined) return null;
-    if (!Array.isArray(value)) {
-      this.error(pointer, 'type', 'Must be a list.');
+    if (!typeOk) {
+      this.error(pointer, 'type', typeMessage);
       return null;
     }
-    if (value.length > maxItems) {
-      this.error(pointer, 'too-many', `At most ${maxItems} entries.`);
+    if ((value as string | Json[]).length > max) {
+      this.error(pointer, typeof value === 'string' ? 'too-long' : 'too-many', lengthMessage);
       return null;
     }
     return value;
