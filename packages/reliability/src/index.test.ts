@@ -54,5 +54,6 @@ describe('scripts/reliability-report.mjs', () => {
     expect(text).toContain(
       '| smtp-bad-input | | **no record: the battery did not run to the end** |',
     );
-  });
+    // The script starts Node and formats the page: seconds on a busy machine.
+  }, 60_000);
 });
