@@ -7,6 +7,8 @@ export default defineProject({
   plugins: [react()],
   test: {
     name: 'web',
+    // A render and its queries can take seconds on a busy 2-core machine.
+    testTimeout: 30_000,
     environment: 'happy-dom',
     setupFiles: ['./src/testing/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
