@@ -287,6 +287,15 @@ describe('ims against a real console and SMTP node', () => {
     expect((await report({ runningVersion: before.savedVersion, state: 'running' })).status).toBe(
       204,
     );
+    // Like a real node, it reports every few seconds, so the console keeps it
+    // online however slowly the CLI starts (a node silent for 15 s is offline).
+    let beating = true;
+    const heartbeat = (async () => {
+      while (beating) {
+        await new Promise((r) => setTimeout(r, 2000));
+        if (beating) await report({ runningVersion: before.savedVersion, state: 'running' });
+      }
+    })();
     const add = await run(['restrict', 'internal', 'add', '127.0.0.1']);
     expect(add.code).toBe(0);
     const waiting = run(['restart', '--wait', '--timeout', '30']);
@@ -301,6 +310,8 @@ describe('ims against a real console and SMTP node', () => {
       30_000,
       'the restart request',
     );
+    beating = false;
+    await heartbeat;
     await report({
       runningVersion: before.savedVersion,
       state: 'error',
