@@ -44,7 +44,7 @@ export class RawSmtp {
   }
 
   /** The next whole reply (all its lines). Rejects once the connection has closed with none left. */
-  reply(timeoutMs = 5000): Promise<string> {
+  reply(timeoutMs = 15_000): Promise<string> {
     const queued = this.replies.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.ended) return Promise.reject(new Error('the connection is closed'));
