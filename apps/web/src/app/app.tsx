@@ -10,6 +10,7 @@ import { PendingRestartBanner } from '../features/service/components/pending-res
 import { useServiceEvents } from '../features/service/hooks/use-service-events';
 import { setUnauthenticatedHandler } from '../lib/api-client';
 import { useRouting } from '../lib/routing-queries';
+import { UnsavedDraftProvider } from '../lib/unsaved-draft';
 import { PropertySheet, TABS, type TabId } from './property-sheet';
 import { navigate, usePath } from './router';
 
@@ -47,63 +48,65 @@ function Console({ username, canWrite }: { username: string; canWrite: boolean }
   }, [path]);
 
   return (
-    <div className="desktop">
-      <header className="app-bar">
-        <span className="app-name">IMS Routing Console</span>
-        <span className="app-user">
-          Signed in as <strong>{username}</strong>
-          {canWrite ? null : ' (read-only)'}
-        </span>
-        <button
-          type="button"
-          onClick={() => (dirty ? setConfirmSignOut(true) : signOut.mutate())}
-          disabled={signOut.isPending}
-        >
-          Sign out
-        </button>
-      </header>
-      <main className="workspace">
-        <PendingRestartBanner savedHere={savedHere} canWrite={canWrite} />
-        {view === 'closed' ? (
-          <section className="window closed-window" aria-labelledby="closed-title">
-            <div className="title-bar">
-              <h1 className="title-bar-text" id="closed-title">
-                Microsoft Exchange Administrator
-              </h1>
-            </div>
-            <div className="window-body">
-              <p>Internet Mail Service — the properties sheet is closed.</p>
-              <button type="button" onClick={() => navigate('/routing')}>
-                Properties...
-              </button>
-            </div>
-          </section>
-        ) : (
-          <PropertySheet
-            tab={view}
-            onTab={(t) => navigate(`/${t}`)}
-            onClose={() => navigate('/closed')}
-            canWrite={canWrite}
-            draftState={draftState}
-            onSaved={setSavedHere}
-          />
-        )}
-      </main>
-      {confirmSignOut ? (
-        <ConfirmDialog
-          title="Sign out?"
-          confirmLabel="Discard changes and sign out"
-          cancelLabel="Keep editing"
-          onCancel={() => setConfirmSignOut(false)}
-          onConfirm={() => {
-            setConfirmSignOut(false);
-            signOut.mutate();
-          }}
-        >
-          <p>You have unsaved changes to the routing configuration. Sign out and lose them?</p>
-        </ConfirmDialog>
-      ) : null}
-    </div>
+    <UnsavedDraftProvider dirty={dirty} baseVersion={draftState.base?.version}>
+      <div className="desktop">
+        <header className="app-bar">
+          <span className="app-name">IMS Routing Console</span>
+          <span className="app-user">
+            Signed in as <strong>{username}</strong>
+            {canWrite ? null : ' (read-only)'}
+          </span>
+          <button
+            type="button"
+            onClick={() => (dirty ? setConfirmSignOut(true) : signOut.mutate())}
+            disabled={signOut.isPending}
+          >
+            Sign out
+          </button>
+        </header>
+        <main className="workspace">
+          <PendingRestartBanner savedHere={savedHere} canWrite={canWrite} />
+          {view === 'closed' ? (
+            <section className="window closed-window" aria-labelledby="closed-title">
+              <div className="title-bar">
+                <h1 className="title-bar-text" id="closed-title">
+                  Microsoft Exchange Administrator
+                </h1>
+              </div>
+              <div className="window-body">
+                <p>Internet Mail Service — the properties sheet is closed.</p>
+                <button type="button" onClick={() => navigate('/routing')}>
+                  Properties...
+                </button>
+              </div>
+            </section>
+          ) : (
+            <PropertySheet
+              tab={view}
+              onTab={(t) => navigate(`/${t}`)}
+              onClose={() => navigate('/closed')}
+              canWrite={canWrite}
+              draftState={draftState}
+              onSaved={setSavedHere}
+            />
+          )}
+        </main>
+        {confirmSignOut ? (
+          <ConfirmDialog
+            title="Sign out?"
+            confirmLabel="Discard changes and sign out"
+            cancelLabel="Keep editing"
+            onCancel={() => setConfirmSignOut(false)}
+            onConfirm={() => {
+              setConfirmSignOut(false);
+              signOut.mutate();
+            }}
+          >
+            <p>You have unsaved changes to the routing configuration. Sign out and lose them?</p>
+          </ConfirmDialog>
+        ) : null}
+      </div>
+    </UnsavedDraftProvider>
   );
 }
 
