@@ -1,5 +1,6 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { serviceKeys } from '../lib/query-keys';
 import { mockConsole } from '../testing/console-mocks';
 import { node, restart, service } from '../testing/fixtures';
 import { renderWithClient } from '../testing/render';
@@ -39,9 +40,9 @@ async function open() {
 }
 
 /** Unsaved edits on screen: "Do not reroute" chosen, not applied. */
-async function edit(user: ReturnType<typeof renderWithClient>['user']) {
+async function edit(user: ReturnType<typeof renderWithClient>['user'], base = 2) {
   await user.click(await screen.findByRole('radio', { name: NO_REROUTE }));
-  await screen.findByText(/Unsaved changes \(based on version 2\)/);
+  await screen.findByText(`Unsaved changes (based on version ${base}).`);
 }
 
 const keys = (api: Awaited<ReturnType<typeof open>>['api']) =>
@@ -148,5 +149,33 @@ describe('Restart now with unsaved edits on screen', () => {
     );
     await screen.findByRole('alertdialog', { name: 'Newer version saved' });
     expect(keys(api)).toEqual(['PUT /routing']);
+  });
+});
+
+describe('a version saved elsewhere, as the event stream reports it', () => {
+  const statusOf = (api: Awaited<ReturnType<typeof open>>['api']) => {
+    const saved = api.versions.at(-1)!;
+    return service({
+      savedVersion: saved.version,
+      savedBy: saved.savedBy,
+      targetVersion: 1,
+      pendingRestart: true,
+      nodes: [node({ runningVersion: 1 })],
+      restart: restart({ state: 'pending', targetVersion: 1 }),
+    });
+  };
+
+  it('a sheet without edits shows it; one with edits stays on its base', async () => {
+    const { api, client, user } = await open();
+    await screen.findByText(/^Version 2, saved by bob/);
+    api.saveAsOther((c) => c, 'carol');
+    act(() => client.setQueryData(serviceKeys.status(), statusOf(api)));
+    await screen.findByText(/^Version 3, saved by carol/);
+
+    await edit(user, 3);
+    api.saveAsOther((c) => c, 'dave');
+    act(() => client.setQueryData(serviceKeys.status(), statusOf(api)));
+    await waitFor(() => expect(api.calls('GET /routing').length).toBeGreaterThanOrEqual(3));
+    expect(screen.getByText(/Unsaved changes \(based on version 3\)/)).toBeTruthy();
   });
 });
