@@ -103,6 +103,40 @@ describe('Restart now with unsaved edits on screen', () => {
     await screen.findByText(/Version 3, saved by admin/);
   });
 
+  it('while Apply is on its way, Restart now waits for it (the event stream may announce the version first)', async () => {
+    const { user, api, client } = await open();
+    await edit(user);
+    let release: () => void = () => undefined;
+    api.delay('PUT /routing', new Promise<void>((r) => (release = r)));
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    await waitFor(() => expect(api.calls('PUT /routing')).toHaveLength(1));
+    // The console announces version 3 before the save's answer arrives.
+    act(() =>
+      client.setQueryData(
+        serviceKeys.status(),
+        service({
+          savedVersion: 3,
+          savedBy: 'admin',
+          targetVersion: 1,
+          pendingRestart: true,
+          nodes: [node({ runningVersion: 1 })],
+          restart: restart({ state: 'pending', targetVersion: 1 }),
+        }),
+      ),
+    );
+    const restartNow = (await screen.findByRole('button', {
+      name: 'Restart now',
+    })) as HTMLButtonElement;
+    await screen.findByText(/Version 3 saved by admin/);
+    expect(restartNow.disabled).toBe(true);
+    release();
+    await screen.findByText(/^Version 3, saved by admin/);
+    await waitFor(() => expect(restartNow.disabled).toBe(false));
+    await user.click(restartNow);
+    await waitFor(() => expect(keys(api)).toEqual(['PUT /routing', 'POST /service/restart']));
+    expect(screen.queryByRole('alertdialog', { name: ASK })).toBeNull();
+  });
+
   it('"Apply, then restart" with a critical finding asks for the confirmation; refused, nothing is saved or restarted', async () => {
     const { user, api } = await open();
     await user.click(await screen.findByRole('button', { name: 'Routing Restrictions...' }));

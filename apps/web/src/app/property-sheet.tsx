@@ -16,7 +16,7 @@ import { useService } from '../features/service/api/get-service';
 import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
 import { routingKeys } from '../lib/query-keys';
 import { getRouting, useRouting } from '../lib/routing-queries';
-import { useProvideApply } from '../lib/unsaved-draft';
+import { useProvideApply, useProvideSaving } from '../lib/unsaved-draft';
 
 const WhatIfTab = lazy(() =>
   import('../features/what-if/components/what-if-tab').then((m) => ({ default: m.WhatIfTab })),
@@ -194,6 +194,11 @@ export function PropertySheet({
     provideApply(() => new Promise((resolve) => doSaveRef.current('stay', undefined, resolve)));
     return () => provideApply(undefined);
   }, [provideApply]);
+  const provideSaving = useProvideSaving();
+  useEffect(() => {
+    provideSaving(save.isPending);
+    return () => provideSaving(false);
+  }, [provideSaving, save.isPending]);
 
   const fix = (finding: Finding) => {
     if (finding.fix) {

@@ -23,17 +23,26 @@ export interface UnsavedDraft {
   baseVersion: number | undefined;
   /** The sheet's Apply; undefined while no sheet is open to apply from. */
   apply: ApplyDraft | undefined;
+  /**
+   * A save is on its way. The console may announce the new version (the
+   * event stream) before the save's answer arrives: until it does, the
+   * draft still looks unsaved.
+   */
+  saving: boolean;
 }
 
 interface UnsavedDraftContext extends UnsavedDraft {
   provideApply: (apply: ApplyDraft | undefined) => void;
+  provideSaving: (saving: boolean) => void;
 }
 
 const Context = createContext<UnsavedDraftContext>({
   dirty: false,
   baseVersion: undefined,
   apply: undefined,
+  saving: false,
   provideApply: () => {},
+  provideSaving: () => {},
 });
 
 /** Holds the draft's state for everything under it; `dirty` and `baseVersion` come from the draft's owner. */
@@ -47,24 +56,30 @@ export function UnsavedDraftProvider({
   children: ReactNode;
 }) {
   const [apply, setApply] = useState<{ fn: ApplyDraft } | undefined>(undefined);
+  const [saving, provideSaving] = useState(false);
   const provideApply = useCallback(
     (fn: ApplyDraft | undefined) => setApply(fn ? { fn } : undefined),
     [],
   );
   const value = useMemo(
-    () => ({ dirty, baseVersion, apply: apply?.fn, provideApply }),
-    [dirty, baseVersion, apply, provideApply],
+    () => ({ dirty, baseVersion, apply: apply?.fn, saving, provideApply, provideSaving }),
+    [dirty, baseVersion, apply, saving, provideApply],
   );
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }
 
 /** The draft as the rest of the console sees it. */
 export function useUnsavedDraft(): UnsavedDraft {
-  const { dirty, baseVersion, apply } = useContext(Context);
-  return { dirty, baseVersion, apply };
+  const { dirty, baseVersion, apply, saving } = useContext(Context);
+  return { dirty, baseVersion, apply, saving };
 }
 
 /** For the sheet: offers its Apply to the rest of the console (undefined withdraws it). */
 export function useProvideApply(): (apply: ApplyDraft | undefined) => void {
   return useContext(Context).provideApply;
+}
+
+/** For the sheet: tells the rest of the console whether a save is on its way. */
+export function useProvideSaving(): (saving: boolean) => void {
+  return useContext(Context).provideSaving;
 }

@@ -188,7 +188,12 @@ export function PendingRestartBanner({
             )}
           </p>
           {canWrite && (phase === 'pending' || phase === 'failed') ? (
-            <button type="button" onClick={onRestartNow} disabled={restart.isPending || applying}>
+            <button
+              type="button"
+              onClick={onRestartNow}
+              // While a save is on its way the draft still looks unsaved: wait for it.
+              disabled={restart.isPending || applying || draft.saving}
+            >
               Restart now
             </button>
           ) : null}
