@@ -1,6 +1,5 @@
 import type { FindingBody } from '@ims/api-client';
 import { advise, applyFix, type Finding } from '@ims/routing-core';
-import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { AcknowledgeDialog } from '../components/config/acknowledge-dialog';
 import { ConfirmDialog } from '../components/ui/dialog';
@@ -14,7 +13,6 @@ import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { rebaseDraft, sameJson } from '../features/routing/utils/config-utils';
 import { useService } from '../features/service/api/get-service';
 import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
-import { routingKeys } from '../lib/query-keys';
 import { getRouting, useRouting } from '../lib/routing-queries';
 import { useProvideApply, useProvideSaving } from '../lib/unsaved-draft';
 
@@ -88,7 +86,6 @@ export function PropertySheet({
   draftState,
   onSaved,
 }: PropertySheetProps) {
-  const queryClient = useQueryClient();
   const routing = useRouting();
   const service = useService();
   const mailboxes = useMailboxes();
@@ -114,16 +111,6 @@ export function PropertySheet({
       ...(mailboxes.data ? { mailboxCount: mailboxes.data.mailboxes.length } : {}),
     };
   }, [service.data, mailboxes.data]);
-  // A version saved elsewhere arrives with the service status (the event
-  // stream): fetch it, so a sheet without edits shows it (one with edits stays
-  // on its base: its Apply then meets the newer version, a 412).
-  const serviceSaved = service.data?.savedVersion;
-  const routingVersion = routing.data?.version;
-  useEffect(() => {
-    if (serviceSaved !== undefined && routingVersion !== undefined && serviceSaved > routingVersion)
-      void queryClient.invalidateQueries({ queryKey: routingKeys.current() });
-  }, [queryClient, serviceSaved, routingVersion]);
-
   const deferred = useDeferredValue(draft);
   const findings = useMemo(() => (deferred ? advise(deferred, context) : []), [deferred, context]);
 
