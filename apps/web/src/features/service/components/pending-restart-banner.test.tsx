@@ -243,12 +243,15 @@ describe('Restart now with an unsaved draft', () => {
       },
     });
     const { user } = renderWithClient(
-      <UnsavedDraftProvider dirty baseVersion={4}>
+      <UnsavedDraftProvider dirty baseVersion={3}>
         <PendingRestartBanner savedHere={undefined} canWrite />
       </UnsavedDraftProvider>,
     );
     await user.click(await screen.findByRole('button', { name: 'Restart now' }));
     const ask = await screen.findByRole('alertdialog', { name: 'Apply your changes first?' });
+    expect(ask.textContent).toMatch(
+      /changes that are not saved \(made on version 3\)\. A restart runs the saved version, version 4, without them\./,
+    );
     expect(within(ask).queryByRole('button', { name: 'Apply, then restart' })).toBeNull();
     expect(ask.textContent).toMatch(/press Apply to save them first/);
     await user.click(within(ask).getByRole('button', { name: 'Restart with version 4' }));

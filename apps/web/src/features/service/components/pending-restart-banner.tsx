@@ -42,12 +42,15 @@ export function phaseOf(s: Service, savedHere: number | undefined): Exclude<Phas
  */
 function ApplyFirstDialog({
   savedVersion,
+  baseVersion,
   apply,
   onApplyThenRestart,
   onRestartSaved,
   onCancel,
 }: {
   savedVersion: number;
+  /** The saved version the draft was made on. */
+  baseVersion: number | undefined;
   apply: ApplyDraft | undefined;
   onApplyThenRestart: () => void;
   onRestartSaved: () => void;
@@ -77,8 +80,9 @@ function ApplyFirstDialog({
       }
     >
       <p>
-        The routing configuration has changes that are not saved. A restart runs the saved version,
-        version {savedVersion}, without them.
+        The routing configuration has changes that are not saved
+        {baseVersion !== undefined ? ` (made on version ${baseVersion})` : ''}. A restart runs the
+        saved version, version {savedVersion}, without them.
       </p>
       <p>
         {apply
@@ -228,6 +232,7 @@ export function PendingRestartBanner({
       {askApply && s ? (
         <ApplyFirstDialog
           savedVersion={s.savedVersion}
+          baseVersion={draft.baseVersion}
           apply={draft.apply}
           onApplyThenRestart={() => draft.apply && void applyThenRestart(draft.apply)}
           onRestartSaved={() => {
