@@ -41,7 +41,9 @@ function ensureWebBuilt(): void {
   if (existsSync(webDist) && statSync(webDist).mtimeMs >= newest(join(web, 'src'))) return;
   execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
     cwd: root,
-    env: childEnv(),
+    // Vitest sets NODE_ENV=test, which would build React's development bundle
+    // (over the size budget, and not what the console serves).
+    env: childEnv({ NODE_ENV: 'production' }),
     stdio: 'inherit',
   });
 }
