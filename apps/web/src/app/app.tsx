@@ -5,7 +5,7 @@ import { QueryState } from '../components/ui/query-state';
 import { sessionKeys, useSession } from '../features/auth/api/get-session';
 import { useSignOut } from '../features/auth/api/sign-out';
 import { SignInPage } from '../features/auth/components/sign-in-page';
-import { useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
+import { type RoutingDraft, useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { PendingRestartBanner } from '../features/service/components/pending-restart-banner';
 import { useServiceEvents } from '../features/service/hooks/use-service-events';
 import { setUnauthenticatedHandler } from '../lib/api-client';
@@ -20,12 +20,32 @@ const tabOf = (path: string): TabId | 'closed' => {
   return TABS.find((t) => t.id === segment)?.id ?? 'routing';
 };
 
+/**
+ * The routing draft lives here, above the sheet and the banner: the sheet
+ * edits it, and the banner learns of it through lib/unsaved-draft.
+ */
 function Console({ username, canWrite }: { username: string; canWrite: boolean }) {
+  const routing = useRouting();
+  const draftState = useRoutingDraft(routing.data);
+  return (
+    <UnsavedDraftProvider dirty={draftState.dirty} baseVersion={draftState.base?.version}>
+      <Desktop username={username} canWrite={canWrite} draftState={draftState} />
+    </UnsavedDraftProvider>
+  );
+}
+
+function Desktop({
+  username,
+  canWrite,
+  draftState,
+}: {
+  username: string;
+  canWrite: boolean;
+  draftState: RoutingDraft;
+}) {
   const path = usePath();
   const view = tabOf(path);
   const signOut = useSignOut();
-  const routing = useRouting();
-  const draftState = useRoutingDraft(routing.data);
   const dirty = draftState.dirty;
   const [confirmSignOut, setConfirmSignOut] = useState(false);
   const [savedHere, setSavedHere] = useState<number | undefined>(undefined);
@@ -48,65 +68,63 @@ function Console({ username, canWrite }: { username: string; canWrite: boolean }
   }, [path]);
 
   return (
-    <UnsavedDraftProvider dirty={dirty} baseVersion={draftState.base?.version}>
-      <div className="desktop">
-        <header className="app-bar">
-          <span className="app-name">IMS Routing Console</span>
-          <span className="app-user">
-            Signed in as <strong>{username}</strong>
-            {canWrite ? null : ' (read-only)'}
-          </span>
-          <button
-            type="button"
-            onClick={() => (dirty ? setConfirmSignOut(true) : signOut.mutate())}
-            disabled={signOut.isPending}
-          >
-            Sign out
-          </button>
-        </header>
-        <main className="workspace">
-          <PendingRestartBanner savedHere={savedHere} canWrite={canWrite} />
-          {view === 'closed' ? (
-            <section className="window closed-window" aria-labelledby="closed-title">
-              <div className="title-bar">
-                <h1 className="title-bar-text" id="closed-title">
-                  Microsoft Exchange Administrator
-                </h1>
-              </div>
-              <div className="window-body">
-                <p>Internet Mail Service — the properties sheet is closed.</p>
-                <button type="button" onClick={() => navigate('/routing')}>
-                  Properties...
-                </button>
-              </div>
-            </section>
-          ) : (
-            <PropertySheet
-              tab={view}
-              onTab={(t) => navigate(`/${t}`)}
-              onClose={() => navigate('/closed')}
-              canWrite={canWrite}
-              draftState={draftState}
-              onSaved={setSavedHere}
-            />
-          )}
-        </main>
-        {confirmSignOut ? (
-          <ConfirmDialog
-            title="Sign out?"
-            confirmLabel="Discard changes and sign out"
-            cancelLabel="Keep editing"
-            onCancel={() => setConfirmSignOut(false)}
-            onConfirm={() => {
-              setConfirmSignOut(false);
-              signOut.mutate();
-            }}
-          >
-            <p>You have unsaved changes to the routing configuration. Sign out and lose them?</p>
-          </ConfirmDialog>
-        ) : null}
-      </div>
-    </UnsavedDraftProvider>
+    <div className="desktop">
+      <header className="app-bar">
+        <span className="app-name">IMS Routing Console</span>
+        <span className="app-user">
+          Signed in as <strong>{username}</strong>
+          {canWrite ? null : ' (read-only)'}
+        </span>
+        <button
+          type="button"
+          onClick={() => (dirty ? setConfirmSignOut(true) : signOut.mutate())}
+          disabled={signOut.isPending}
+        >
+          Sign out
+        </button>
+      </header>
+      <main className="workspace">
+        <PendingRestartBanner savedHere={savedHere} canWrite={canWrite} />
+        {view === 'closed' ? (
+          <section className="window closed-window" aria-labelledby="closed-title">
+            <div className="title-bar">
+              <h1 className="title-bar-text" id="closed-title">
+                Microsoft Exchange Administrator
+              </h1>
+            </div>
+            <div className="window-body">
+              <p>Internet Mail Service — the properties sheet is closed.</p>
+              <button type="button" onClick={() => navigate('/routing')}>
+                Properties...
+              </button>
+            </div>
+          </section>
+        ) : (
+          <PropertySheet
+            tab={view}
+            onTab={(t) => navigate(`/${t}`)}
+            onClose={() => navigate('/closed')}
+            canWrite={canWrite}
+            draftState={draftState}
+            onSaved={setSavedHere}
+          />
+        )}
+      </main>
+      {confirmSignOut ? (
+        <ConfirmDialog
+          title="Sign out?"
+          confirmLabel="Discard changes and sign out"
+          cancelLabel="Keep editing"
+          onCancel={() => setConfirmSignOut(false)}
+          onConfirm={() => {
+            setConfirmSignOut(false);
+            signOut.mutate();
+          }}
+        >
+          <p>You have unsaved changes to the routing configuration. Sign out and lose them?</p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
   );
 }
 
