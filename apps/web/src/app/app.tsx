@@ -5,11 +5,12 @@ import { QueryState } from '../components/ui/query-state';
 import { sessionKeys, useSession } from '../features/auth/api/get-session';
 import { useSignOut } from '../features/auth/api/sign-out';
 import { SignInPage } from '../features/auth/components/sign-in-page';
-import { useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
+import { type RoutingDraft, useRoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { PendingRestartBanner } from '../features/service/components/pending-restart-banner';
 import { useServiceEvents } from '../features/service/hooks/use-service-events';
 import { setUnauthenticatedHandler } from '../lib/api-client';
 import { useRouting } from '../lib/routing-queries';
+import { UnsavedDraftProvider } from '../lib/unsaved-draft';
 import { PropertySheet, TABS, type TabId } from './property-sheet';
 import { navigate, usePath } from './router';
 
@@ -19,12 +20,32 @@ const tabOf = (path: string): TabId | 'closed' => {
   return TABS.find((t) => t.id === segment)?.id ?? 'routing';
 };
 
+/**
+ * The routing draft lives here, above the sheet and the banner: the sheet
+ * edits it, and the banner learns of it through lib/unsaved-draft.
+ */
 function Console({ username, canWrite }: { username: string; canWrite: boolean }) {
+  const routing = useRouting();
+  const draftState = useRoutingDraft(routing.data);
+  return (
+    <UnsavedDraftProvider dirty={draftState.dirty} baseVersion={draftState.base?.version}>
+      <Desktop username={username} canWrite={canWrite} draftState={draftState} />
+    </UnsavedDraftProvider>
+  );
+}
+
+function Desktop({
+  username,
+  canWrite,
+  draftState,
+}: {
+  username: string;
+  canWrite: boolean;
+  draftState: RoutingDraft;
+}) {
   const path = usePath();
   const view = tabOf(path);
   const signOut = useSignOut();
-  const routing = useRouting();
-  const draftState = useRoutingDraft(routing.data);
   const dirty = draftState.dirty;
   const [confirmSignOut, setConfirmSignOut] = useState(false);
   const [savedHere, setSavedHere] = useState<number | undefined>(undefined);

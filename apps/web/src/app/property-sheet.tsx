@@ -1,6 +1,6 @@
 import type { FindingBody } from '@ims/api-client';
 import { advise, applyFix, type Finding } from '@ims/routing-core';
-import { lazy, Suspense, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { AcknowledgeDialog } from '../components/config/acknowledge-dialog';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
@@ -14,6 +14,7 @@ import { rebaseDraft, sameJson } from '../features/routing/utils/config-utils';
 import { useService } from '../features/service/api/get-service';
 import { fieldsUnder, isApiProblem, messageOf } from '../lib/problem';
 import { getRouting, useRouting } from '../lib/routing-queries';
+import { useProvideApply, useProvideSaving } from '../lib/unsaved-draft';
 
 const WhatIfTab = lazy(() =>
   import('../features/what-if/components/what-if-tab').then((m) => ({ default: m.WhatIfTab })),
@@ -46,6 +47,8 @@ export const TABS = [
 export type TabId = (typeof TABS)[number]['id'];
 
 type Then = 'stay' | 'close';
+/** Told how a save ended: the version saved, or undefined when nothing was saved. */
+type Done = (version: number | undefined) => void;
 
 /** The host part of `host:port` / `[v6]:port` (as the server reads node listen addresses). */
 function hostOf(listen: string): string {
@@ -93,7 +96,7 @@ export function PropertySheet({
   const save = useSaveRouting();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saveError, setSaveError] = useState<string | null>(null);
-  const [ack, setAck] = useState<{ findings: FindingBody[]; then: Then } | null>(null);
+  const [ack, setAck] = useState<{ findings: FindingBody[]; then: Then; done?: Done } | null>(null);
   const [conflict, setConflict] = useState<ConflictInfo | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -111,17 +114,21 @@ export function PropertySheet({
   const deferred = useDeferredValue(draft);
   const findings = useMemo(() => (deferred ? advise(deferred, context) : []), [deferred, context]);
 
-  const doSave = (then: Then, acknowledge?: string[]) => {
-    if (!base || !draft) return;
+  const doSave = (then: Then, acknowledge?: string[], done?: Done) => {
+    if (!base || !draft) {
+      done?.(undefined);
+      return;
+    }
     setSaveError(null);
     setNotice(null);
     if (!dirty) {
+      done?.(base.version);
       if (then === 'close') onClose();
       return;
     }
     const critical = findings.filter((f) => f.severity === 'critical' && f.code !== 'invalid');
     if (!acknowledge && critical.length > 0) {
-      setAck({ findings: critical, then });
+      setAck({ findings: critical, then, ...(done ? { done } : {}) });
       return;
     }
     save.mutate(
@@ -135,9 +142,12 @@ export function PropertySheet({
           else reset(saved);
           setErrors({});
           onSaved(saved.version);
+          done?.(saved.version);
           if (then === 'close') onClose();
         },
         onError: (err) => {
+          const unacknowledged = isApiProblem(err) && err.slug === 'unacknowledged-findings';
+          if (!unacknowledged) done?.(undefined);
           if (isApiProblem(err, 412)) {
             const p = err.body as typeof err.body & Partial<ConflictInfo>;
             setConflict({
@@ -146,7 +156,11 @@ export function PropertySheet({
               savedAt: String(p.savedAt ?? new Date().toISOString()),
             });
           } else if (isApiProblem(err) && err.slug === 'unacknowledged-findings') {
-            setAck({ findings: (err.body.findings as FindingBody[] | undefined) ?? [], then });
+            setAck({
+              findings: (err.body.findings as FindingBody[] | undefined) ?? [],
+              then,
+              ...(done ? { done } : {}),
+            });
           } else if (isApiProblem(err) && err.errors.length) {
             setErrors(fieldsUnder(err.fieldErrors, '/config'));
             setSaveError(messageOf(err));
@@ -157,6 +171,21 @@ export function PropertySheet({
       },
     );
   };
+
+  // The sheet's Apply, offered to the rest of the console (the restart
+  // banner's "Apply your changes first?"); it always runs the latest doSave.
+  const doSaveRef = useRef(doSave);
+  doSaveRef.current = doSave;
+  const provideApply = useProvideApply();
+  useEffect(() => {
+    provideApply(() => new Promise((resolve) => doSaveRef.current('stay', undefined, resolve)));
+    return () => provideApply(undefined);
+  }, [provideApply]);
+  const provideSaving = useProvideSaving();
+  useEffect(() => {
+    provideSaving(save.isPending);
+    return () => provideSaving(false);
+  }, [provideSaving, save.isPending]);
 
   const fix = (finding: Finding) => {
     if (finding.fix) {
@@ -287,13 +316,17 @@ export function PropertySheet({
       {ack ? (
         <AcknowledgeDialog
           findings={ack.findings}
-          onCancel={() => setAck(null)}
+          onCancel={() => {
+            setAck(null);
+            ack.done?.(undefined);
+          }}
           onConfirm={() => {
-            const { findings: f, then } = ack;
+            const { findings: f, then, done } = ack;
             setAck(null);
             doSave(
               then,
               f.map((x) => x.id),
+              done,
             );
           }}
         />

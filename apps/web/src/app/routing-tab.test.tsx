@@ -197,6 +197,30 @@ describe('the Routing tab', () => {
     expect(button('Apply').disabled).toBe(true);
     expect(screen.queryByText(/Critical:/)).toBeNull();
   });
+
+  it('with "Do not reroute" chosen, the Routing Restrictions dialog says, at its top, that they apply only when rerouting', async () => {
+    const { user } = await open();
+    const first = (dialog: HTMLElement) =>
+      dialog.querySelector('.window-body')?.firstElementChild as HTMLElement;
+    await user.click(button('Routing Restrictions...'));
+    let dialog = await screen.findByRole('dialog', { name: 'Routing Restrictions' });
+    expect(within(dialog).queryByText(/apply only when rerouting/)).toBeNull();
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+
+    await user.click(screen.getByRole('radio', { name: NO_REROUTE }));
+    await user.click(button('Routing Restrictions...'));
+    dialog = await screen.findByRole('dialog', { name: 'Routing Restrictions' });
+    expect(first(dialog).getAttribute('role')).toBe('note');
+    expect(first(dialog).textContent).toMatch(
+      /^These restrictions apply only when rerouting\. While "Do not reroute incoming SMTP mail" is chosen no mail is relayed/,
+    );
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+
+    await user.click(screen.getByRole('radio', { name: REROUTE }));
+    await user.click(button('Routing Restrictions...'));
+    dialog = await screen.findByRole('dialog', { name: 'Routing Restrictions' });
+    expect(within(dialog).queryByText(/apply only when rerouting/)).toBeNull();
+  });
 });
 
 describe('dialog focus', () => {

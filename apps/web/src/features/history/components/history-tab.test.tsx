@@ -1,7 +1,9 @@
 import { INBOUND } from '@ims/routing-core';
-import { screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { serviceKeys } from '../../../lib/query-keys';
 import { mockConsole } from '../../../testing/console-mocks';
+import { node, restart, service } from '../../../testing/fixtures';
 import { problem } from '../../../testing/mock-api';
 import { renderWithClient } from '../../../testing/render';
 import { HistoryTab } from './history-tab';
@@ -102,5 +104,122 @@ describe('History', () => {
     await user.click(screen.getByRole('button', { name: 'Retry' }));
     await screen.findByRole('grid', { name: 'Versions' });
     expect(screen.queryByRole('button', { name: 'Restore' })).toBeNull();
+  });
+});
+
+describe('History guard rails', () => {
+  /** Versions 1 (the defaults) and 2 (adds new.example), 2 saved; the list follows the mock. */
+  function console2(nodes = [node({ runningVersion: 1 })]) {
+    const api = mockConsole({
+      'GET /routing/versions': () => ({
+        body: {
+          versions: [...api.versions]
+            .reverse()
+            .map(({ version, savedAt, savedBy }) => ({ version, savedAt, savedBy })),
+        },
+      }),
+      'GET /service': () => ({
+        body: service({
+          savedVersion: api.versions.at(-1)!.version,
+          pendingRestart: true,
+          nodes,
+          restart: restart({ state: 'pending' }),
+        }),
+      }),
+      'POST /routing/versions/1/restore': () => {
+        api.saveAsOther((c) => ({ ...c, routes: c.routes.slice(0, 1) }), 'admin');
+        const v = api.versions.at(-1)!;
+        return { body: v, headers: { etag: `"v${v.version}"` } };
+      },
+    });
+    api.saveAsOther((c) => ({
+      ...c,
+      routes: [...c.routes, { sentTo: 'new.example', routeTo: INBOUND }],
+    }));
+    return api;
+  }
+  const rows = async () =>
+    within(await screen.findByRole('grid', { name: 'Versions' }))
+      .getAllByRole('row')
+      .slice(1);
+
+  it('Restore shows what it would change in the saved version before it is confirmed', async () => {
+    const api = console2();
+    const { user } = renderWithClient(<HistoryTab canWrite dirty={false} />);
+    await user.click((await rows())[1]!);
+    await user.click(screen.getByRole('button', { name: 'Restore' }));
+    const confirm = await screen.findByRole('alertdialog', { name: 'Restore version' });
+    await within(confirm).findByText(
+      /Compared with the saved version 2, restoring version 1 makes these changes/,
+    );
+    expect(within(confirm).getByRole('listitem').textContent).toMatch(/new\.example/);
+    expect(within(confirm).getByRole('listitem').className).toContain('remove');
+    const diff = api.calls('GET /routing/diff').at(-1)!;
+    expect([diff.query.get('from'), diff.query.get('to')]).toEqual(['2', '1']);
+    expect(api.calls('POST /routing/versions/1/restore')).toHaveLength(0);
+    await user.click(within(confirm).getByRole('button', { name: 'Restore' }));
+    await screen.findByText(/Restored as version 3/);
+  });
+
+  it('marks the saved version and the version the nodes run', async () => {
+    console2();
+    renderWithClient(<HistoryTab canWrite dirty={false} />);
+    await waitFor(async () =>
+      expect((await rows()).map((r) => r.firstElementChild?.textContent)).toEqual([
+        '2 (saved)',
+        '1 (running)',
+      ]),
+    );
+  });
+
+  it('nodes on different versions are named beside each; an offline node is not counted', async () => {
+    console2([
+      node({ id: 1, name: 'smtp-a', runningVersion: 2 }),
+      node({ id: 2, name: 'smtp-b', runningVersion: 1 }),
+      node({ id: 3, name: 'smtp-c', runningVersion: 1, online: false, state: 'offline' }),
+    ]);
+    renderWithClient(<HistoryTab canWrite dirty={false} />);
+    await waitFor(async () =>
+      expect((await rows()).map((r) => r.firstElementChild?.textContent)).toEqual([
+        '2 (saved, running on smtp-a)',
+        '1 (running on smtp-b)',
+      ]),
+    );
+  });
+
+  it('the selection follows the version when a save made elsewhere arrives through the event stream', async () => {
+    const api = console2();
+    const { user, client } = renderWithClient(<HistoryTab canWrite dirty={false} />);
+    await user.click((await rows())[1]!);
+    expect((await rows())[1]?.getAttribute('aria-selected')).toBe('true');
+
+    // Someone saves version 3; the event stream brings the new status.
+    api.saveAsOther((c) => ({ ...c, rejectUnknownRecipients: false }), 'carol');
+    act(() => {
+      client.setQueryData(
+        serviceKeys.status(),
+        service({
+          savedVersion: 3,
+          savedBy: 'carol',
+          pendingRestart: true,
+          nodes: [node({ runningVersion: 1 })],
+          restart: restart({ state: 'pending' }),
+        }),
+      );
+    });
+    await waitFor(async () =>
+      expect((await rows()).map((r) => r.firstElementChild?.textContent)).toEqual([
+        '3 (saved)',
+        '2',
+        '1 (running)',
+      ]),
+    );
+    const selected = (await rows()).filter((r) => r.getAttribute('aria-selected') === 'true');
+    expect(selected.map((r) => r.firstElementChild?.textContent)).toEqual(['1 (running)']);
+    // Restore still means version 1, and is measured against the new saved version.
+    await user.click(screen.getByRole('button', { name: 'Restore' }));
+    const confirm = await screen.findByRole('alertdialog', { name: 'Restore version' });
+    expect(confirm.textContent).toMatch(/Save a new version equal to version 1\?/);
+    await within(confirm).findByText(/Compared with the saved version 3, restoring version 1/);
   });
 });

@@ -1,12 +1,15 @@
-import type { FindingBody, VersionSummary } from '@ims/api-client';
-import { useState } from 'react';
+import type { FindingBody, Service, VersionSummary } from '@ims/api-client';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { AcknowledgeDialog } from '../../../components/config/acknowledge-dialog';
 import { ChangesList } from '../../../components/config/changes-list';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { ListView } from '../../../components/ui/list-view';
 import { QueryState } from '../../../components/ui/query-state';
 import { isApiProblem, messageOf } from '../../../lib/problem';
+import { routingKeys, versionKeys } from '../../../lib/query-keys';
 import { useDiff, useRouting } from '../../../lib/routing-queries';
+import { useService } from '../../../lib/service-queries';
 import { useVersions } from '../api/get-versions';
 import { useRestoreVersion } from '../api/restore-version';
 
@@ -25,17 +28,67 @@ function VersionDiff({ version }: { version: number }) {
   );
 }
 
+/** What restoring `version` would change in the saved version, shown before the restore is confirmed. */
+function RestoreDiff({ saved, version }: { saved: number; version: number }) {
+  const diff = useDiff(saved, version);
+  return (
+    <QueryState
+      isPending={diff.isPending}
+      error={diff.error}
+      onRetry={() => void diff.refetch()}
+      what="the changes"
+    >
+      <ChangesList
+        changes={diff.data?.changes ?? []}
+        label={`Compared with the saved version ${saved}, restoring version ${version} makes these changes`}
+      />
+    </QueryState>
+  );
+}
+
+/**
+ * Which version the nodes run, as the list says it: "running" when every
+ * online node runs it, "running on a, b" when only some do.
+ */
+export function runningMark(service: Service | undefined, version: number): string | undefined {
+  const online = service?.nodes.filter((n) => n.online) ?? [];
+  const on = online.filter((n) => n.runningVersion === version).map((n) => n.name);
+  if (on.length === 0) return undefined;
+  return on.length === online.length ? 'running' : `running on ${on.join(', ')}`;
+}
+
 /** History: every saved version, what each changed, and Restore. */
 export function HistoryTab({ canWrite, dirty }: { canWrite: boolean; dirty: boolean }) {
+  const queryClient = useQueryClient();
   const versions = useVersions();
   const routing = useRouting();
+  const service = useService();
   const restore = useRestoreVersion();
-  const [selected, setSelected] = useState<number | null>(0);
+  // The selected version (not a row position: a new save adds a row on top).
+  // Undefined until the list first loads, when the newest version is chosen.
+  const [selected, setSelected] = useState<number | null | undefined>(undefined);
   const [confirm, setConfirm] = useState(false);
   const [ack, setAck] = useState<FindingBody[] | null>(null);
   const rows: VersionSummary[] = versions.data?.pages.flatMap((p) => p.versions) ?? [];
-  const current = selected !== null ? rows[selected] : undefined;
+  const selectedIndex = rows.findIndex((v) => v.version === selected);
+  const current = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
+  const newest = rows[0]?.version;
   const saved = routing.data?.version;
+  const serviceSaved = service.data?.savedVersion;
+
+  useEffect(() => {
+    if (selected === undefined && newest !== undefined) setSelected(newest);
+  }, [selected, newest]);
+
+  // A save made elsewhere arrives with the service status (the event
+  // stream): fetch the list and the saved configuration it names.
+  useEffect(() => {
+    if (serviceSaved === undefined) return;
+    if (newest !== undefined && serviceSaved > newest)
+      void queryClient.invalidateQueries({ queryKey: versionKeys.list() });
+    if (saved !== undefined && serviceSaved > saved)
+      void queryClient.invalidateQueries({ queryKey: routingKeys.current() });
+  }, [queryClient, serviceSaved, newest, saved]);
 
   const doRestore = (acknowledge?: string[]) => {
     if (!current || !routing.data) return;
@@ -70,16 +123,21 @@ export function HistoryTab({ canWrite, dirty }: { canWrite: boolean; dirty: bool
           columns={[
             {
               header: 'Version',
-              cell: (v: VersionSummary) =>
-                v.version === saved ? `${v.version} (saved)` : v.version,
+              cell: (v: VersionSummary) => {
+                const marks = [
+                  v.version === saved ? 'saved' : undefined,
+                  runningMark(service.data, v.version),
+                ].filter((m) => m !== undefined);
+                return marks.length ? `${v.version} (${marks.join(', ')})` : v.version;
+              },
             },
             { header: 'Saved', cell: (v) => new Date(v.savedAt).toLocaleString() },
             { header: 'By', cell: (v) => v.savedBy },
             { header: 'Comment', cell: (v) => v.comment ?? '' },
           ]}
           rows={rows}
-          selected={selected}
-          onSelect={setSelected}
+          selected={selectedIndex >= 0 ? selectedIndex : null}
+          onSelect={(i) => setSelected(i === null ? null : (rows[i]?.version ?? null))}
           height={170}
         />
         <div className="list-buttons">
@@ -114,7 +172,7 @@ export function HistoryTab({ canWrite, dirty }: { canWrite: boolean; dirty: bool
           </p>
         ) : null}
         {current ? <VersionDiff version={current.version} /> : null}
-        {confirm && current ? (
+        {confirm && current && saved !== undefined ? (
           <ConfirmDialog
             title="Restore version"
             confirmLabel="Restore"
@@ -122,11 +180,13 @@ export function HistoryTab({ canWrite, dirty }: { canWrite: boolean; dirty: bool
             onCancel={() => setConfirm(false)}
           >
             <p>
-              Save a new version equal to version {current.version}?
+              Save a new version equal to version {current.version}? It takes effect when the
+              Internet Mail Service restarts.
               {dirty
                 ? ' Your unsaved changes on the Routing tab will be based on an older version.'
                 : ''}
             </p>
+            <RestoreDiff saved={saved} version={current.version} />
           </ConfirmDialog>
         ) : null}
         {ack ? (

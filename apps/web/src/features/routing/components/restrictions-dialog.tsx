@@ -1,4 +1,4 @@
-import { RESTRICTION_LABELS, type Restrictions } from '@ims/routing-core';
+import { RESTRICTION_LABELS, type RerouteMode, type Restrictions } from '@ims/routing-core';
 
 /** The original dialog's words for the never-route list. */
 export const NEVER_ROUTE_LEGEND = 'Specify the hosts and clients that can NEVER route mail';
@@ -14,11 +14,14 @@ import { IpList } from './ip-list';
  */
 export function RestrictionsDialog({
   restrictions,
+  rerouteMode,
   errors,
   onSave,
   onClose,
 }: {
   restrictions: Restrictions;
+  /** The reroute mode chosen on the Routing tab: with "Do not reroute" these restrictions change nothing. */
+  rerouteMode: RerouteMode;
   /** Field errors keyed by pointer relative to /restrictions. */
   errors: Record<string, string>;
   onSave: (restrictions: Restrictions) => void;
@@ -43,6 +46,14 @@ export function RestrictionsDialog({
         </>
       }
     >
+      {rerouteMode === 'no-reroute' ? (
+        // The advisor's restrictions-unused finding, said where the lists are edited (DESIGN §2 rule 4).
+        <p className="finding-inline info" role="note">
+          These restrictions apply only when rerouting. While "Do not reroute incoming SMTP mail" is
+          chosen no mail is relayed, so nothing set here changes what the service does until
+          "Reroute incoming SMTP mail" is chosen.
+        </p>
+      ) : null}
       <p className="help">
         Reroute (relay) only from hosts and clients that meet any ticked condition (Q260562). Mail
         for local recipients is always accepted.

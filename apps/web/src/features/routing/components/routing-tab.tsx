@@ -177,6 +177,7 @@ export function RoutingTab({ draft, update, errors, findings, onFix, readOnly }:
       {restrictionsOpen ? (
         <RestrictionsDialog
           restrictions={draft.restrictions}
+          rerouteMode={draft.rerouteMode}
           errors={restrictionErrors}
           onClose={() => setRestrictionsOpen(false)}
           onSave={(restrictions) => {

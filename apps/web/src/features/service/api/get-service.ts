@@ -1,14 +1,2 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
-import { api } from '../../../lib/api-client';
-import { serviceKeys } from '../../../lib/query-keys';
-
-export const getService = (signal?: AbortSignal) => api.service.status({ signal });
-
-export const serviceQuery = () =>
-  queryOptions({
-    queryKey: serviceKeys.status(),
-    queryFn: ({ signal }) => getService(signal),
-    refetchInterval: 30_000,
-  });
-
-export const useService = () => useQuery(serviceQuery());
+// The status query lives in lib/ (the history tab reads it too); the service feature's name for it.
+export { getService, serviceQuery, useService } from '../../../lib/service-queries';

@@ -1,7 +1,9 @@
 import type { Service } from '@ims/api-client';
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { useEffect } from 'react';
 import { describe, expect, it } from 'vitest';
 import { serviceKeys } from '../../../lib/query-keys';
+import { UnsavedDraftProvider, useProvideApply } from '../../../lib/unsaved-draft';
 import { node, restart, service } from '../../../testing/fixtures';
 import { mockApi } from '../../../testing/mock-api';
 import { renderWithClient } from '../../../testing/render';
@@ -219,5 +221,93 @@ describe('the pending-restart banner', () => {
       ),
     );
     expect(status().textContent).not.toMatch(/Changes saved/);
+  });
+});
+
+describe('Restart now with an unsaved draft', () => {
+  const pending = () =>
+    service({
+      savedVersion: 4,
+      pendingRestart: true,
+      targetVersion: 3,
+      nodes: [node({ runningVersion: 3 })],
+      restart: restart({ state: 'pending', targetVersion: 3 }),
+    });
+
+  it('with no sheet open to apply from, offers the saved version or Cancel, and says how to apply', async () => {
+    const api = mockApi({
+      'GET /service': { body: pending() },
+      'POST /service/restart': {
+        status: 202,
+        body: { version: 4, coalesced: false, signalled: 1 },
+      },
+    });
+    const { user } = renderWithClient(
+      <UnsavedDraftProvider dirty baseVersion={3}>
+        <PendingRestartBanner savedHere={undefined} canWrite />
+      </UnsavedDraftProvider>,
+    );
+    await user.click(await screen.findByRole('button', { name: 'Restart now' }));
+    const ask = await screen.findByRole('alertdialog', { name: 'Apply your changes first?' });
+    expect(ask.textContent).toMatch(
+      /changes that are not saved \(made on version 3\)\. A restart runs the saved version, version 4, without them\./,
+    );
+    expect(within(ask).queryByRole('button', { name: 'Apply, then restart' })).toBeNull();
+    expect(ask.textContent).toMatch(/press Apply to save them first/);
+    await user.click(within(ask).getByRole('button', { name: 'Restart with version 4' }));
+    await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
+  });
+
+  it('restarts only once the draft is saved: an Apply that saves nothing restarts nothing', async () => {
+    const api = mockApi({
+      'GET /service': { body: pending() },
+      'POST /service/restart': {
+        status: 202,
+        body: { version: 5, coalesced: false, signalled: 1 },
+      },
+    });
+    let finish: (version: number | undefined) => void = () => undefined;
+    let applied = 0;
+    function Sheet() {
+      const provide = useProvideApply();
+      useEffect(() => {
+        provide(
+          () =>
+            new Promise((resolve) => {
+              applied++;
+              finish = resolve;
+            }),
+        );
+      }, [provide]);
+      return null;
+    }
+    const { user } = renderWithClient(
+      <UnsavedDraftProvider dirty baseVersion={4}>
+        <Sheet />
+        <PendingRestartBanner savedHere={undefined} canWrite />
+      </UnsavedDraftProvider>,
+    );
+    const restartNow = await screen.findByRole('button', { name: 'Restart now' });
+    await user.click(restartNow);
+    await user.click(
+      within(
+        await screen.findByRole('alertdialog', { name: 'Apply your changes first?' }),
+      ).getByRole('button', { name: 'Apply, then restart' }),
+    );
+    expect(applied).toBe(1);
+    // While the save is on its way, Restart now waits for it.
+    expect((restartNow as HTMLButtonElement).disabled).toBe(true);
+    act(() => finish(undefined));
+    await waitFor(() => expect((restartNow as HTMLButtonElement).disabled).toBe(false));
+    expect(api.calls('POST /service/restart')).toHaveLength(0);
+
+    await user.click(restartNow);
+    await user.click(
+      within(
+        await screen.findByRole('alertdialog', { name: 'Apply your changes first?' }),
+      ).getByRole('button', { name: 'Apply, then restart' }),
+    );
+    act(() => finish(5));
+    await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
   });
 });

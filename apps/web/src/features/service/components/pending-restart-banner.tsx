@@ -1,6 +1,8 @@
 import type { NodeView, Service } from '@ims/api-client';
 import { useEffect, useRef, useState } from 'react';
+import { Dialog } from '../../../components/ui/dialog';
 import { messageOf } from '../../../lib/problem';
+import { type ApplyDraft, useUnsavedDraft } from '../../../lib/unsaved-draft';
 import { useService } from '../api/get-service';
 import { useRestartService } from '../api/restart-service';
 
@@ -33,6 +35,65 @@ export function phaseOf(s: Service, savedHere: number | undefined): Exclude<Phas
 }
 
 /**
+ * Restart now with unsaved edits on screen: a restart runs the saved version,
+ * not what the screen shows, so ask. Apply saves the draft and restarts only
+ * once it is saved; "Restart with version N" restarts the saved version and
+ * keeps the edits as a draft; Cancel does neither.
+ */
+function ApplyFirstDialog({
+  savedVersion,
+  baseVersion,
+  apply,
+  onApplyThenRestart,
+  onRestartSaved,
+  onCancel,
+}: {
+  savedVersion: number;
+  /** The saved version the draft was made on. */
+  baseVersion: number | undefined;
+  apply: ApplyDraft | undefined;
+  onApplyThenRestart: () => void;
+  onRestartSaved: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <Dialog
+      title="Apply your changes first?"
+      role="alertdialog"
+      onClose={onCancel}
+      width={460}
+      initialFocus=".dialog-buttons button:last-child"
+      footer={
+        <>
+          {apply ? (
+            <button type="button" onClick={onApplyThenRestart}>
+              Apply, then restart
+            </button>
+          ) : null}
+          <button type="button" onClick={onRestartSaved}>
+            Restart with version {savedVersion}
+          </button>
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </>
+      }
+    >
+      <p>
+        The routing configuration has changes that are not saved
+        {baseVersion !== undefined ? ` (made on version ${baseVersion})` : ''}. A restart runs the
+        saved version, version {savedVersion}, without them.
+      </p>
+      <p>
+        {apply
+          ? 'Apply them first, so the restart runs them? Or restart with the saved version and keep your changes as a draft.'
+          : 'Open the properties and press Apply to save them first, or restart with the saved version and keep your changes as a draft.'}
+      </p>
+    </Dialog>
+  );
+}
+
+/**
  * "Saved, but takes effect only when the Internet Mail Service restarts":
  * shown after a save and whenever a node runs an older version than the saved
  * one, with Restart now, live progress from the event stream, and each node's
@@ -51,6 +112,9 @@ export function PendingRestartBanner({
   const restart = useRestartService();
   const [phase, setPhase] = useState<Phase>('idle');
   const [requested, setRequested] = useState(false);
+  const draft = useUnsavedDraft();
+  const [askApply, setAskApply] = useState(false);
+  const [applying, setApplying] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const s = service.data;
   const shown = s ? phaseOf(s, savedHere) : 'idle';
@@ -79,6 +143,20 @@ export function PendingRestartBanner({
   const doRestart = () => {
     setRequested(true);
     restart.mutate(undefined, { onError: () => setRequested(false) });
+  };
+
+  const onRestartNow = () => (draft.dirty ? setAskApply(true) : doRestart());
+
+  const applyThenRestart = async (apply: ApplyDraft) => {
+    setAskApply(false);
+    setApplying(true);
+    try {
+      // Nothing saved (a finding not confirmed, a conflict, an error the
+      // sheet shows): nothing is restarted either.
+      if ((await apply()) !== undefined) doRestart();
+    } finally {
+      setApplying(false);
+    }
   };
 
   let body: React.ReactNode = null;
@@ -114,7 +192,12 @@ export function PendingRestartBanner({
             )}
           </p>
           {canWrite && (phase === 'pending' || phase === 'failed') ? (
-            <button type="button" onClick={doRestart} disabled={restart.isPending}>
+            <button
+              type="button"
+              onClick={onRestartNow}
+              // While a save is on its way the draft still looks unsaved: wait for it.
+              disabled={restart.isPending || applying || draft.saving}
+            >
               Restart now
             </button>
           ) : null}
@@ -146,6 +229,19 @@ export function PendingRestartBanner({
   }
   return (
     <div className="banner-slot">
+      {askApply && s ? (
+        <ApplyFirstDialog
+          savedVersion={s.savedVersion}
+          baseVersion={draft.baseVersion}
+          apply={draft.apply}
+          onApplyThenRestart={() => draft.apply && void applyThenRestart(draft.apply)}
+          onRestartSaved={() => {
+            setAskApply(false);
+            doRestart();
+          }}
+          onCancel={() => setAskApply(false)}
+        />
+      ) : null}
       <div
         className={`banner ${body ? `banner-${phase}` : 'banner-empty'}`}
         role="status"
