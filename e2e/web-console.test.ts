@@ -70,7 +70,9 @@ beforeAll(async () => {
   if (!existsSync(join(webDist, 'index.html'))) {
     execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
       cwd: root,
-      env: childEnv(),
+      // Vitest sets NODE_ENV=test, which would build React's development bundle
+      // (over the size budget): build what npm start serves.
+      env: childEnv({ NODE_ENV: 'production' }),
       stdio: 'inherit',
     });
   }
