@@ -24,6 +24,7 @@ import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
 import directoryRepository from './plugins/app/directory-repository';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
+import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
 import nodesRepository from './plugins/app/nodes-repository';
 import routingRepository from './plugins/app/routing-repository';
 import serviceStatus from './plugins/app/service-status';
@@ -32,6 +33,7 @@ import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
+import queueRoutes from './routes/api/queue';
 import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
 import serviceRoutes from './routes/api/service';
@@ -47,7 +49,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions extends BootstrapOptions, NodeEventsOptions {
+export interface AppOptions extends BootstrapOptions, NodeEventsOptions, NodeRequestsOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
@@ -97,6 +99,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Routine requests (node status reports, event streams, health checks) log at debug.
     logController: new ConsoleLogController(),
     bodyLimit: 8 * 1024 * 1024,
+    // A queued message's id is its queue file's name, host name included
+    // (api-contract's queue.ts allows 200 characters); longer is 414.
+    routerOptions: { maxParamLength: 200 },
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   });
@@ -249,6 +254,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     nodeEvents,
     opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs },
   );
+  await app.register(nodeRequests, {
+    ...(opts.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.requestTimeoutMs }),
+    ...(opts.maxPendingPerNode === undefined ? {} : { maxPendingPerNode: opts.maxPendingPerNode }),
+  });
   await app.register(serviceStatus);
   await app.register(authenticate);
   await app.register(audited);
@@ -265,5 +274,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
   await app.register(relayTestRoutes);
+  await app.register(queueRoutes);
   return app;
 }

@@ -152,7 +152,7 @@ describe('requests from the console', () => {
     expect(list).toEqual({ ok: true, result: { messages: [m] } });
     expect(await answerRequest(node.queue, 'queue.retry', { id: m.id })).toEqual({
       ok: true,
-      result: { id: m.id },
+      result: { message: m },
     });
     expect(await answerRequest(node.queue, 'queue.retry', {})).toMatchObject({
       ok: false,
@@ -166,10 +166,10 @@ describe('requests from the console', () => {
       ok: false,
       error: { code: 'bad-request' },
     });
-    await deferred(node, 2);
+    const m2 = await deferred(node, 2);
     expect(await answerRequest(node.queue, 'queue.delete', { id: m.id, ndr: false })).toEqual({
       ok: true,
-      result: { id: m.id, ndrSent: false },
+      result: { message: m2, ndrSent: false },
     });
     expect(await answerRequest(node.queue, 'queue.delete', { id: m.id })).toMatchObject({
       ok: false,
@@ -180,6 +180,7 @@ describe('requests from the console', () => {
   it('a queue that fails answers failed, with the reason', async () => {
     const broken = {
       list: () => Promise.reject(new Error('disk on fire')),
+      describe: () => Promise.resolve(undefined),
       retry: () => undefined,
       delete: () => Promise.resolve({ ndrSent: false }),
     };

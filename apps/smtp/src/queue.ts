@@ -237,32 +237,39 @@ export class OutboundQueue {
   async list(): Promise<QueuedMessage[]> {
     const out: QueuedMessage[] = [];
     for (const name of [...this.due.keys()].sort()) {
-      if (this.deleting.has(name)) continue;
-      const path = join(this.queueDir, name);
-      let job: QueueJob;
-      let size: number;
-      try {
-        const head = await readHead(path);
-        ({ job } = splitJob(head));
-        size = (await stat(path)).size - head.length;
-      } catch {
-        // Delivered (or unreadable) since the scan: not listed.
-        continue;
-      }
-      const pending = job.recipients.filter((r) => r.state === 'pending');
-      out.push({
-        id: name,
-        from: job.mailFrom,
-        recipients: pending.map((r) => r.address),
-        size: Math.max(0, size),
-        queuedAt: job.arrivalDate,
-        attempts: job.attempts,
-        nextAttemptAt: new Date(this.due.get(name) ?? job.nextAttemptAt).toISOString(),
-        lastError: pending.find((r) => r.reply !== undefined)?.reply ?? null,
-      });
+      const m = await this.describe(name);
+      if (m) out.push(m);
       if (out.length >= LIST_LIMIT) break;
     }
     return out;
+  }
+
+  /** One queued message as `list()` describes it; undefined when it is not queued. */
+  async describe(id: string): Promise<QueuedMessage | undefined> {
+    if (!this.due.has(id) || this.deleting.has(id)) return undefined;
+    // Only a name the queue itself holds reaches here, never a path.
+    const path = join(this.queueDir, id);
+    let job: QueueJob;
+    let size: number;
+    try {
+      const head = await readHead(path);
+      ({ job } = splitJob(head));
+      size = (await stat(path)).size - head.length;
+    } catch {
+      // Delivered (or unreadable) since the scan.
+      return undefined;
+    }
+    const pending = job.recipients.filter((r) => r.state === 'pending');
+    return {
+      id,
+      from: job.mailFrom,
+      recipients: pending.map((r) => r.address),
+      size: Math.max(0, size),
+      queuedAt: job.arrivalDate,
+      attempts: job.attempts,
+      nextAttemptAt: new Date(this.due.get(id) ?? job.nextAttemptAt).toISOString(),
+      lastError: pending.find((r) => r.reply !== undefined)?.reply ?? null,
+    };
   }
 
   /** Tries one message now (`postqueue -i`); throws NotQueued when there is no such message. */

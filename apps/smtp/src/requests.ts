@@ -9,7 +9,7 @@ import type { NodeAnswerBody } from '@ims/api-contract';
 import { NotQueued, type OutboundQueue } from './queue';
 
 /** The queue operations a request may ask for. */
-export type QueueOps = Pick<OutboundQueue, 'list' | 'retry' | 'delete'>;
+export type QueueOps = Pick<OutboundQueue, 'list' | 'describe' | 'retry' | 'delete'>;
 
 const idOf = (params: Record<string, unknown>): string | undefined =>
   typeof params.id === 'string' && params.id !== '' ? params.id : undefined;
@@ -29,15 +29,19 @@ export async function answerRequest(
         const id = idOf(p);
         if (!id)
           return { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } };
+        const message = await queue.describe(id);
+        if (!message) throw new NotQueued(id);
         queue.retry(id);
-        return { ok: true, result: { id } };
+        return { ok: true, result: { message } };
       }
       case 'queue.delete': {
         const id = idOf(p);
         if (!id)
           return { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } };
+        const message = await queue.describe(id);
+        if (!message) throw new NotQueued(id);
         const { ndrSent } = await queue.delete(id, { ndr: p.ndr === true });
-        return { ok: true, result: { id, ndrSent } };
+        return { ok: true, result: { message, ndrSent } };
       }
       default:
         return {

@@ -68,8 +68,10 @@ export type NodeRequest = Static<typeof NodeRequestSchema>;
 /** What each method answers (`result`), checked by the console before use. */
 export const NodeResultSchemas = {
   'queue.list': Type.Object({ messages: Type.Array(QueuedMessageSchema, { maxItems: 10_000 }) }),
-  'queue.retry': Type.Object({ id: Type.String() }),
-  'queue.delete': Type.Object({ id: Type.String(), ndrSent: Type.Boolean() }),
+  /** The message as it was when the retry was asked for. */
+  'queue.retry': Type.Object({ message: QueuedMessageSchema }),
+  /** The message as it was before it was deleted, and whether a report went to its sender. */
+  'queue.delete': Type.Object({ message: QueuedMessageSchema, ndrSent: Type.Boolean() }),
 } as const;
 export type NodeResult<M extends NodeRequestMethod> = Static<(typeof NodeResultSchemas)[M]>;
 
