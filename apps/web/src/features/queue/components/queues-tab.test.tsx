@@ -90,6 +90,10 @@ describe('Queues', () => {
     await waitFor(() =>
       expect(within(list).getAllByRole('row')[2]?.getAttribute('aria-selected')).toBe('true'),
     );
+    // The selected message's last error, in full.
+    expect(
+      screen.getByText(/\(local, 1764403200000\.P1Q1R1\.mx\): connect ECONNREFUSED/),
+    ).toBeTruthy();
     await user.keyboard('{Enter}');
     await waitFor(() =>
       expect(api.calls(`POST /service/queue/local/${stuck.id}/retry`)).toHaveLength(1),

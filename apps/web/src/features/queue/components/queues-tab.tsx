@@ -88,6 +88,12 @@ export function QueuesTab({ canWrite }: { canWrite: boolean }) {
           height={180}
         />
       </QueryState>
+      {current ? (
+        <p className="queue-detail">
+          <strong>{current.message.recipients.join(', ')}</strong> ({current.node},{' '}
+          {current.message.id}): {current.message.lastError ?? 'not tried yet'}
+        </p>
+      ) : null}
       <div className="list-buttons">
         <button type="button" onClick={() => void queue.refetch()} disabled={queue.isFetching}>
           Refresh
