@@ -101,7 +101,6 @@ export default async function queueRoutes(fastify: FastifyInstance) {
     bodyLimit: NODE_ANSWER_BODY_LIMIT,
     handler: async (request, reply) => {
       const node = request.node!;
-      app.nodes.seen(node.id);
       // An unknown id, one answered already, timed out, or sent to another
       // node: all look the same, so a node learns nothing of others' requests.
       if (app.nodeRequests.answer(node.id, request.params.id, request.body) === 'unknown') {
@@ -110,6 +109,7 @@ export default async function queueRoutes(fastify: FastifyInstance) {
           `No request ${request.params.id} waits for this node's answer.`,
         );
       }
+      app.nodes.seen(node.id);
       return reply.code(204).send(null);
     },
   });
