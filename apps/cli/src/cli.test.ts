@@ -5,6 +5,7 @@
  */
 
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createApiClient, type NodeStatusBody } from '@ims/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -326,6 +327,98 @@ describe('ims against a real console and SMTP node', () => {
     expect((await run(['restrict', 'internal', 'remove', '127.0.0.1/32'])).code).toBe(0);
   });
 
+  it('queue: a message for an unreachable route is listed, retried and deleted; status counts it', async () => {
+    // A route to a closed loopback port, and relaying allowed from 127.0.0.2.
+    const closed = await freePort();
+    await run(['routing', 'mode', 'reroute']);
+    await run(['restrict', 'clients', 'add', '127.0.0.2']);
+    await run(['restrict', 'clients', 'on']);
+    expect((await run(['route', 'add', 'stuck.example', `127.0.0.1:${closed}`])).code).toBe(0);
+    await run(['restart']);
+    type Status = {
+      savedVersion: number;
+      nodes: { name: string; runningVersion: number | null; listen: string[] }[];
+    };
+    const local = await until(
+      async () => {
+        const s = await json<Status>(['status']);
+        const n = s.nodes.find((x) => x.name === 'local');
+        return n?.runningVersion === s.savedVersion ? n : undefined;
+      },
+      30_000,
+      'the local node to run the route',
+    );
+    const smtp = Number(local.listen[0]?.split(':').at(-1));
+    await sendFrom127002(smtp, 'sender@example.com', 'someone@stuck.example');
+
+    type Queue = {
+      nodes: {
+        name: string;
+        messages: { id: string; attempts: number; lastError: string | null }[];
+      }[];
+    };
+    const first = await until(
+      async () => {
+        const q = await json<Queue>(['queue']);
+        const m = q.nodes.find((n) => n.name === 'local')?.messages[0];
+        return m && m.attempts >= 1 ? { q, m } : undefined;
+      },
+      30_000,
+      'the message to be deferred',
+    );
+    expect(first.m.lastError).toMatch(/ECONNREFUSED|refused/i);
+    const list = await run(['queue', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(
+      /^NODE\s+ID\s+FROM\s+RECIPIENTS\s+SIZE\s+QUEUED\s+ATTEMPTS\s+NEXT ATTEMPT\s+LAST ERROR/,
+    );
+    expect(list.stdout).toContain(
+      `local  ${first.m.id}  sender@example.com  someone@stuck.example`,
+    );
+    expect(list.stdout).toContain('1 queued message on 1 online node.');
+    // Plain status shows the queue and deferred counts of each node (its counters, reported every few seconds).
+    await until(
+      async () =>
+        (await run(['status'])).stdout.match(/local\s+running\s+yes\s+v\d+\s+1\s+1\s/)
+          ? true
+          : undefined,
+      30_000,
+      'status to count the queued message',
+    );
+
+    const retry = await run(['queue', 'retry', 'local', first.m.id]);
+    expect(retry.stdout).toBe(`Retrying ${first.m.id} on local now.\n`);
+    expect(retry.code).toBe(0);
+    await until(
+      async () =>
+        ((await json<Queue>(['queue'])).nodes[0]?.messages[0]?.attempts ?? 0) > first.m.attempts
+          ? true
+          : undefined,
+      30_000,
+      'attempts to grow',
+    );
+    expect((await run(['queue', 'retry', 'local', 'no-such-message'])).code).toBe(7);
+    expect((await run(['queue', 'retry', 'nowhere', first.m.id])).code).toBe(7);
+    expect((await run(['queue', 'retry', 'local'])).code).toBe(2);
+    expect((await run(['queue', 'flush'])).code).toBe(2);
+
+    const del = await json<{ deleted: boolean; ndr: boolean }>([
+      'queue',
+      'delete',
+      'local',
+      first.m.id,
+      '--ndr',
+    ]);
+    expect(del).toEqual({ node: 'local', id: first.m.id, deleted: true, ndr: true });
+    expect((await run(['queue'])).stdout).toBe('No message is queued (1 online node).\n');
+    const audit = await json<{ entries: { action: string; details: unknown }[] }>(['audit']);
+    expect(audit.entries.slice(0, 2).map((e) => e.action)).toEqual([
+      'queue.deleted',
+      'queue.retried',
+    ]);
+    expect((await run(['route', 'remove', 'stuck.example'])).code).toBe(0);
+  });
+
   it('exit codes: usage, auth, network; help has examples', async () => {
     expect((await run(['frobnicate'])).code).toBe(2);
     expect((await run(['status', '--bogus'])).code).toBe(2);
@@ -354,3 +447,36 @@ describe('ims against a real console and SMTP node', () => {
     expect((await run(['status'])).code).toBe(5);
   });
 });
+
+/** Sends one message from 127.0.0.2 over a raw socket (the client restriction lets it relay). */
+async function sendFrom127002(port: number, from: string, to: string): Promise<void> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+  let buffer = '';
+  const replies: string[] = [];
+  let wake: (() => void) | undefined;
+  socket.on('data', (d) => {
+    buffer += String(d);
+    for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      if (/^\d{3} /.test(line)) replies.push(line);
+    }
+    wake?.();
+  });
+  const reply = async () => {
+    while (replies.length === 0) await new Promise<void>((r) => (wake = r));
+    return replies.shift() ?? '';
+  };
+  const say = async (line: string) => {
+    socket.write(`${line}\r\n`);
+    return reply();
+  };
+  expect(await reply()).toMatch(/^220 /);
+  expect(await say('EHLO client.example')).toMatch(/^250 /);
+  expect(await say(`MAIL FROM:<${from}>`)).toMatch(/^250 /);
+  expect(await say(`RCPT TO:<${to}>`)).toMatch(/^250 /);
+  expect(await say('DATA')).toMatch(/^354 /);
+  expect(await say('Subject: Stuck\r\n\r\nFor a host that is down.\r\n.')).toMatch(/^250 /);
+  await say('QUIT');
+  socket.end();
+}

@@ -24,6 +24,7 @@ import {
   describeFindings,
   describeNodes,
   describeProblem,
+  describeQueue,
   describeService,
   describeState,
   table,
@@ -811,6 +812,66 @@ const commands: Command[] = [
           ].join('\n'),
         );
       return r.passed ? EXIT.ok : EXIT.failed;
+    },
+  },
+  {
+    name: 'queue',
+    summary: "The SMTP nodes' outbound queues: messages waiting for delivery",
+    usage: 'ims queue [list] [--json]',
+    details:
+      'One row per queued message of every online node: its id, sender, the recipients still to be delivered, size, when it was queued, the attempts so far, the next attempt and the last error. Offline nodes are left out (their queues cannot be read). --json prints the API document { nodes: [{ name, messages }] }.',
+    examples: ['ims queue', 'ims queue list --json | jq ".nodes[].messages[].lastError"'],
+    args: [0, 1],
+    async run(ctx) {
+      const sub = ctx.positionals[0];
+      if (sub !== undefined && sub !== 'list') {
+        throw new CliError(
+          `Unknown queue command "${sub}": ims queue [list], ims queue retry NODE ID, ims queue delete NODE ID [--ndr].`,
+          EXIT.usage,
+        );
+      }
+      const q = await ctx.api().queue.list();
+      if (ctx.json) ctx.outJson(q);
+      else ctx.out(describeQueue(q));
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'queue retry',
+    summary: 'Try delivering one queued message now',
+    usage: 'ims queue retry NODE ID [--json]',
+    details:
+      'NODE and ID are as `ims queue` lists them. The attempt runs on the node; `ims queue` shows how it went.',
+    examples: ['ims queue retry local 1764403200000.P123Q1R4.mx'],
+    args: [2, 2],
+    async run(ctx) {
+      const [node = '', id = ''] = ctx.positionals;
+      await ctx.api().queue.retry(node, id);
+      if (ctx.json) ctx.outJson({ node, id, retried: true });
+      else ctx.out(`Retrying ${id} on ${node} now.`);
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'queue delete',
+    summary:
+      'Delete one queued message (--ndr: return it to its sender with a non-delivery report)',
+    usage: 'ims queue delete NODE ID [--ndr] [--json]',
+    details:
+      'Without --ndr the message is gone and nobody is told. With --ndr its sender gets a non-delivery report (RFC 3464) for the recipients still pending, as when delivery fails for good; a message from the null sender gets none.',
+    examples: ['ims queue delete local 1764403200000.P123Q1R4.mx --ndr'],
+    options: { ndr: { type: 'boolean' } },
+    args: [2, 2],
+    async run(ctx) {
+      const [node = '', id = ''] = ctx.positionals;
+      const ndr = ctx.values.ndr === true;
+      await ctx.api().queue.remove(node, id, ndr);
+      if (ctx.json) ctx.outJson({ node, id, deleted: true, ndr });
+      else
+        ctx.out(
+          `Deleted ${id} from the queue of ${node}${ndr ? '; its sender gets a non-delivery report' : ''}.`,
+        );
+      return EXIT.ok;
     },
   },
   {

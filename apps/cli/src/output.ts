@@ -1,6 +1,6 @@
 /** Plain-text rendering for people; `--json` output is the API's own documents. */
 
-import type { NodeView, Problem, RoutingState, Service } from '@ims/api-client';
+import type { NodeView, Problem, QueueList, RoutingState, Service } from '@ims/api-client';
 import { RESTRICTION_LABELS, type RoutingConfig } from '@ims/routing-core';
 
 type Finding = RoutingState['findings'][number];
@@ -64,16 +64,64 @@ export function describeState(state: RoutingState): string {
   ].join('\n');
 }
 
+const count = (n: number | undefined) => (n === undefined ? '-' : String(n));
+
+/** 1536 → "1.5 KB". */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The nodes' outbound queues: one row per queued message. */
+export function describeQueue(q: QueueList): string {
+  const rows = q.nodes.flatMap((n) =>
+    n.messages.map((m) => [
+      n.name,
+      m.id,
+      m.from === '' ? '<>' : m.from,
+      m.recipients.join(','),
+      bytes(m.size),
+      m.queuedAt,
+      String(m.attempts),
+      m.nextAttemptAt,
+      m.lastError ?? '',
+    ]),
+  );
+  const nodes = q.nodes.length === 1 ? '1 online node' : `${q.nodes.length} online nodes`;
+  if (rows.length === 0) return `No message is queued (${nodes}).`;
+  return [
+    table(
+      [
+        'NODE',
+        'ID',
+        'FROM',
+        'RECIPIENTS',
+        'SIZE',
+        'QUEUED',
+        'ATTEMPTS',
+        'NEXT ATTEMPT',
+        'LAST ERROR',
+      ],
+      rows,
+    ),
+    `${rows.length} queued message${rows.length === 1 ? '' : 's'} on ${nodes}.`,
+  ].join('\n');
+}
+
 export function describeNodes(nodes: NodeView[]): string {
   if (nodes.length === 0) return 'No SMTP node is registered.';
   return table(
-    ['ID', 'NODE', 'STATE', 'ONLINE', 'RUNS', 'LISTEN', 'LAST ERROR'],
+    ['ID', 'NODE', 'STATE', 'ONLINE', 'RUNS', 'QUEUED', 'DEFERRED', 'LISTEN', 'LAST ERROR'],
     nodes.map((n) => [
       String(n.id),
       n.name,
       n.state,
       n.online ? 'yes' : 'no',
       n.runningVersion === null ? '-' : `v${n.runningVersion}`,
+      // The node's own counters (it reports them with its status).
+      count(n.counters.queueMessages),
+      count(n.counters.queueDeferred),
       n.listen.join(',') || '-',
       n.lastError ?? '',
     ]),

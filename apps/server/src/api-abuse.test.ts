@@ -22,6 +22,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { createApiClient, type NodeRequest } from '@ims/api-client';
 import { battery } from '@ims/reliability';
 import { defaultConfig } from '@ims/routing-core';
 import fc from 'fast-check';
@@ -107,6 +108,8 @@ beforeAll(async () => {
     adminPassword: ADMIN_PASSWORD,
     webDir,
     logger: { level: 'trace', stream },
+    // The Queues routes wait this long for a node's answer (the flood case waits it out).
+    requestTimeoutMs: 1500,
   });
   await app.ready();
   browser = await login();
@@ -1117,6 +1120,227 @@ describe('static files of the web app', () => {
     checks.push(['session cookie Path=/', () => expect(setCookie).toMatch(/Path=\//)]);
     for (const [name, fn] of checks) await record.check(name, fn, 'security headers');
   });
+});
+
+// ---- the Queues routes and the node request channel ------------------------------
+
+describe('the Queues routes and node answers (issue 17 §4)', () => {
+  /** The app on a real socket (event streams need one), and the abuse node attached to it. */
+  async function attached(behave: (r: NodeRequest) => unknown) {
+    if (!app.server.listening) await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const node = createApiClient({ baseUrl: url, token: secrets.nodeToken });
+    const requests: NodeRequest[] = [];
+    const abort = new AbortController();
+    await new Promise<void>((resolve, reject) => {
+      node.events
+        .node(
+          {
+            onOpen: resolve,
+            onEvent: ({ type, data }) => {
+              if (type !== 'request') return;
+              requests.push(data as NodeRequest);
+              const answer = behave(data as NodeRequest);
+              if (answer !== undefined)
+                void node.raw('PUT', `/api/v1/node/requests/${(data as NodeRequest).id}`, answer);
+            },
+          },
+          { signal: abort.signal },
+        )
+        .catch((err: unknown) => (abort.signal.aborted ? undefined : reject(err)));
+    });
+    return { requests, detach: () => abort.abort() };
+  }
+
+  it('bad input: malformed node names and message ids never reach a node and change nothing', async () => {
+    const node = await attached(() => ({ ok: false, error: { code: 'not-found', message: 'no' } }));
+    try {
+      const ids = [
+        '..%2F..%2Fetc%2Fpasswd',
+        '%2e%2e',
+        'a%00b',
+        "1'%20OR%20'1'%3D'1",
+        '%3Cscript%3E',
+        'x%0D%0ASet-Cookie:%20a=1',
+        '__proto__%5B0%5D',
+        'a%2Fb',
+        'a%20b',
+      ];
+      const before = snapshot();
+      for (const id of ids) {
+        for (const [method, url] of [
+          ['POST', `/api/v1/service/queue/abuse-node/${id}/retry`],
+          ['DELETE', `/api/v1/service/queue/abuse-node/${id}?ndr=true`],
+          ['POST', `/api/v1/service/queue/${id}/1.a/retry`],
+          ['DELETE', `/api/v1/service/queue/abuse-node/1.a?ndr=${id}`],
+        ] as const) {
+          await record.check(
+            `${method} ${url}`,
+            async () => {
+              const res = await app.inject({ method, url, headers: writeAuth });
+              expect([400, 404, 414], `${method} ${url}: ${res.body}`).toContain(res.statusCode);
+              problemOk(res);
+            },
+            'queues: bad input',
+          );
+        }
+      }
+      await record.check(
+        'an id past 200 characters',
+        async () => {
+          const res = await app.inject({
+            method: 'POST',
+            url: `/api/v1/service/queue/abuse-node/${'9'.repeat(201)}/retry`,
+            headers: writeAuth,
+          });
+          expect(res.statusCode).toBe(414);
+        },
+        'queues: bad input',
+      );
+      // None of them was asked of the node ('%2e%2e' and the like are valid names that the node
+      // does not hold: those reach it and come back 404).
+      expect(node.requests.every((r) => /^[A-Za-z0-9._-]+$/.test(String(r.params.id)))).toBe(true);
+      expect(snapshot()).toBe(before);
+    } finally {
+      node.detach();
+    }
+  });
+
+  it('wrong credentials: answers need the node token of the node asked, once', async () => {
+    let held: NodeRequest | undefined;
+    const node = await attached((r) => {
+      held = r;
+      return undefined;
+    });
+    try {
+      const otherNode = await post('/api/v1/nodes', { name: 'abuse-other-node' }, writeAuth);
+      expect(otherNode.statusCode).toBe(201);
+      secrets.otherNodeToken = otherNode.json<{ token: string }>().token;
+      const listing = app.inject({
+        method: 'GET',
+        url: '/api/v1/service/queue',
+        headers: readAuth,
+      });
+      const end = Date.now() + 5000;
+      while (!held && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const id = held?.id ?? 'none';
+      const body = { ok: true, result: { messages: [] } };
+      const cases: [string, Record<string, string>, number][] = [
+        ['no credentials', {}, 401],
+        ['a user write token', writeAuth, 401],
+        ['a session cookie', write(), 401],
+        [
+          'a revoked token',
+          { authorization: `Bearer ${(globalThis as Record<string, unknown>).__revokedToken}` },
+          401,
+        ],
+        ["another node's token", { authorization: `Bearer ${secrets.otherNodeToken}` }, 404],
+      ];
+      for (const [name, headers, status] of cases) {
+        await record.check(
+          `PUT /api/v1/node/requests/{id} with ${name}`,
+          async () => {
+            const res = await app.inject({
+              method: 'PUT',
+              url: `/api/v1/node/requests/${id}`,
+              headers: { ...headers, 'content-type': 'application/json' },
+              payload: JSON.stringify(body),
+            });
+            expect(res.statusCode, name).toBe(status);
+            problemOk(res);
+          },
+          'queues: credentials',
+        );
+      }
+      // The node asked answers: it counts once.
+      const answer = (payload: unknown) =>
+        app.inject({
+          method: 'PUT',
+          url: `/api/v1/node/requests/${id}`,
+          headers: { ...nodeAuth, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+      await record.check(
+        'the node asked answers once; a second answer is 404',
+        async () => {
+          expect((await answer(body)).statusCode).toBe(204);
+          expect((await answer({ ok: true, result: { messages: [{ evil: 1 }] } })).statusCode).toBe(
+            404,
+          );
+          expect((await listing).json()).toEqual({ nodes: [{ name: 'abuse-node', messages: [] }] });
+        },
+        'queues: credentials',
+      );
+    } finally {
+      node.detach();
+    }
+  });
+
+  it('floods: requests waiting for a node are bounded, answers for nothing are refused, the console stays up', async () => {
+    const node = await attached(() => undefined);
+    try {
+      // Nothing of the cases before still waits.
+      const end = Date.now() + 5000;
+      while (app.nodeRequests.waiting(1) > 0 && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      const before = snapshot();
+      await record.check(
+        '100 retries at once for a node that never answers',
+        async () => {
+          const flood = Array.from({ length: 100 }, (_, i) =>
+            app.inject({
+              method: 'POST',
+              url: `/api/v1/service/queue/abuse-node/1.m${i}/retry`,
+              headers: writeAuth,
+            }),
+          );
+          // While they wait, the console answers others at once.
+          const health = await app.inject({ method: 'GET', url: '/healthz' });
+          expect(health.statusCode).toBe(200);
+          expect(app.nodeRequests.waiting(1)).toBeLessThanOrEqual(16);
+          const statuses = (await Promise.all(flood)).map((r) => r.statusCode);
+          expect(statuses.filter((s) => s === 504)).toHaveLength(16);
+          expect(statuses.filter((s) => s === 503)).toHaveLength(84);
+          expect(node.requests.length).toBe(16);
+          expect(app.nodeRequests.waiting(1)).toBe(0);
+        },
+        'queues: floods',
+      );
+      await record.check(
+        '500 answers to requests nobody sent',
+        async () => {
+          for (let i = 0; i < 500; i++) {
+            const res = await app.inject({
+              method: 'PUT',
+              url: `/api/v1/node/requests/${crypto.randomUUID()}`,
+              headers: { ...nodeAuth, 'content-type': 'application/json' },
+              payload: JSON.stringify({ ok: true, result: { messages: [] } }),
+            });
+            expect(res.statusCode).toBe(404);
+          }
+        },
+        'queues: floods',
+      );
+      await record.check(
+        'an answer of 5 MB',
+        async () => {
+          const res = await app.inject({
+            method: 'PUT',
+            url: '/api/v1/node/requests/abc',
+            headers: { ...nodeAuth, 'content-type': 'application/json' },
+            payload: JSON.stringify({ ok: true, result: { pad: 'x'.repeat(5 * 1024 * 1024) } }),
+          });
+          expect(res.statusCode).toBe(413);
+          problemOk(res);
+        },
+        'queues: floods',
+      );
+      // Nothing was audited: no action reached a node that did it.
+      expect(snapshot()).toBe(before);
+    } finally {
+      node.detach();
+    }
+  }, 60_000);
 });
 
 // ---- logs ------------------------------------------------------------------------------

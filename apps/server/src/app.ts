@@ -21,6 +21,7 @@ import audited from './plugins/app/audited';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
+import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
 import repositories from './plugins/app/repositories';
 import serviceStatus from './plugins/app/service-status';
 import db from './plugins/external/db';
@@ -28,6 +29,7 @@ import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
+import queueRoutes from './routes/api/queue';
 import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
 import serviceRoutes from './routes/api/service';
@@ -43,7 +45,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions extends BootstrapOptions, NodeEventsOptions {
+export interface AppOptions extends BootstrapOptions, NodeEventsOptions, NodeRequestsOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
@@ -93,6 +95,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Routine requests (node status reports, event streams, health checks) log at debug.
     logController: new ConsoleLogController(),
     bodyLimit: 8 * 1024 * 1024,
+    // A queued message's id is its queue file's name, host name included
+    // (api-contract's queue.ts allows 200 characters); longer is 414.
+    routerOptions: { maxParamLength: 200 },
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   });
@@ -241,6 +246,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     nodeEvents,
     opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs },
   );
+  await app.register(nodeRequests, {
+    ...(opts.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.requestTimeoutMs }),
+    ...(opts.maxPendingPerNode === undefined ? {} : { maxPendingPerNode: opts.maxPendingPerNode }),
+  });
   await app.register(serviceStatus);
   await app.register(authenticate);
   await app.register(audited);
@@ -257,5 +266,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
   await app.register(relayTestRoutes);
+  await app.register(queueRoutes);
   return app;
 }

@@ -28,6 +28,66 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('holds the Queues contract of issue 17 §4, exactly', async () => {
+    const app = await build();
+    interface Schema {
+      type?: string;
+      properties?: Record<string, Schema>;
+      items?: Schema;
+      required?: string[];
+    }
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { in: string; name: string; schema: Schema }[];
+            responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+          }
+        >
+      >;
+    }>();
+    const list = doc.paths['/api/v1/service/queue']?.get;
+    const body = list?.responses['200']?.content?.['application/json']?.schema;
+    expect(Object.keys(body?.properties ?? {})).toEqual(['nodes']);
+    const node = body?.properties?.nodes?.items;
+    expect(Object.keys(node?.properties ?? {})).toEqual(['name', 'messages']);
+    const message = node?.properties?.messages?.items;
+    const fields = [
+      'id',
+      'from',
+      'recipients',
+      'size',
+      'queuedAt',
+      'attempts',
+      'nextAttemptAt',
+      'lastError',
+    ];
+    expect(Object.keys(message?.properties ?? {})).toEqual(fields);
+    expect(message?.required).toEqual(fields);
+    expect(message?.properties?.recipients).toMatchObject({
+      type: 'array',
+      items: { type: 'string' },
+    });
+
+    const retry = doc.paths['/api/v1/service/queue/{node}/{id}/retry']?.post;
+    const remove = doc.paths['/api/v1/service/queue/{node}/{id}']?.delete;
+    for (const op of [retry, remove]) {
+      expect(op?.parameters?.filter((p) => p.in === 'path').map((p) => p.name)).toEqual([
+        'node',
+        'id',
+      ]);
+      for (const status of ['204', '400', '401', '403', '404', '503', '504'])
+        expect(Object.keys(op?.responses ?? {})).toContain(status);
+    }
+    expect(remove?.parameters?.find((p) => p.in === 'query')).toMatchObject({
+      name: 'ndr',
+      schema: { type: 'boolean' },
+    });
+    expect(doc.paths['/api/v1/node/requests/{id}']?.put?.responses).toHaveProperty('204');
+  });
+
   it('serves the docs UI', async () => {
     const app = await build();
     const res = await app.inject({ method: 'GET', url: '/docs/' });

@@ -22,6 +22,7 @@ interface Report {
  */
 async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOptions> = {}) {
   const reports: Report[] = [];
+  const answers: { id: string; body: unknown }[] = [];
   const streams: ServerResponse[] = [];
   const server = createServer((req, res) => {
     const url = req.url ?? '';
@@ -39,6 +40,15 @@ async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOpt
       });
       req.on('end', () => {
         reports.push(JSON.parse(body) as Report);
+        res.writeHead(204).end();
+      });
+    } else if (url.startsWith('/api/v1/node/requests/') && req.method === 'PUT') {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        answers.push({ id: url.split('/').at(-1) ?? '', body: JSON.parse(body) });
         res.writeHead(204).end();
       });
     } else {
@@ -62,7 +72,7 @@ async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOpt
   });
   void consoleLink.run();
   onTestFinished(() => consoleLink.stop());
-  return { node, reports, streams };
+  return { node, reports, streams, answers };
 }
 
 async function until(ok: () => boolean): Promise<void> {
@@ -102,4 +112,29 @@ it('a restart onto a bundle that does not validate keeps the old version and rep
     lastError: expect.stringMatching(/Version 2 is not a valid configuration/),
   });
   expect(node.runningVersion).toBe(1);
+});
+
+it("answers the console's requests on the event stream with PUT /api/v1/node/requests/{id}", async () => {
+  const { answers, streams } = await standInConsole(() => bundle(1));
+  await until(() => streams.length > 0);
+  const ask = (id: string, method: string, params: object) =>
+    streams[0]?.write(`event: request\ndata: ${JSON.stringify({ id, method, params })}\n\n`);
+  ask('r-1', 'queue.list', {});
+  ask('r-2', 'queue.retry', { id: 'nope' });
+  ask('r-3', 'queue.delete', {});
+  await until(() => answers.length === 3);
+  expect(answers.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+    { id: 'r-1', body: { ok: true, result: { messages: [] } } },
+    {
+      id: 'r-2',
+      body: {
+        ok: false,
+        error: { code: 'not-found', message: 'There is no message nope in the queue.' },
+      },
+    },
+    {
+      id: 'r-3',
+      body: { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } },
+    },
+  ]);
 });

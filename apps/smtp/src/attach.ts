@@ -11,6 +11,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
 import { type Bundle, loadGeneration } from './generation';
+import { answerRequest } from './requests';
 import type { SmtpNode } from './smtp-node';
 
 export interface AttachOptions {
@@ -195,11 +196,26 @@ export class ConsoleLink {
             void this.requestRestart(version);
           } else if (type === 'directory') {
             void this.refreshDirectory();
+          } else if (type === 'request') {
+            void this.answer(data);
           }
         },
       },
       { signal },
     );
+  }
+
+  /** Runs a request the console sent on the event stream and sends the answer back. */
+  private async answer(data: unknown): Promise<void> {
+    const request = (data ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof request.id !== 'string') return;
+    const body = await answerRequest(this.node.queue, request.method, request.params);
+    try {
+      await this.api.node.answer(request.id, body);
+    } catch (err) {
+      // The console gave up on it (timed out) or is gone: it answered the caller already.
+      this.opts.log?.({ event: 'request-answer-failed', id: request.id, error: String(err) });
+    }
   }
 
   private async refreshDirectory(): Promise<void> {

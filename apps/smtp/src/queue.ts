@@ -11,8 +11,9 @@
  * non-delivery report to the sender (never to the null sender).
  */
 
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { QueuedMessage } from '@ims/api-contract';
 import type { NextHop } from '@ims/routing-core';
 import type { Logger } from './log';
 import { fsyncDir, uniqueName, type WriteOptions, writeDurably } from './maildir';
@@ -35,6 +36,8 @@ export interface QueuedRecipient {
   status?: string;
   /** The host that gave the reply. */
   remoteMta?: string;
+  /** Failed because an administrator deleted the message from the queue (with a report). */
+  deleted?: boolean;
 }
 
 export interface QueueJob {
@@ -88,6 +91,17 @@ export interface OutboundQueueOptions {
   now?: () => number;
 }
 
+/** The most messages `list()` describes (the oldest first). */
+export const LIST_LIMIT = 1000;
+
+/** Thrown by `retry()` and `delete()` for a message that is not queued (or is being deleted). */
+export class NotQueued extends Error {
+  constructor(id: string) {
+    super(`There is no message ${id} in the queue.`);
+    this.name = 'NotQueued';
+  }
+}
+
 const DEFAULT_SCHEDULE = [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 60 * 60_000];
 const FIVE_DAYS = 5 * 24 * 60 * 60_000;
 
@@ -125,6 +139,8 @@ export class OutboundQueue {
   private readonly running = new Map<string, Promise<void>>();
   /** Attempts that failed here (not at the next hop), by job: for their backoff. */
   private readonly failures = new Map<string, number>();
+  /** Jobs being deleted: not started, listed, retried or deleted again. */
+  private readonly deleting = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private abort = new AbortController();
@@ -214,6 +230,107 @@ export class OutboundQueue {
     this.pump();
   }
 
+  /**
+   * The queued messages, oldest first (at most LIST_LIMIT): who sent them,
+   * the recipients still pending, and how their delivery stands.
+   */
+  async list(): Promise<QueuedMessage[]> {
+    const out: QueuedMessage[] = [];
+    for (const name of [...this.due.keys()].sort()) {
+      const m = await this.describe(name);
+      if (m) out.push(m);
+      if (out.length >= LIST_LIMIT) break;
+    }
+    return out;
+  }
+
+  /** One queued message as `list()` describes it; undefined when it is not queued. */
+  async describe(id: string): Promise<QueuedMessage | undefined> {
+    if (!this.due.has(id) || this.deleting.has(id)) return undefined;
+    // Only a name the queue itself holds reaches here, never a path.
+    const path = join(this.queueDir, id);
+    let job: QueueJob;
+    let size: number;
+    try {
+      const head = await readHead(path);
+      ({ job } = splitJob(head));
+      size = (await stat(path)).size - head.length;
+    } catch {
+      // Delivered (or unreadable) since the scan.
+      return undefined;
+    }
+    const pending = job.recipients.filter((r) => r.state === 'pending');
+    return {
+      id,
+      from: job.mailFrom,
+      recipients: pending.map((r) => r.address),
+      size: Math.max(0, size),
+      queuedAt: job.arrivalDate,
+      attempts: job.attempts,
+      nextAttemptAt: new Date(this.due.get(id) ?? job.nextAttemptAt).toISOString(),
+      lastError: pending.find((r) => r.reply !== undefined)?.reply ?? null,
+    };
+  }
+
+  /** Tries one message now (`postqueue -i`); throws NotQueued when there is no such message. */
+  retry(id: string): void {
+    if (!this.due.has(id) || this.deleting.has(id)) throw new NotQueued(id);
+    // An attempt in progress is the retry: the message is not tried twice at once.
+    if (!this.running.has(id)) this.due.set(id, 0);
+    this.failures.delete(id);
+    this.pump();
+  }
+
+  /**
+   * Deletes one message from the queue (`postsuper -d`). With `ndr`, the
+   * recipients still pending are reported undeliverable to the sender
+   * (RFC 3464), as when the queue gives up on them; never to the null
+   * sender. An attempt in progress ends first. Resolves with whether a
+   * report was sent; throws NotQueued when there is no such message.
+   */
+  async delete(id: string, opts: { ndr?: boolean } = {}): Promise<{ ndrSent: boolean }> {
+    if (!this.due.has(id) || this.deleting.has(id)) throw new NotQueued(id);
+    this.deleting.add(id);
+    try {
+      await this.running.get(id)?.catch(() => undefined);
+      // Only a name the queue itself holds reaches here, never a path.
+      const path = join(this.queueDir, id);
+      let data: Buffer;
+      try {
+        data = await readFile(path);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+        // Delivered (or given up on) while the attempt ended.
+        this.forget(id);
+        throw new NotQueued(id);
+      }
+      let ndrSent = false;
+      if (opts.ndr) {
+        const { job, message } = splitJob(data);
+        const failed = job.recipients.filter((r) => r.state === 'pending');
+        for (const r of failed) {
+          r.state = 'failed';
+          r.deleted = true;
+          r.status = '5.0.0';
+          this.totals.outboundFailed++;
+        }
+        if (failed.length > 0 && job.mailFrom !== '') {
+          // The final state first, as for any report: a crash repeats it at most.
+          await this.rewrite(id, job, message);
+          await this.opts.onBounce(job, failed, message);
+          ndrSent = true;
+        }
+      }
+      await unlink(path);
+      await fsyncDir(this.queueDir);
+      this.forget(id);
+      this.opts.logger?.info({ event: 'queue-deleted', job: id, ndr: ndrSent });
+      return { ndrSent };
+    } finally {
+      this.deleting.delete(id);
+    }
+  }
+
   /** Resolves once no message is queued or being delivered (tests, shutdown). */
   async idle(timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
@@ -235,7 +352,7 @@ export class OutboundQueue {
     const now = this.now();
     let next = Number.POSITIVE_INFINITY;
     for (const [name, at] of this.due) {
-      if (this.running.has(name)) continue;
+      if (this.running.has(name) || this.deleting.has(name)) continue;
       if (at > now) {
         next = Math.min(next, at);
         continue;

@@ -101,8 +101,9 @@ export class SmtpNode {
           failed.map((r) => ({
             address: r.address,
             status: r.status ?? '5.0.0',
-            reason:
-              r.status === '4.4.7'
+            reason: r.deleted
+              ? 'An administrator deleted the message from the queue before it could be delivered.'
+              : r.status === '4.4.7'
                 ? 'Delivery time expired: the message could not be delivered for too long.'
                 : 'The destination server refused it.',
             ...(r.reply && r.remoteMta ? { diagnostic: r.reply, remoteMta: r.remoteMta } : {}),

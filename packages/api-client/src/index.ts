@@ -27,11 +27,16 @@ import {
   type MailboxList,
   type MailboxUpdateBody,
   matchRoute,
+  type NodeAnswerBody,
   type NodeBundleSchema,
   type NodeCreatedSchema,
   type NodeListSchema,
+  type NodeRequest,
+  type NodeRequestMethod,
   type NodeStatusBodySchema,
   type Problem,
+  type QueuedMessage,
+  type QueueList,
   type RelayTestBody,
   type RelayTestCase,
   type RelayTestResult,
@@ -84,7 +89,12 @@ export type {
   MailboxCreateBody,
   MailboxList,
   MailboxUpdateBody,
+  NodeAnswerBody,
+  NodeRequest,
+  NodeRequestMethod,
   Problem,
+  QueuedMessage,
+  QueueList,
   RelayTestBody,
   RelayTestCase,
   RelayTestResult,
@@ -611,6 +621,16 @@ export function createApiClient(options: ApiClientOptions) {
         data(call('relayTest', { body }, { timeoutMs, ...opts })),
     },
 
+    /** The nodes' outbound queues (the Queues tab). */
+    queue: {
+      list: (opts?: RequestOptions) => data(call('queue', {}, opts)),
+      retry: (node: string, id: string, opts?: RequestOptions) =>
+        data(call('queueRetry', { params: { node, id } }, opts)),
+      /** Deletes a queued message; `ndr` returns it to its sender with a non-delivery report. */
+      remove: (node: string, id: string, ndr = false, opts?: RequestOptions) =>
+        data(call('queueDelete', { params: { node, id }, query: ndr ? { ndr } : {} }, opts)),
+    },
+
     nodes: {
       list: (opts?: RequestOptions) => data(call('listNodes', {}, opts)),
       register: (name: string, opts?: RequestOptions) =>
@@ -626,6 +646,9 @@ export function createApiClient(options: ApiClientOptions) {
         data(call('nodeBundle', { query: version === undefined ? {} : { version } }, opts)),
       status: (body: NodeStatusBody, opts?: RequestOptions) =>
         data(call('nodeStatus', { body }, opts)),
+      /** Answers a `request` event the console sent on the node's event stream. */
+      answer: (id: string, body: NodeAnswerBody, opts?: RequestOptions) =>
+        data(call('nodeAnswer', { params: { id }, body }, opts)),
     },
 
     /** Server-sent event streams: the browser's live status and a node's signals. */

@@ -17,6 +17,13 @@ import {
   MailboxSchema,
   MailboxUpdateBodySchema,
 } from './directory';
+import {
+  NodeAnswerBodySchema,
+  NodeRequestParamsSchema,
+  QueueDeleteQuerySchema,
+  QueueListSchema,
+  QueueMessageParamsSchema,
+} from './queue';
 import { RelayTestBodySchema, RelayTestResultSchema } from './relay-test';
 import {
   AdviceBodySchema,
@@ -371,6 +378,48 @@ export const routes = {
       422: problem,
     },
   },
+  queue: {
+    method: 'GET',
+    path: '/api/v1/service/queue',
+    tags: ['service'],
+    summary:
+      "The outbound queue of every online node (asked over the node's event stream; offline nodes are left out)",
+    responses: { 200: QueueListSchema, 401: problem, 403: problem, 503: problem, 504: problem },
+  },
+  queueRetry: {
+    method: 'POST',
+    path: '/api/v1/service/queue/:node/:id/retry',
+    tags: ['service'],
+    summary: 'Retry delivery of one queued message now',
+    params: QueueMessageParamsSchema,
+    responses: {
+      204: NoContentSchema,
+      400: problem,
+      401: problem,
+      403: problem,
+      404: problem,
+      503: problem,
+      504: problem,
+    },
+  },
+  queueDelete: {
+    method: 'DELETE',
+    path: '/api/v1/service/queue/:node/:id',
+    tags: ['service'],
+    summary:
+      'Delete one queued message; with ndr=true it goes back to its sender with a non-delivery report (RFC 3464)',
+    params: QueueMessageParamsSchema,
+    query: QueueDeleteQuerySchema,
+    responses: {
+      204: NoContentSchema,
+      400: problem,
+      401: problem,
+      403: problem,
+      404: problem,
+      503: problem,
+      504: problem,
+    },
+  },
   events: {
     method: 'GET',
     path: '/api/v1/events',
@@ -406,6 +455,17 @@ export const routes = {
     summary: 'A node reports the version it runs and its state',
     body: NodeStatusBodySchema,
     responses: { 204: NoContentSchema, 400: problem, 401: problem },
+  },
+  nodeAnswer: {
+    method: 'PUT',
+    path: '/api/v1/node/requests/:id',
+    tags: ['node'],
+    security: node,
+    summary:
+      'A node answers a request the console sent on its event stream (`request { id, method, params }`)',
+    params: NodeRequestParamsSchema,
+    body: NodeAnswerBodySchema,
+    responses: { 204: NoContentSchema, 400: problem, 401: problem, 404: problem, 413: problem },
   },
 } as const satisfies Record<string, RouteDef>;
 

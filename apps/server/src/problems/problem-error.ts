@@ -27,6 +27,10 @@ export const CATALOG = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'internal-error': { status: 500, title: 'Internal server error' },
+  'node-failed': { status: 502, title: 'The SMTP node could not do it' },
+  'node-offline': { status: 503, title: 'The SMTP node is offline' },
+  'node-busy': { status: 503, title: 'The SMTP node has too many requests waiting' },
+  'node-timeout': { status: 504, title: 'The SMTP node did not answer in time' },
 } as const;
 
 export type ProblemSlug = keyof typeof CATALOG;

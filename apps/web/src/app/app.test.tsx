@@ -290,7 +290,15 @@ describe('the property sheet', () => {
       within(tabs)
         .getAllByRole('tab')
         .map((t) => t.textContent),
-    ).toEqual(['Routing', 'Test a recipient', 'History', 'Audit', 'Mailboxes', 'Relay test']);
+    ).toEqual([
+      'Routing',
+      'Test a recipient',
+      'History',
+      'Audit',
+      'Mailboxes',
+      'Queues',
+      'Relay test',
+    ]);
     await user.click(within(tabs).getByRole('tab', { name: 'Audit' }));
     await screen.findByRole('table', { name: 'Audit log' });
     expect(window.location.pathname).toBe('/audit');

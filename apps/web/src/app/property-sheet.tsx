@@ -30,6 +30,9 @@ const MailboxesTab = lazy(() =>
     default: m.MailboxesTab,
   })),
 );
+const QueuesTab = lazy(() =>
+  import('../features/queue/components/queues-tab').then((m) => ({ default: m.QueuesTab })),
+);
 const RelayTestTab = lazy(() =>
   import('../features/relay-test/components/relay-test-tab').then((m) => ({
     default: m.RelayTestTab,
@@ -42,6 +45,7 @@ export const TABS = [
   { id: 'history', label: 'History' },
   { id: 'audit', label: 'Audit' },
   { id: 'mailboxes', label: 'Mailboxes' },
+  { id: 'queues', label: 'Queues' },
   { id: 'relay-test', label: 'Relay test' },
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
@@ -268,6 +272,7 @@ export function PropertySheet({
                 {tab === 'history' ? <HistoryTab canWrite={canWrite} dirty={dirty} /> : null}
                 {tab === 'audit' ? <AuditTab /> : null}
                 {tab === 'mailboxes' ? <MailboxesTab canWrite={canWrite} /> : null}
+                {tab === 'queues' ? <QueuesTab canWrite={canWrite} /> : null}
                 {tab === 'relay-test' ? <RelayTestTab /> : null}
               </Suspense>
             </QueryState>

@@ -58,6 +58,37 @@ describe('the pending-restart banner', () => {
     await waitFor(() => expect(status().textContent).toBe(''), { timeout: 6000 });
   });
 
+  it("shows each node's queue and deferred counts, from its counters", async () => {
+    mockApi({
+      'GET /service': {
+        body: service({
+          savedVersion: 2,
+          pendingRestart: true,
+          nodes: [
+            node({ runningVersion: 1, counters: { queueMessages: 3, queueDeferred: 1 } }),
+            node({
+              id: 2,
+              name: 'edge',
+              runningVersion: 1,
+              counters: { queueMessages: 1, queueDeferred: 0 },
+            }),
+            node({ id: 3, name: 'old', runningVersion: 1 }),
+          ],
+          restart: restart({ state: 'pending' }),
+        }),
+      },
+    });
+    renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
+    const lines = await screen.findByRole('list', { name: 'SMTP nodes' });
+    await waitFor(() =>
+      expect([...lines.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+        'local: runs version 1; queue: 3 messages, 1 deferred',
+        'edge: runs version 1; queue: 1 message, 0 deferred',
+        'old: runs version 1',
+      ]),
+    );
+  });
+
   it('never says "applied" when no SMTP node is running: it says the change waits for one', async () => {
     let current: Service = service({
       savedVersion: 2,

@@ -16,9 +16,17 @@ function nodeLine(node: NodeView, saved: number): string {
     node.runningVersion === null ? 'has not started' : `runs version ${node.runningVersion}`;
   if (!node.online) return `${node.name}: offline (last ${runs.replace('runs', 'ran')})`;
   if (node.state === 'error')
-    return `${node.name}: could not apply — ${node.lastError ?? 'unknown error'}; ${runs}`;
-  if (node.state === 'restarting') return `${node.name}: restarting…; ${runs}`;
-  return `${node.name}: ${runs}${node.runningVersion === saved ? ' (up to date)' : ''}`;
+    return `${node.name}: could not apply — ${node.lastError ?? 'unknown error'}; ${runs}${queueOf(node)}`;
+  if (node.state === 'restarting') return `${node.name}: restarting…; ${runs}${queueOf(node)}`;
+  return `${node.name}: ${runs}${node.runningVersion === saved ? ' (up to date)' : ''}${queueOf(node)}`;
+}
+
+/** The node's queue, from the counters it reports: "; queue: 3 messages, 1 deferred". */
+function queueOf(node: NodeView): string {
+  const queued = node.counters.queueMessages;
+  if (queued === undefined) return '';
+  const deferred = node.counters.queueDeferred ?? 0;
+  return `; queue: ${queued} message${queued === 1 ? '' : 's'}, ${deferred} deferred`;
 }
 
 /**
