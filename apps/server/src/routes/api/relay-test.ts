@@ -37,7 +37,6 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
       request.body ??= {};
     },
     handler: async (request) => {
-      const actor = request.actor!;
       const from = (request.body.from ?? '127.0.0.1').trim();
       if (!isLoopback(from)) {
         throw new ProblemError(
@@ -101,10 +100,7 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
         // configuration tells how it treats the rest of the world too.
         const cases = [...wire.cases, ...policyCases(version.config, from, target.host)];
         const result = { ...wire, passed: cases.every((c) => c.passed), cases };
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'service.relay-test',
+        app.audited(request, 'service.relay-test', {
           target: `node:${node.name}`,
           details: {
             from,
