@@ -9,7 +9,14 @@ import { networkInterfaces } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type RelayTestCase, routes } from '@ims/api-contract';
 import { isLoopback, runRelayTest } from '@ims/relay-test';
-import { evaluate, formatReply, type RoutingConfig, replyFor } from '@ims/routing-core';
+import {
+  evaluate,
+  formatReply,
+  RESTRICTION_LABELS,
+  type Reason,
+  type RoutingConfig,
+  replyFor,
+} from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
@@ -98,8 +105,18 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
         });
         // The wire shows how the node treats one loopback source. The running
         // configuration tells how it treats the rest of the world too.
-        const cases = [...wire.cases, ...policyCases(version.config, from, target.host)];
-        const result = { ...wire, passed: cases.every((c) => c.passed), cases };
+        const mayRelay = sourceMayRelay(version.config, from, target.host);
+        const cases = [
+          ...wire.cases.map((c) => wireCase(c, mayRelay !== undefined)),
+          ...policyCases(version.config, from, target.host),
+        ];
+        const result = {
+          ...wire,
+          passed: cases.every((c) => c.passed),
+          summary: summaryOf(cases, mayRelay !== undefined),
+          ...(mayRelay === undefined ? {} : { sourceMayRelay: mayRelay }),
+          cases,
+        };
         app.audited(request, 'service.relay-test', {
           target: `node:${node.name}`,
           details: {
@@ -116,6 +133,51 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
       }
     },
   });
+}
+
+/** How a decision that lets a client relay reads. */
+const RELAY_REASONS: Partial<Record<Reason, string>> = {
+  'relay-client-address': `it is on the list of "${RESTRICTION_LABELS.clientAddresses}"`,
+  'relay-internal-address': `it connects to an address on the list of "${RESTRICTION_LABELS.internalAddresses}"`,
+  'relay-unrestricted': 'no Routing Restriction is ticked, so every client may relay',
+};
+
+/**
+ * Why the running configuration lets the test's own source address relay
+ * (unauthenticated, to the server address the test connects to), or
+ * undefined when it does not: then every relay attempt from it must be refused.
+ */
+function sourceMayRelay(config: RoutingConfig, from: string, server: string): string | undefined {
+  const d = evaluate(config, {
+    clientIp: from,
+    serverIp: server,
+    authenticated: false,
+    mailFrom: '<tester@relay-test.invalid>',
+    rcptTo: '<victim@relay-test.invalid>',
+  });
+  if (d.action !== 'relay') return undefined;
+  const why = RELAY_REASONS[d.reason] ?? `of the rule "${d.reason}"`;
+  return `${from} may relay by the running configuration: ${why}. The attempts from it relay as configured and are not failures; the outside-client check tells whether anyone else could relay. Test from an address that may not relay (such as 127.0.0.2) to test the protection itself.`;
+}
+
+/** A wire case with whether it relayed; a relay from a source that may relay is as configured. */
+function wireCase(c: Omit<RelayTestCase, 'relayed'>, mayRelay: boolean): RelayTestCase {
+  const relayed = c.expected === 'reject' && /^2\d\d/.test(c.reply);
+  return { ...c, relayed, passed: c.passed || (mayRelay && relayed) };
+}
+
+/** "2 of 21 cases relayed: percent-hack, ndr-relay." or "0 of 21 cases relayed." */
+function summaryOf(cases: readonly RelayTestCase[], mayRelay: boolean): string {
+  const relayed = cases.filter((c) => c.relayed);
+  const failed = cases.filter((c) => !c.passed);
+  const head = `${relayed.length} of ${cases.length} cases relayed`;
+  const which = relayed.length > 0 ? `: ${relayed.map((c) => c.id).join(', ')}` : '';
+  const note = mayRelay && relayed.length > 0 ? ' (the source address may relay)' : '';
+  const rest =
+    failed.length === 0
+      ? 'every case as expected'
+      : `${failed.length} not as expected: ${failed.map((c) => c.id).join(', ')}`;
+  return `${head}${which}${note}. ${rest[0]?.toUpperCase()}${rest.slice(1)}.`;
 }
 
 /** TEST-NET-3 (RFC 5737): an address no allow list names, standing in for the Internet. */
@@ -151,6 +213,7 @@ function policyCases(config: RoutingConfig, from: string, server: string): Relay
       rcptTo: '<victim@relay-test.invalid>',
       expected: 'reject',
       reply: `(running configuration) ${formatReply(replyFor(source))}`,
+      relayed: false,
       passed: source.reason !== 'never-route',
     },
     {
@@ -161,6 +224,7 @@ function policyCases(config: RoutingConfig, from: string, server: string): Relay
       rcptTo: '<victim@relay-test.invalid>',
       expected: 'reject',
       reply: `(running configuration) ${formatReply(replyFor(outside))}${outside.action === 'relay' ? ` — allowed by ${outside.reason}` : ''}`,
+      relayed: outside.action === 'relay',
       passed: outside.action !== 'relay',
     },
   ];
