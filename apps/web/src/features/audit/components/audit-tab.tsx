@@ -23,6 +23,9 @@ function EntryRows({ entry }: { entry: AuditEntry }) {
         <td>{new Date(entry.at).toLocaleString()}</td>
         <td>{entry.by}</td>
         <td>{entry.source}</td>
+        <td>
+          <code>{entry.action}</code>
+        </td>
         <td className="audit-summary">{entry.summary}</td>
         <td>
           <button
@@ -32,16 +35,14 @@ function EntryRows({ entry }: { entry: AuditEntry }) {
             aria-label={`Details of entry ${entry.id}`}
             onClick={() => setOpen((o) => !o)}
           >
-            {open ? 'Hide' : 'Details'}
+            Details
           </button>
         </td>
       </tr>
       {open ? (
         <tr className="audit-details-row">
-          <td colSpan={5} id={detailsId}>
+          <td colSpan={6} id={detailsId}>
             <dl className="audit-details">
-              <dt>Action</dt>
-              <dd>{entry.action}</dd>
               {entry.target === undefined ? null : (
                 <>
                   <dt>Target</dt>
@@ -130,6 +131,7 @@ export function AuditTab() {
                 <th scope="col">When</th>
                 <th scope="col">Who</th>
                 <th scope="col">From</th>
+                <th scope="col">Action</th>
                 <th scope="col">What</th>
                 <th scope="col">
                   <span className="visually-hidden">Details</span>
@@ -142,7 +144,7 @@ export function AuditTab() {
               ))}
               {audit.data?.entries.length === 0 ? (
                 <tr>
-                  <td colSpan={5}>No entries.</td>
+                  <td colSpan={6}>No entries.</td>
                 </tr>
               ) : null}
             </tbody>
