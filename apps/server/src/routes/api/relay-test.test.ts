@@ -158,6 +158,8 @@ describe('POST /api/v1/service/relay-test', () => {
     const outside = body.cases.find((c) => c.id === 'outside-client');
     expect(outside?.passed).toBe(false);
     expect(outside?.reply).toMatch(/250 2\.1\.5/);
+    // A never-routed source may not relay, open relay or not: no note says it may.
+    expect(body).not.toHaveProperty('sourceMayRelay');
   });
 
   it('says so at the top when the source itself may relay, and does not list its relays as failures', async () => {

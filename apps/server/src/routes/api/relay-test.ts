@@ -135,17 +135,21 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
   });
 }
 
-/** How a decision that lets a client relay reads. */
+/**
+ * The decisions that let the source relay because of its own address (or
+ * the address it connects to), and how each reads. An open relay (no
+ * restriction ticked) is not among them: there every relay is a failure.
+ */
 const RELAY_REASONS: Partial<Record<Reason, string>> = {
   'relay-client-address': `it is on the list of "${RESTRICTION_LABELS.clientAddresses}"`,
   'relay-internal-address': `it connects to an address on the list of "${RESTRICTION_LABELS.internalAddresses}"`,
-  'relay-unrestricted': 'no Routing Restriction is ticked, so every client may relay',
 };
 
 /**
  * Why the running configuration lets the test's own source address relay
- * (unauthenticated, to the server address the test connects to), or
- * undefined when it does not: then every relay attempt from it must be refused.
+ * (unauthenticated, to the server address the test connects to, by an
+ * address rule), or undefined when it does not: then every relay attempt
+ * from it must be refused.
  */
 function sourceMayRelay(config: RoutingConfig, from: string, server: string): string | undefined {
   const d = evaluate(config, {
@@ -155,8 +159,8 @@ function sourceMayRelay(config: RoutingConfig, from: string, server: string): st
     mailFrom: '<tester@relay-test.invalid>',
     rcptTo: '<victim@relay-test.invalid>',
   });
-  if (d.action !== 'relay') return undefined;
-  const why = RELAY_REASONS[d.reason] ?? `of the rule "${d.reason}"`;
+  const why = d.action === 'relay' ? RELAY_REASONS[d.reason] : undefined;
+  if (why === undefined) return undefined;
   return `${from} may relay by the running configuration: ${why}. The attempts from it relay as configured and are not failures; the outside-client check tells whether anyone else could relay. Test from an address that may not relay (such as 127.0.0.2) to test the protection itself.`;
 }
 
