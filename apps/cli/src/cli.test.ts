@@ -145,17 +145,25 @@ describe('ims against a real console and SMTP node', () => {
     expect(restart.stdout).toContain('Every online node runs version 3');
     expect(restart.code).toBe(0);
 
-    const open = await run(['relay-test', '--from', '127.0.0.2', '--json']);
-    expect(open.code).toBe(1);
-    const result = JSON.parse(open.stdout) as {
+    // 127.0.0.2 may relay now: its relays are as configured, and the test says so first.
+    const allowed = await run(['relay-test', '--from', '127.0.0.2', '--json']);
+    expect(allowed.code).toBe(0);
+    const result = JSON.parse(allowed.stdout) as {
       passed: boolean;
-      cases: { id: string; passed: boolean; reply: string }[];
+      sourceMayRelay?: string;
+      cases: { id: string; passed: boolean; relayed: boolean; reply: string }[];
     };
-    expect(result.passed).toBe(false);
+    expect(result.passed).toBe(true);
+    expect(result.sourceMayRelay).toMatch(/^127\.0\.0\.2 may relay by the running configuration/);
     expect(result.cases.find((c) => c.id === 'plain-outside')).toMatchObject({
-      passed: false,
+      passed: true,
+      relayed: true,
       reply: expect.stringMatching(/^250 2\.1\.5 /),
     });
+    const text = await run(['relay-test', '--from', '127.0.0.2']);
+    expect(text.stdout.split('\n')[0]).toMatch(/^Note: 127\.0\.0\.2 may relay/);
+    expect(text.stdout).toMatch(/cases relayed: .*\(the source address may relay\)/);
+    expect(text.stdout).toMatch(/^allowed\s+plain-outside\s/m);
     expect((await run(['relay-test', '--from', '127.0.0.3'])).code).toBe(0);
   });
 
@@ -198,14 +206,49 @@ describe('ims against a real console and SMTP node', () => {
     ]);
     expect(audit.entries).toHaveLength(3);
     expect((await run(['audit', '--limit', '5'])).stdout).toMatch(/service\.relay-test/);
+    // The summary the console writes, and the person behind the CLI's token.
+    const saves = await run(['audit', '--action', 'routing.', '--limit', '2']);
+    expect(saves.code).toBe(0);
+    expect(saves.stdout).toMatch(/^ID\s+AT\s+BY\s+FROM\s+ACTION\s+SUMMARY$/m);
+    expect(saves.stdout).toMatch(
+      /admin via token ims-cli-\S+\s+\S+\s+routing\.restored\s+Saved version 6 \(version 3 restored\): /,
+    );
+    expect(saves.stdout).toMatch(/routing\.saved\s+Saved version 5: "Do not reroute/);
+    const quiet = await json<{ entries: { action: string }[] }>([
+      'audit',
+      '--no-sign-ins',
+      '--limit',
+      '500',
+    ]);
+    expect(quiet.entries.some((e) => e.action === 'login')).toBe(false);
+    expect(quiet.entries.some((e) => e.action === 'routing.saved')).toBe(true);
     expect((await run(['restore', '99'])).code).toBe(7);
   });
 
   it('routes, advise and evaluate', async () => {
     const add = await run(['route', 'add', 'partner.example', 'mail.partner.example:2525']);
     expect(add.code).toBe(0);
+    // A domain the table has already is refused, as the web's Add dialog refuses it.
+    const again = await run(['route', 'add', 'Partner.Example.', 'mx2.partner.example']);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain(
+      'The routing table already has an entry for partner.example (→ mail.partner.example:2525). Add --replace to route it to mx2.partner.example instead.',
+    );
+    expect((await run(['route', 'list'])).stdout).toMatch(
+      /partner\.example\s+mail\.partner\.example:2525/,
+    );
+    const replaced = await run([
+      'route',
+      'add',
+      'partner.example',
+      'mx2.partner.example',
+      '--replace',
+    ]);
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toContain('route partner.example → mx2.partner.example replaced');
     const list = await run(['route', 'list']);
-    expect(list.stdout).toMatch(/partner\.example\s+mail\.partner\.example:2525/);
+    expect(list.stdout).toMatch(/partner\.example\s+mx2\.partner\.example/);
+    expect(list.stdout).not.toContain('mail.partner.example:2525');
     expect((await run(['route', 'remove', 'nowhere.example'])).code).toBe(7);
     const removed = await run(['route', 'remove', 'partner.example']);
     expect(removed.code).toBe(0);

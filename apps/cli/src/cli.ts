@@ -14,7 +14,7 @@ import {
   createApiClient,
   type RoutingState,
 } from '@ims/api-client';
-import { parseIpEntry, type RoutingConfig } from '@ims/routing-core';
+import { findRoute, parseIpEntry, type RoutingConfig, routeExistsMessage } from '@ims/routing-core';
 import { SettingsError } from '@ims/settings';
 import { type CliEnv, readCliEnv } from './config/env';
 import { readLogin, removeLogin, writeLogin } from './config-store';
@@ -456,23 +456,30 @@ const commands: Command[] = [
   {
     name: 'route add',
     summary: 'Add a routing table entry ("Sent to" → "Route to")',
-    usage: 'ims route add SENT-TO ROUTE-TO [--ack FINDING] [--comment TEXT]',
+    usage: 'ims route add SENT-TO ROUTE-TO [--replace] [--ack FINDING] [--comment TEXT]',
     details:
-      'SENT-TO is a domain (matches it and its subdomains) or #domain (that domain only). ROUTE-TO is <inbound> (deliver locally) or host[:port]. An existing entry for SENT-TO is replaced.',
+      'SENT-TO is a domain (matches it and its subdomains) or #domain (that domain only). ROUTE-TO is <inbound> (deliver locally) or host[:port]. A SENT-TO the table has already is refused (exit 4), as the Add dialog refuses it, unless --replace: then that entry gets the new ROUTE-TO.',
     examples: [
       "ims route add sales.example.com '<inbound>'",
       "ims route add '#partner.example' mail.partner.example:2525",
+      'ims route add partner.example mx2.partner.example --replace',
     ],
-    options: WRITE_OPTIONS,
+    options: { ...WRITE_OPTIONS, replace: { type: 'boolean' } },
     args: [2, 2],
     async run(ctx) {
       const [sentTo = '', routeTo = ''] = ctx.positionals;
+      const replace = ctx.values.replace === true;
       return mutate(ctx, (c) => {
-        const key = sentTo.trim().toLowerCase().replace(/\.$/, '');
-        const i = c.routes.findIndex((r) => r.sentTo.toLowerCase() === key);
-        if (i >= 0) c.routes[i] = { sentTo, routeTo };
+        const existing = findRoute(c.routes, sentTo);
+        if (existing && !replace) {
+          throw new CliError(
+            `${routeExistsMessage(existing.route)} Add --replace to route it to ${routeTo} instead.`,
+            EXIT.conflict,
+          );
+        }
+        if (existing) c.routes[existing.index] = { sentTo, routeTo };
         else c.routes.push({ sentTo, routeTo });
-        return `route ${sentTo} → ${routeTo} ${i >= 0 ? 'replaced' : 'added'}`;
+        return `route ${sentTo} → ${routeTo} ${existing ? 'replaced' : 'added'}`;
       });
     },
   },
@@ -732,14 +739,22 @@ const commands: Command[] = [
   },
   {
     name: 'audit',
-    summary: 'The audit log, newest first',
-    usage: 'ims audit [--limit N] [--action ACTION] [--actor ACTOR] [--before ID] [--json]',
-    examples: ['ims audit --limit 20', 'ims audit --action routing.saved --json'],
+    summary: 'The audit log, newest first: who did what, in a sentence',
+    usage:
+      'ims audit [--limit N] [--action ACTION|FAMILY.] [--actor ACTOR] [--no-sign-ins] [--before ID] [--json]',
+    details:
+      'Each entry prints the summary the console writes for it ("Saved version 7: Added route partner.example → mx.partner.example"), who did it ("admin via token deploy" for a token) and from where. --action takes an action (routing.saved) or a family ending with a dot (routing.); --no-sign-ins leaves out sign-ins and sign-outs. --json prints the entries with their full details.',
+    examples: [
+      'ims audit --limit 20',
+      'ims audit --action routing. --no-sign-ins',
+      'ims audit --action routing.saved --json',
+    ],
     options: {
       limit: { type: 'string' },
       action: { type: 'string' },
       actor: { type: 'string' },
       before: { type: 'string' },
+      'no-sign-ins': { type: 'boolean' },
     },
     async run(ctx) {
       const limit = str(ctx.values.limit);
@@ -751,20 +766,14 @@ const commands: Command[] = [
         ...(before === undefined ? {} : { before: intArg(before, '--before') }),
         ...(action === undefined ? {} : { action }),
         ...(actor === undefined ? {} : { actor }),
+        ...(ctx.values['no-sign-ins'] === true ? { signIns: false } : {}),
       });
       if (ctx.json) ctx.outJson(page);
       else
         ctx.out(
           table(
-            ['ID', 'AT', 'ACTOR', 'SOURCE', 'ACTION', 'TARGET'],
-            page.entries.map((e) => [
-              String(e.id),
-              e.at,
-              e.actor,
-              e.source,
-              e.action,
-              e.target ?? '',
-            ]),
+            ['ID', 'AT', 'BY', 'FROM', 'ACTION', 'SUMMARY'],
+            page.entries.map((e) => [String(e.id), e.at, e.by, e.source, e.action, e.summary]),
           ),
         );
       return EXIT.ok;
@@ -794,11 +803,12 @@ const commands: Command[] = [
       else
         ctx.out(
           [
-            `Relay test from ${r.from} against ${r.target.host}:${r.target.port}:`,
+            ...(r.sourceMayRelay ? [`Note: ${r.sourceMayRelay}`] : []),
+            `Relay test from ${r.from} against ${r.target.host}:${r.target.port}: ${r.summary}`,
             table(
               ['RESULT', 'CASE', 'MAIL FROM', 'RCPT TO', 'EXPECTED', 'REPLY'],
               r.cases.map((c) => [
-                c.passed ? 'pass' : 'FAIL',
+                c.passed ? (r.sourceMayRelay && c.relayed ? 'allowed' : 'pass') : 'FAIL',
                 c.id,
                 c.mailFrom,
                 c.rcptTo,

@@ -606,6 +606,7 @@ describe('injection strings in every string field, query string and header', () 
     const enc = (v: string) => encodeURIComponent(v.replace(/[\ud800-\udfff]/g, '\ufffd'));
     const reads = [
       (v: string) => `/api/v1/audit?action=${enc(v)}&actor=${enc(v)}`,
+      (v: string) => `/api/v1/audit?action=${enc(v)}.&signIns=${enc(v)}`,
       (v: string) => `/api/v1/routing/diff?from=${enc(v)}&to=1`,
       (v: string) => `/api/v1/routing/versions?limit=${enc(v)}`,
       (v: string) => `/api/v1/routing/versions/${enc(v)}`,
@@ -638,6 +639,41 @@ describe('injection strings in every string field, query string and header', () 
     integrityOk();
     expect(app.db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 1 });
   }, 300_000);
+});
+
+// ---- the audit log's query parameters -------------------------------------------
+
+describe('the audit query: action families and signIns', () => {
+  it('refuses what is not a boolean or too long with 400, and a family is a prefix, never a pattern', async () => {
+    const get = (query: string) =>
+      app.inject({ method: 'GET', url: `/api/v1/audit?${query}`, headers: readAuth });
+    for (const query of [
+      'signIns=yes',
+      'signIns=',
+      'signIns=1e9',
+      'signIns=true&signIns=false',
+      `action=${'a'.repeat(100)}.`,
+      `action=${'routing.'.repeat(20)}`,
+    ]) {
+      const res = await get(query);
+      expect(res.statusCode, `${query}: ${res.body.slice(0, 200)}`).toBe(400);
+      problemOk(res);
+    }
+    // LIKE and GLOB wildcards, a lone dot, and SQL in a family match nothing.
+    for (const family of ['%.', '_.', '*.', '.', '%25.', "routing.' OR 1=1 --.", '[a-z]%.']) {
+      const res = await get(`action=${encodeURIComponent(family)}&limit=500`);
+      expect(res.statusCode, family).toBe(200);
+      expect(res.json<{ entries: unknown[] }>().entries, family).toEqual([]);
+    }
+    const all = await get('limit=500');
+    const families = await get('action=routing.&limit=500');
+    expect(
+      families
+        .json<{ entries: { action: string }[] }>()
+        .entries.every((e) => e.action.startsWith('routing.')),
+    ).toBe(true);
+    expect(all.statusCode).toBe(200);
+  });
 });
 
 // ---- credentials ---------------------------------------------------------------

@@ -94,4 +94,31 @@ describe('OpenAPI', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
   });
+
+  it("documents the audit log's summary, who, action families and signIns, and the relay test's verdict", async () => {
+    const app = await build();
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string; description?: string }[];
+            responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+          }
+        >
+      >;
+    }>();
+    const audit = doc.paths['/api/v1/audit']?.get;
+    const params = Object.fromEntries((audit?.parameters ?? []).map((p) => [p.name, p]));
+    expect(params.signIns).toMatchObject({ in: 'query' });
+    expect(params.signIns?.description).toMatch(/sign-ins/);
+    expect(params.action?.description).toMatch(/family ending with a dot/);
+    const auditBody = JSON.stringify(audit?.responses['200']);
+    for (const field of ['"summary"', '"by"', '"person"']) expect(auditBody).toContain(field);
+    const relay = JSON.stringify(doc.paths['/api/v1/service/relay-test']?.post?.responses['200']);
+    for (const field of ['"summary"', '"sourceMayRelay"', '"relayed"']) {
+      expect(relay).toContain(field);
+    }
+  });
 });

@@ -45,6 +45,10 @@ export const RelayTestCaseSchema = Type.Object({
   expected: RelayTestExpectationSchema,
   /** The deciding reply line (or what went wrong: connection refused, timeout). */
   reply: Type.String(),
+  /** True when the reply accepted a recipient this service does not deliver itself: the attempt relayed. */
+  relayed: Type.Boolean({
+    description: 'The attempt relayed (a 2xx for a recipient that is not local)',
+  }),
   passed: Type.Boolean(),
 });
 export type RelayTestCase = Static<typeof RelayTestCaseSchema>;
@@ -54,6 +58,16 @@ export const RelayTestResultSchema = Type.Object({
   target: Type.Object({ host: Type.String(), port: Type.Integer() }),
   /** True when every case passed. */
   passed: Type.Boolean(),
+  /** The verdict in words, written by the server: "2 of 21 cases relayed: …". */
+  summary: Type.String({ description: 'The verdict in words: "2 of 21 cases relayed: …"' }),
+  /**
+   * Set when the running configuration lets the source address relay (on the
+   * client list, an internal address, or no restriction ticked): the attempts
+   * from it relay as configured, so they are not failures; the sentence says why.
+   */
+  sourceMayRelay: Type.Optional(
+    Type.String({ description: 'Why the source address may relay, when it may' }),
+  ),
   cases: Type.Array(RelayTestCaseSchema),
 });
 export type RelayTestResult = Static<typeof RelayTestResultSchema>;

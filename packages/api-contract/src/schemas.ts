@@ -236,17 +236,45 @@ export const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
   at: Type.String({ format: 'date-time' }),
   actor: ActorSchema,
+  /** For a token actor: the user who created the token (the person behind it). */
+  person: Type.Optional(
+    Type.String({ description: 'For a token actor: the user who created the token' }),
+  ),
+  /** Who, for reading: the actor, or "admin via token deploy" for a token. */
+  by: Type.String({ description: 'Who, for reading: "admin", or "admin via token deploy"' }),
   source: Type.String({ description: 'Client address' }),
   action: Type.String(),
   target: Type.Optional(Type.String()),
+  /**
+   * One line a person reads, written by the server (the History tab's
+   * sentences for a save: "Added route partner.example → mx.partner.example").
+   */
+  summary: Type.String({ description: 'A human-readable summary of the entry' }),
   details: Type.Optional(Type.Unknown()),
 });
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+/** The actions that are sign-ins and sign-outs (hidden with `signIns=false`). */
+export const SIGN_IN_ACTIONS = ['login', 'login.failed', 'logout'] as const;
 export const AuditQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   before: Type.Optional(Type.Integer({ minimum: 1 })),
-  action: Type.Optional(Type.String({ maxLength: 100 })),
+  action: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description:
+        'An action (`routing.saved`: that action only), or an action family ending with a dot (`routing.`: every action that starts with it)',
+    }),
+  ),
   actor: Type.Optional(Type.String({ maxLength: 100 })),
+  signIns: Type.Optional(
+    Type.Boolean({
+      default: true,
+      description:
+        'false leaves out sign-ins and sign-outs (login, login.failed, logout); default true',
+    }),
+  ),
 });
+export type AuditQuery = Static<typeof AuditQuerySchema>;
 export const AuditPageSchema = Type.Object({
   entries: Type.Array(AuditEntrySchema),
   nextBefore: Type.Optional(Type.Integer()),

@@ -83,6 +83,7 @@ export {
   type SmtpReply,
   START_MAIL_INPUT,
 } from './replies';
+export { findRoute, routeExistsMessage, sentToKey } from './route-exists';
 export { type HostKind, hostKind, isSelfTarget, SMTP_PORT, splitHostPort } from './self-target';
 export {
   escapePointer,

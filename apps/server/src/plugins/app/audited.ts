@@ -68,8 +68,10 @@ export default fp(
       return app.db.transaction(() => {
         const result = change ? change() : undefined;
         const n = typeof note === 'function' ? note(result as T) : note;
+        const person = n.actor === undefined ? request.actor?.person : undefined;
         app.audit.record({
           actor: actorOf(request, n),
+          ...(person === undefined ? {} : { person }),
           source: request.ip,
           action,
           ...(n.target === undefined ? {} : { target: n.target }),

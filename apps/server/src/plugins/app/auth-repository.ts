@@ -29,6 +29,8 @@ export interface Actor {
   csrfToken?: string;
   /** For a session: the hash of its id (to sign out). */
   sessionHash?: string;
+  /** For a token: the user who created it (the person behind it, for the audit log). */
+  person?: string;
 }
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -61,7 +63,7 @@ const TOUCH_EVERY_MS = 60_000;
 export function authRepository(db: FastifyInstance['db']) {
   // The statements of every authenticated request, compiled once.
   const tokenByHash = db.prepare(
-    'SELECT id, name, scope FROM tokens WHERE token_hash = ? AND revoked_at IS NULL',
+    'SELECT id, name, scope, created_by FROM tokens WHERE token_hash = ? AND revoked_at IS NULL',
   );
   const touchToken = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
   const lastTouched = new Map<number, number>();
@@ -148,7 +150,7 @@ export function authRepository(db: FastifyInstance['db']) {
 
     tokenActor(token: string): Actor | undefined {
       const row = tokenByHash.get(sha256(token)) as
-        | { id: number; name: string; scope: Scope }
+        | { id: number; name: string; scope: Scope; created_by: string }
         | undefined;
       if (!row) return undefined;
       // Recorded at most once a minute per token: a durable write (an fsync)
@@ -158,7 +160,12 @@ export function authRepository(db: FastifyInstance['db']) {
         lastTouched.set(row.id, now);
         touchToken.run(new Date(now).toISOString(), row.id);
       }
-      return { name: `token:${row.name}`, scope: row.scope, via: 'token' };
+      return {
+        name: `token:${row.name}`,
+        scope: row.scope,
+        via: 'token',
+        person: row.created_by,
+      };
     },
 
     listTokens(): Token[] {

@@ -70,6 +70,112 @@ describe('GET /api/v1/audit', () => {
     ]);
   });
 
+  it('gives every entry a summary (the History sentences for a save) and keeps its details', async () => {
+    const app = await build();
+    const browser = await login(app);
+    const config = defaultConfig('example.com');
+    config.routes.push({ sentTo: 'partner.example', routeTo: 'mx.partner.example' });
+    await app.inject({
+      method: 'PUT',
+      url: '/api/v1/routing',
+      headers: { ...browser.write, 'if-match': '"v1"' },
+      payload: { config },
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/routing/versions/1/restore',
+      headers: { ...browser.write, 'if-match': '"v2"' },
+      payload: {},
+    });
+    await app.inject({ method: 'POST', url: '/api/v1/service/restart', headers: browser.write });
+    const res = await app.inject({ method: 'GET', url: '/api/v1/audit', headers: browser.read });
+    const entries = res.json<{
+      entries: { action: string; summary: string; by: string; details?: unknown }[];
+    }>().entries;
+    const summaryOf = (action: string) => entries.find((e) => e.action === action)?.summary;
+    expect(summaryOf('routing.saved')).toBe(
+      'Saved version 2: Added route partner.example → mx.partner.example',
+    );
+    expect(summaryOf('routing.restored')).toBe(
+      'Saved version 3 (version 1 restored): Removed route partner.example → mx.partner.example',
+    );
+    expect(summaryOf('service.restart')).toBe('Restart requested: the nodes are to run version 3');
+    expect(summaryOf('login')).toBe('Signed in');
+    expect(summaryOf('user.created')).toBe('User admin created');
+    expect(summaryOf('mailbox.created')).toBe('Mailbox postmaster@example.com created');
+    expect(summaryOf('routing.seeded')).toBe('Version 1 created for a new install');
+    // The full details stay beside the summary.
+    expect(entries.find((e) => e.action === 'routing.saved')?.details).toMatchObject({
+      from: 1,
+      to: 2,
+    });
+    expect(entries.every((e) => e.by === 'admin' || e.by === 'system')).toBe(true);
+  });
+
+  it('names the person behind a token: "admin via token deploy"', async () => {
+    const app = await build();
+    const deploy = await token(app, 'write', 'deploy');
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: deploy,
+      payload: { name: 'child', scope: 'read' },
+    });
+    const res = await app.inject({ method: 'GET', url: '/api/v1/audit', headers: deploy });
+    const [newest] = res.json<{ entries: Record<string, unknown>[] }>().entries;
+    expect(newest).toMatchObject({
+      action: 'token.created',
+      actor: 'token:deploy',
+      person: 'admin',
+      by: 'admin via token deploy',
+      summary: 'Token child created (read access)',
+    });
+  });
+
+  it('filters by action family (a prefix ending with a dot), exact actions still exact', async () => {
+    const app = await build();
+    const browser = await login(app);
+    await app.inject({ method: 'POST', url: '/api/v1/service/restart', headers: browser.write });
+    const actions = async (query: string) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/audit?${query}`, headers: browser.read }))
+        .json<{ entries: { action: string }[] }>()
+        .entries.map((e) => e.action);
+    expect(await actions('action=routing.')).toEqual(['routing.seeded']);
+    expect(await actions('action=service.')).toEqual(['service.restart']);
+    expect(await actions('action=routing')).toEqual([]);
+    expect(await actions('action=service.restart')).toEqual(['service.restart']);
+    // LIKE's wildcards are plain characters in a family.
+    expect(await actions('action=%25.')).toEqual([]);
+    expect(await actions('action=_outing.')).toEqual([]);
+  });
+
+  it('leaves out sign-ins with signIns=false (they are listed by default)', async () => {
+    const app = await build();
+    const browser = await login(app);
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'admin', password: 'wrong password' },
+    });
+    const actions = async (query: string) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/audit${query}`, headers: browser.read }))
+        .json<{ entries: { action: string }[] }>()
+        .entries.map((e) => e.action);
+    expect(await actions('')).toEqual([
+      'login.failed',
+      'login',
+      'user.created',
+      'mailbox.created',
+      'routing.seeded',
+    ]);
+    expect(await actions('?signIns=false')).toEqual([
+      'user.created',
+      'mailbox.created',
+      'routing.seeded',
+    ]);
+    expect(await actions('?signIns=true&action=login')).toEqual(['login']);
+  });
+
   it('never records secrets', async () => {
     const app = await build();
     const browser = await login(app);

@@ -10,12 +10,13 @@ export default async function auditRoutes(fastify: FastifyInstance) {
   app.route({
     ...routeOptions(routes.audit),
     handler: async (request) => {
-      const { limit = 50, before, action, actor } = request.query;
+      const { limit = 50, before, action, actor, signIns } = request.query;
       const entries = app.audit.list({
         limit,
         ...(before === undefined ? {} : { before }),
         ...(action === undefined ? {} : { action }),
         ...(actor === undefined ? {} : { actor }),
+        ...(signIns === undefined ? {} : { signIns }),
       });
       const last = entries.at(-1);
       return entries.length === limit && last ? { entries, nextBefore: last.id } : { entries };

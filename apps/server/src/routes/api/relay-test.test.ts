@@ -10,7 +10,7 @@ const peers: string[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
-async function fakeSmtp(): Promise<number> {
+async function fakeSmtp(acceptAll = false): Promise<number> {
   const server = createServer((socket) => {
     peers.push(socket.remoteAddress ?? '');
     socket.write('220 fake ESMTP\r\n');
@@ -22,7 +22,7 @@ async function fakeSmtp(): Promise<number> {
         buffer = buffer.slice(i + 2);
         if (line.startsWith('RCPT')) {
           socket.write(
-            /<POSTMASTER(@EXAMPLE\.COM)?>/.test(line)
+            acceptAll || /<POSTMASTER(@EXAMPLE\.COM)?>/.test(line)
               ? '250 2.1.5 Recipient OK\r\n'
               : '550 5.7.1 Relaying is prohibited\r\n',
           );
@@ -91,6 +91,12 @@ describe('POST /api/v1/service/relay-test', () => {
       passed: true,
     });
     expect(peers.at(-1)).toBe('127.0.0.3');
+    // The verdict in words, and no source that may relay.
+    expect(body).not.toHaveProperty('sourceMayRelay');
+    expect(res.json().summary).toBe(
+      `0 of ${body.cases.length} cases relayed. Every case as expected.`,
+    );
+    expect(res.json().cases.every((c: { relayed: boolean }) => !c.relayed)).toBe(true);
 
     // Audited, with the outcome.
     const audit = await app.inject({
@@ -152,6 +158,64 @@ describe('POST /api/v1/service/relay-test', () => {
     const outside = body.cases.find((c) => c.id === 'outside-client');
     expect(outside?.passed).toBe(false);
     expect(outside?.reply).toMatch(/250 2\.1\.5/);
+    // A never-routed source may not relay, open relay or not: no note says it may.
+    expect(body).not.toHaveProperty('sourceMayRelay');
+  });
+
+  it('says so at the top when the source itself may relay, and does not list its relays as failures', async () => {
+    const app = await build();
+    const port = await fakeSmtp(true);
+    const browser = await login(app);
+    const current = await app.inject({
+      method: 'GET',
+      url: '/api/v1/routing',
+      headers: browser.read,
+    });
+    const config = current.json<{ config: Record<string, unknown> }>().config as {
+      restrictions: { clientAddresses: { enabled: boolean; entries: unknown[] } };
+    };
+    config.restrictions.clientAddresses = {
+      enabled: true,
+      entries: [{ ip: '127.0.0.0', mask: '255.0.0.0' }],
+    };
+    const saved = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/routing',
+      headers: { ...browser.write, 'if-match': current.headers.etag as string },
+      payload: { config },
+    });
+    expect(saved.statusCode).toBe(200);
+    await onlineNode(app, [`127.0.0.1:${port}`], 2);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/service/relay-test',
+      headers: await token(app, 'write'),
+      payload: { from: '127.0.0.3' },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{
+      passed: boolean;
+      summary: string;
+      sourceMayRelay?: string;
+      cases: { id: string; passed: boolean; relayed: boolean; expected: string }[];
+    }>();
+    expect(body.sourceMayRelay).toMatch(
+      /^127\.0\.0\.3 may relay by the running configuration: it is on the list of "Hosts and clients with these IP addresses"\./,
+    );
+    const relayed = body.cases.filter((c) => c.relayed);
+    expect(relayed.length).toBeGreaterThan(5);
+    expect(relayed.every((c) => c.passed && c.expected === 'reject')).toBe(true);
+    // The outside world still may not relay: the check that means something here.
+    expect(body.cases.find((c) => c.id === 'outside-client')).toMatchObject({
+      passed: true,
+      relayed: false,
+    });
+    expect(body.passed).toBe(true);
+    expect(body.summary).toMatch(
+      new RegExp(
+        `^${relayed.length} of ${body.cases.length} cases relayed: [a-z0-9, -]+ \\(the source address may relay\\)\\. Every case as expected\\.$`,
+      ),
+    );
   });
 
   it('reports a node that does not answer as failing, with the reason', async () => {

@@ -9,7 +9,14 @@ import { networkInterfaces } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type RelayTestCase, routes } from '@ims/api-contract';
 import { isLoopback, runRelayTest } from '@ims/relay-test';
-import { evaluate, formatReply, type RoutingConfig, replyFor } from '@ims/routing-core';
+import {
+  evaluate,
+  formatReply,
+  RESTRICTION_LABELS,
+  type Reason,
+  type RoutingConfig,
+  replyFor,
+} from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
@@ -37,7 +44,6 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
       request.body ??= {};
     },
     handler: async (request) => {
-      const actor = request.actor!;
       const from = (request.body.from ?? '127.0.0.1').trim();
       if (!isLoopback(from)) {
         throw new ProblemError(
@@ -99,12 +105,19 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
         });
         // The wire shows how the node treats one loopback source. The running
         // configuration tells how it treats the rest of the world too.
-        const cases = [...wire.cases, ...policyCases(version.config, from, target.host)];
-        const result = { ...wire, passed: cases.every((c) => c.passed), cases };
-        app.audit.record({
-          actor: actor.name,
-          source: request.ip,
-          action: 'service.relay-test',
+        const mayRelay = sourceMayRelay(version.config, from, target.host);
+        const cases = [
+          ...wire.cases.map((c) => wireCase(c, mayRelay !== undefined)),
+          ...policyCases(version.config, from, target.host),
+        ];
+        const result = {
+          ...wire,
+          passed: cases.every((c) => c.passed),
+          summary: summaryOf(cases, mayRelay !== undefined),
+          ...(mayRelay === undefined ? {} : { sourceMayRelay: mayRelay }),
+          cases,
+        };
+        app.audited(request, 'service.relay-test', {
           target: `node:${node.name}`,
           details: {
             from,
@@ -120,6 +133,55 @@ export default async function relayTestRoutes(fastify: FastifyInstance) {
       }
     },
   });
+}
+
+/**
+ * The decisions that let the source relay because of its own address (or
+ * the address it connects to), and how each reads. An open relay (no
+ * restriction ticked) is not among them: there every relay is a failure.
+ */
+const RELAY_REASONS: Partial<Record<Reason, string>> = {
+  'relay-client-address': `it is on the list of "${RESTRICTION_LABELS.clientAddresses}"`,
+  'relay-internal-address': `it connects to an address on the list of "${RESTRICTION_LABELS.internalAddresses}"`,
+};
+
+/**
+ * Why the running configuration lets the test's own source address relay
+ * (unauthenticated, to the server address the test connects to, by an
+ * address rule), or undefined when it does not: then every relay attempt
+ * from it must be refused.
+ */
+function sourceMayRelay(config: RoutingConfig, from: string, server: string): string | undefined {
+  const d = evaluate(config, {
+    clientIp: from,
+    serverIp: server,
+    authenticated: false,
+    mailFrom: '<tester@relay-test.invalid>',
+    rcptTo: '<victim@relay-test.invalid>',
+  });
+  const why = d.action === 'relay' ? RELAY_REASONS[d.reason] : undefined;
+  if (why === undefined) return undefined;
+  return `${from} may relay by the running configuration: ${why}. The attempts from it relay as configured and are not failures; the outside-client check tells whether anyone else could relay. Test from an address that may not relay (such as 127.0.0.2) to test the protection itself.`;
+}
+
+/** A wire case with whether it relayed; a relay from a source that may relay is as configured. */
+function wireCase(c: Omit<RelayTestCase, 'relayed'>, mayRelay: boolean): RelayTestCase {
+  const relayed = c.expected === 'reject' && /^2\d\d/.test(c.reply);
+  return { ...c, relayed, passed: c.passed || (mayRelay && relayed) };
+}
+
+/** "2 of 21 cases relayed: percent-hack, ndr-relay." or "0 of 21 cases relayed." */
+function summaryOf(cases: readonly RelayTestCase[], mayRelay: boolean): string {
+  const relayed = cases.filter((c) => c.relayed);
+  const failed = cases.filter((c) => !c.passed);
+  const head = `${relayed.length} of ${cases.length} cases relayed`;
+  const which = relayed.length > 0 ? `: ${relayed.map((c) => c.id).join(', ')}` : '';
+  const note = mayRelay && relayed.length > 0 ? ' (the source address may relay)' : '';
+  const rest =
+    failed.length === 0
+      ? 'every case as expected'
+      : `${failed.length} not as expected: ${failed.map((c) => c.id).join(', ')}`;
+  return `${head}${which}${note}. ${rest[0]?.toUpperCase()}${rest.slice(1)}.`;
 }
 
 /** TEST-NET-3 (RFC 5737): an address no allow list names, standing in for the Internet. */
@@ -155,6 +217,7 @@ function policyCases(config: RoutingConfig, from: string, server: string): Relay
       rcptTo: '<victim@relay-test.invalid>',
       expected: 'reject',
       reply: `(running configuration) ${formatReply(replyFor(source))}`,
+      relayed: false,
       passed: source.reason !== 'never-route',
     },
     {
@@ -165,6 +228,7 @@ function policyCases(config: RoutingConfig, from: string, server: string): Relay
       rcptTo: '<victim@relay-test.invalid>',
       expected: 'reject',
       reply: `(running configuration) ${formatReply(replyFor(outside))}${outside.action === 'relay' ? ` — allowed by ${outside.reason}` : ''}`,
+      relayed: outside.action === 'relay',
       passed: outside.action !== 'relay',
     },
   ];

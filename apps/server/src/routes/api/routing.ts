@@ -138,6 +138,7 @@ export default async function routingRoutes(fastify: FastifyInstance) {
             from: before.version,
             to: v.version,
             changes: diffConfigs(before.config, v.config),
+            ...(extra.restoredFrom === undefined ? {} : { restoredFrom: extra.restoredFrom }),
             ...(extra.acknowledged?.length ? { acknowledged: extra.acknowledged } : {}),
           },
         }),

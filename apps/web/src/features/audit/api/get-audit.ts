@@ -6,6 +6,8 @@ export interface AuditFilter {
   before?: number;
   action?: string;
   actor?: string;
+  /** Sign-ins and sign-outs are left out unless this is true. */
+  signIns?: boolean;
 }
 
 export const AUDIT_PAGE_SIZE = 25;
@@ -17,6 +19,7 @@ export const getAudit = (f: AuditFilter, signal?: AbortSignal) =>
       ...(f.before === undefined ? {} : { before: f.before }),
       ...(f.action ? { action: f.action } : {}),
       ...(f.actor ? { actor: f.actor } : {}),
+      signIns: f.signIns === true,
     },
     { signal },
   );

@@ -1,8 +1,15 @@
+import type { RelayTestCase } from '@ims/api-client';
 import { useId, useState } from 'react';
 import { isApiProblem, messageOf } from '../../../lib/problem';
 import { useRunRelayTest } from '../api/run-relay-test';
 
-/** Relay test: relay attempts against the running service, with what each got. */
+/** A case's verdict: a relay from a source that may relay is as configured, not a failure. */
+function verdictOf(c: RelayTestCase, sourceMayRelay: boolean): string {
+  if (!c.passed) return 'FAIL';
+  return sourceMayRelay && c.relayed ? 'Relayed (allowed)' : 'Pass';
+}
+
+/** Relay test: relay attempts against the running service, with what each got; the verdict first. */
 export function RelayTestTab() {
   const id = useId();
   const run = useRunRelayTest();
@@ -38,10 +45,16 @@ export function RelayTestTab() {
       ) : null}
       {result && !run.isPending ? (
         <section aria-label="Relay test results">
+          {result.sourceMayRelay ? (
+            <p className="relay-source-may-relay" role="note">
+              <strong>The test's source address may relay.</strong> {result.sourceMayRelay}
+            </p>
+          ) : null}
           <p className={result.passed ? 'relay-passed' : 'relay-failed'}>
-            {result.passed ? 'Passed' : 'Failed'}: {result.cases.filter((c) => c.passed).length} of{' '}
-            {result.cases.length} cases as expected, from {result.from} to {result.target.host}:
-            {result.target.port}.
+            {result.passed ? 'Passed' : 'Failed'}: {result.summary}
+          </p>
+          <p className="help">
+            From {result.from} to {result.target.host}:{result.target.port}.
           </p>
           <section
             className="sunken-panel"
@@ -49,20 +62,29 @@ export function RelayTestTab() {
             // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable from the keyboard (axe scrollable-region-focusable)
             tabIndex={0}
           >
-            <table aria-label="Relay test cases">
+            <table aria-label="Relay test cases" className="relay-cases">
+              <colgroup>
+                <col className="relay-col-result" />
+                <col className="relay-col-case" />
+                <col className="relay-col-path" />
+                <col className="relay-col-path" />
+                <col className="relay-col-expected" />
+                <col className="relay-col-reply" />
+              </colgroup>
               <thead>
                 <tr>
+                  <th scope="col">Result</th>
                   <th scope="col">Case</th>
                   <th scope="col">MAIL FROM</th>
                   <th scope="col">RCPT TO</th>
                   <th scope="col">Expected</th>
                   <th scope="col">Reply</th>
-                  <th scope="col">Result</th>
                 </tr>
               </thead>
               <tbody>
                 {result.cases.map((c) => (
                   <tr key={c.id} className={c.passed ? undefined : 'row-invalid'}>
+                    <td>{verdictOf(c, result.sourceMayRelay !== undefined)}</td>
                     <td title={c.family}>{c.description}</td>
                     <td>{c.mailFrom}</td>
                     <td>{c.rcptTo}</td>
@@ -70,7 +92,6 @@ export function RelayTestTab() {
                     <td>
                       <code>{c.reply}</code>
                     </td>
-                    <td>{c.passed ? 'Pass' : 'FAIL'}</td>
                   </tr>
                 ))}
               </tbody>

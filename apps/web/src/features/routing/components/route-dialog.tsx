@@ -1,14 +1,44 @@
-import { INBOUND, parseRouteTarget, parseSentTo, type Route } from '@ims/routing-core';
+import {
+  findRoute,
+  formatRouteTarget,
+  INBOUND,
+  normalizeRoute,
+  parseRouteTarget,
+  parseSentTo,
+  type Route,
+  routeExistsMessage,
+} from '@ims/routing-core';
 import { useId, useState } from 'react';
 import { Dialog } from '../../../components/ui/dialog';
 
-/** Add or edit one routing-table entry: the domain, and inbound or a host. */
+/** `Sales.Example.COM.` → `sales.example.com` (`#` kept), or the text as typed when it does not parse. */
+function normalisedSentTo(text: string): string {
+  const parsed = parseSentTo(text);
+  if ('error' in parsed) return text.trim();
+  return parsed.exact ? `#${parsed.domain}` : parsed.domain;
+}
+
+/** `MX.Partner.Example:0025` → `mx.partner.example:25`, or the text as typed when it does not parse. */
+function normalisedHost(text: string): string {
+  const parsed = parseRouteTarget(text.trim());
+  return 'error' in parsed ? text.trim() : formatRouteTarget(parsed);
+}
+
+/**
+ * Add or edit one routing-table entry: the domain, and inbound or a host.
+ * Each field shows its normalised form as soon as it is left (as validate()
+ * stores it); a domain another entry has already is refused with the
+ * sentence `ims route add` uses.
+ */
 export function RouteDialog({
   route,
+  others = [],
   onSave,
   onClose,
 }: {
   route: Route | null;
+  /** The table's other entries (all of them when adding). */
+  others?: readonly Route[];
   onSave: (route: Route) => void;
   onClose: () => void;
 }) {
@@ -29,9 +59,14 @@ export function RouteDialog({
         : { error: 'Type the host to reroute to.' };
       if ('error' in target) next.host = target.error;
     }
+    const normal = normalizeRoute({ sentTo, routeTo: inbound ? INBOUND : host.trim() });
+    const existing = findRoute(others, sentTo);
+    if (!next.sentTo && existing) {
+      next.sentTo = `${routeExistsMessage(existing.route)} Select that entry and choose Edit... to change where its mail goes.`;
+    }
     setErrors(next);
-    if (next.sentTo || next.host) return;
-    onSave({ sentTo: sentTo.trim(), routeTo: inbound ? INBOUND : host.trim() });
+    if (next.sentTo || next.host || !normal.ok) return;
+    onSave(normal.value);
   };
 
   return (
@@ -61,6 +96,7 @@ export function RouteDialog({
           aria-invalid={!!errors.sentTo}
           aria-describedby={`${id}-domain-help${errors.sentTo ? ` ${id}-domain-error` : ''}`}
           onChange={(e) => setSentTo(e.target.value)}
+          onBlur={() => setSentTo((t) => normalisedSentTo(t))}
         />
         <p id={`${id}-domain-help`} className="help">
           <code>sales.example.com</code> also matches every subdomain (
@@ -107,6 +143,7 @@ export function RouteDialog({
             aria-invalid={!!errors.host}
             aria-describedby={errors.host ? `${id}-host-error` : undefined}
             onChange={(e) => setHost(e.target.value)}
+            onBlur={() => setHost((t) => normalisedHost(t))}
           />
           {errors.host ? (
             <p id={`${id}-host-error`} className="field-error" role="alert">

@@ -159,6 +159,7 @@ export function RoutingTab({ draft, update, errors, findings, onFix, readOnly }:
       {editing !== null ? (
         <RouteDialog
           route={editing === 'new' ? null : (draft.routes[editing] ?? null)}
+          others={draft.routes.filter((_, i) => i !== editing)}
           onClose={() => setEditing(null)}
           onSave={(route) => {
             if (editing === 'new') {
