@@ -133,8 +133,8 @@ describe('summarizeAudit', () => {
     ],
     [{ action: 'login.failed' }, 'Sign-in refused: wrong user name or password'],
     [{ action: 'logout' }, 'Signed out'],
-    // Actions this table does not know yet (another tab's) read as action and target.
-    [{ action: 'queue.retried', target: 'node:local' }, 'queue.retried node:local'],
+    // Actions this table does not know yet read as action and target.
+    [{ action: 'future.thing', target: 'node:local' }, 'future.thing node:local'],
     [{ action: 'something.new' }, 'something.new'],
     // Details of an unexpected shape never throw.
     [{ action: 'routing.saved', details: 'garbage' }, 'Saved version ?: no changes'],
