@@ -57,6 +57,8 @@ interface Ctx {
   api: () => ApiClient;
   out: (text: string) => void;
   outJson: (value: unknown) => void;
+  /** Prints `value` as JSON with --json, else the text; the command then exits 0. */
+  show: (value: unknown, text: () => string) => number;
 }
 
 interface Command {
@@ -164,9 +166,7 @@ async function mutate(
     },
     etag,
   );
-  if (ctx.json) ctx.outJson(saved.data);
-  else ctx.out(savedLine(saved.data, what));
-  return EXIT.ok;
+  return ctx.show(saved.data, () => savedLine(saved.data, what));
 }
 
 function onOff(word: string | undefined, what: string): boolean {
@@ -310,9 +310,7 @@ const commands: Command[] = [
     examples: ['ims whoami'],
     async run(ctx) {
       const who = await ctx.api().whoami();
-      if (ctx.json) ctx.outJson({ url: ctx.url, user: who.user });
-      else ctx.out(`${who.user.username} at ${ctx.url}`);
-      return EXIT.ok;
+      return ctx.show({ url: ctx.url, user: who.user }, () => `${who.user.username} at ${ctx.url}`);
     },
   },
   {
@@ -322,9 +320,7 @@ const commands: Command[] = [
     examples: ['ims status', 'ims status --json | jq .pendingRestart'],
     async run(ctx) {
       const s = await ctx.api().service.status();
-      if (ctx.json) ctx.outJson(s);
-      else ctx.out(describeService(s));
-      return EXIT.ok;
+      return ctx.show(s, () => describeService(s));
     },
   },
   {
@@ -340,9 +336,7 @@ const commands: Command[] = [
     options: { 'config-only': { type: 'boolean' } },
     async run(ctx) {
       const { data } = await ctx.api().routing.get();
-      if (ctx.json) ctx.outJson(ctx.values['config-only'] ? data.config : data);
-      else ctx.out(describeState(data));
-      return EXIT.ok;
+      return ctx.show(ctx.values['config-only'] ? data.config : data, () => describeState(data));
     },
   },
   {
@@ -383,9 +377,7 @@ const commands: Command[] = [
         },
         ifMatch,
       );
-      if (ctx.json) ctx.outJson(saved.data);
-      else ctx.out(savedLine(saved.data, `configuration from ${file}`));
-      return EXIT.ok;
+      return ctx.show(saved.data, () => savedLine(saved.data, `configuration from ${file}`));
     },
   },
   {
@@ -531,9 +523,9 @@ const commands: Command[] = [
       const [list, verb, ip, mask] = ctx.positionals;
       if (list === undefined) {
         const { data } = await ctx.api().routing.get();
-        if (ctx.json) ctx.outJson(data.config.restrictions);
-        else ctx.out(describeConfig(data.config).split('\n').slice(-6).join('\n'));
-        return EXIT.ok;
+        return ctx.show(data.config.restrictions, () =>
+          describeConfig(data.config).split('\n').slice(-6).join('\n'),
+        );
       }
       if (list === 'authenticated') {
         const on = onOff(verb, 'restrict authenticated');
@@ -602,9 +594,7 @@ const commands: Command[] = [
       } else {
         findings = (await ctx.api().routing.get()).data.findings;
       }
-      if (ctx.json) ctx.outJson({ findings });
-      else ctx.out(describeFindings(findings));
-      return EXIT.ok;
+      return ctx.show({ findings }, () => describeFindings(findings));
     },
   },
   {
@@ -732,9 +722,7 @@ const commands: Command[] = [
         ...(ack ? { acknowledge: ack } : {}),
         ...(comment === undefined ? {} : { comment }),
       });
-      if (ctx.json) ctx.outJson(saved.data);
-      else ctx.out(savedLine(saved.data, `restored version ${n}`));
-      return EXIT.ok;
+      return ctx.show(saved.data, () => savedLine(saved.data, `restored version ${n}`));
     },
   },
   {
@@ -841,9 +829,7 @@ const commands: Command[] = [
         );
       }
       const q = await ctx.api().queue.list();
-      if (ctx.json) ctx.outJson(q);
-      else ctx.out(describeQueue(q));
-      return EXIT.ok;
+      return ctx.show(q, () => describeQueue(q));
     },
   },
   {
@@ -857,9 +843,7 @@ const commands: Command[] = [
     async run(ctx) {
       const [node = '', id = ''] = ctx.positionals;
       await ctx.api().queue.retry(node, id);
-      if (ctx.json) ctx.outJson({ node, id, retried: true });
-      else ctx.out(`Retrying ${id} on ${node} now.`);
-      return EXIT.ok;
+      return ctx.show({ node, id, retried: true }, () => `Retrying ${id} on ${node} now.`);
     },
   },
   {
@@ -891,9 +875,7 @@ const commands: Command[] = [
     examples: ['ims node list'],
     async run(ctx) {
       const list = await ctx.api().nodes.list();
-      if (ctx.json) ctx.outJson(list);
-      else ctx.out(describeNodes(list.nodes));
-      return EXIT.ok;
+      return ctx.show(list, () => describeNodes(list.nodes));
     },
   },
   {
@@ -930,9 +912,7 @@ const commands: Command[] = [
     async run(ctx) {
       const id = intArg(ctx.positionals[0], 'The node id');
       await ctx.api().nodes.remove(id);
-      if (ctx.json) ctx.outJson({ removed: id });
-      else ctx.out(`Node ${id} removed.`);
-      return EXIT.ok;
+      return ctx.show({ removed: id }, () => `Node ${id} removed.`);
     },
   },
 ];
@@ -1184,6 +1164,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     },
     out: (text) => io.stdout(`${text}\n`),
     outJson: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
+    show: (value, text) => {
+      io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+      return EXIT.ok;
+    },
   };
   try {
     return (await command.run(ctx)) ?? EXIT.ok;

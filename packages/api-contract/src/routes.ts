@@ -93,6 +93,17 @@ export const EventStreamSchema = Type.String({ description: 'text/event-stream' 
 export const IfMatchHeadersSchema = Type.Object({ 'if-match': Type.Optional(Type.String()) });
 
 const problem = ProblemSchema;
+
+/** A write on one queued message: done, or why not (the node is offline, busy or silent). */
+const queueActionResponses = {
+  204: NoContentSchema,
+  400: problem,
+  401: problem,
+  403: problem,
+  404: problem,
+  503: problem,
+  504: problem,
+} as const;
 const node = [{ node: [] }] as const;
 const noAuth = [] as const;
 
@@ -392,15 +403,7 @@ export const routes = {
     tags: ['service'],
     summary: 'Retry delivery of one queued message now',
     params: QueueMessageParamsSchema,
-    responses: {
-      204: NoContentSchema,
-      400: problem,
-      401: problem,
-      403: problem,
-      404: problem,
-      503: problem,
-      504: problem,
-    },
+    responses: queueActionResponses,
   },
   queueDelete: {
     method: 'DELETE',
@@ -410,15 +413,7 @@ export const routes = {
       'Delete one queued message; with ndr=true it goes back to its sender with a non-delivery report (RFC 3464)',
     params: QueueMessageParamsSchema,
     query: QueueDeleteQuerySchema,
-    responses: {
-      204: NoContentSchema,
-      400: problem,
-      401: problem,
-      403: problem,
-      404: problem,
-      503: problem,
-      504: problem,
-    },
+    responses: queueActionResponses,
   },
   events: {
     method: 'GET',

@@ -5,13 +5,19 @@
  */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { routes } from '@ims/api-contract';
+import { type QueuedMessage, routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
 
 /** The largest answer a node may send (a queue listing of LIST_LIMIT messages fits well). */
 export const NODE_ANSWER_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** What the audit log keeps of a queued message a write acted on. */
+function auditDetails(node: string, message: QueuedMessage) {
+  const { id, from, recipients, attempts, lastError } = message;
+  return { node, id, from, recipients, attempts, lastError };
+}
 
 export default async function queueRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -54,14 +60,7 @@ export default async function queueRoutes(fastify: FastifyInstance) {
       });
       app.audited(request, 'queue.retried', {
         target: `queue:${node.name}/${message.id}`,
-        details: {
-          node: node.name,
-          id: message.id,
-          from: message.from,
-          recipients: message.recipients,
-          attempts: message.attempts,
-          lastError: message.lastError,
-        },
+        details: auditDetails(node.name, message),
       });
       return reply.code(204).send(null);
     },
@@ -78,17 +77,7 @@ export default async function queueRoutes(fastify: FastifyInstance) {
       });
       app.audited(request, 'queue.deleted', {
         target: `queue:${node.name}/${message.id}`,
-        details: {
-          node: node.name,
-          id: message.id,
-          from: message.from,
-          recipients: message.recipients,
-          size: message.size,
-          attempts: message.attempts,
-          lastError: message.lastError,
-          ndr,
-          ndrSent,
-        },
+        details: { ...auditDetails(node.name, message), size: message.size, ndr, ndrSent },
       });
       return reply.code(204).send(null);
     },

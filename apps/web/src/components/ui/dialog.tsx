@@ -171,3 +171,17 @@ export function ConfirmDialog({
     </Dialog>
   );
 }
+
+/** The OK / Cancel footer of a form dialog: OK submits, Cancel closes. */
+export function OkCancel({ onCancel }: { onCancel: () => void }) {
+  return (
+    <>
+      <button type="submit" className="default">
+        OK
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </>
+  );
+}

@@ -13,9 +13,9 @@ import { useService } from '../../../lib/service-queries';
 import { useVersions } from '../api/get-versions';
 import { useRestoreVersion } from '../api/restore-version';
 
-function VersionDiff({ version }: { version: number }) {
-  const diff = useDiff(version > 1 ? version - 1 : undefined, version);
-  if (version === 1) return <p className="help">Version 1 is the first configuration.</p>;
+/** The changes from version `from` to version `to`, as History's sentences. */
+function DiffOf({ from, to, label }: { from: number; to: number; label: string }) {
+  const diff = useDiff(from, to);
   return (
     <QueryState
       isPending={diff.isPending}
@@ -23,26 +23,24 @@ function VersionDiff({ version }: { version: number }) {
       onRetry={() => void diff.refetch()}
       what="the changes"
     >
-      <ChangesList changes={diff.data?.changes ?? []} label={`Changes in version ${version}`} />
+      <ChangesList changes={diff.data?.changes ?? []} label={label} />
     </QueryState>
   );
 }
 
+function VersionDiff({ version }: { version: number }) {
+  if (version === 1) return <p className="help">Version 1 is the first configuration.</p>;
+  return <DiffOf from={version - 1} to={version} label={`Changes in version ${version}`} />;
+}
+
 /** What restoring `version` would change in the saved version, shown before the restore is confirmed. */
 function RestoreDiff({ saved, version }: { saved: number; version: number }) {
-  const diff = useDiff(saved, version);
   return (
-    <QueryState
-      isPending={diff.isPending}
-      error={diff.error}
-      onRetry={() => void diff.refetch()}
-      what="the changes"
-    >
-      <ChangesList
-        changes={diff.data?.changes ?? []}
-        label={`Compared with the saved version ${saved}, restoring version ${version} makes these changes`}
-      />
-    </QueryState>
+    <DiffOf
+      from={saved}
+      to={version}
+      label={`Compared with the saved version ${saved}, restoring version ${version} makes these changes`}
+    />
   );
 }
 

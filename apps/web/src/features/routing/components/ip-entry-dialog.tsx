@@ -1,6 +1,6 @@
 import { type IpEntry, normalizeEntry } from '@ims/routing-core';
 import { useId, useState } from 'react';
-import { Dialog } from '../../../components/ui/dialog';
+import { Dialog, OkCancel } from '../../../components/ui/dialog';
 
 /**
  * Add or edit an IP address + subnet mask entry (a single host is mask
@@ -54,16 +54,7 @@ export function IpEntryDialog({
       onClose={onClose}
       onSubmit={submit}
       width={340}
-      footer={
-        <>
-          <button type="submit" className="default">
-            OK
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </>
-      }
+      footer={<OkCancel onCancel={onClose} />}
     >
       <div className="field-row-stacked">
         <label htmlFor={`${id}-ip`}>IP address:</label>

@@ -9,7 +9,7 @@ import {
   routeExistsMessage,
 } from '@ims/routing-core';
 import { useId, useState } from 'react';
-import { Dialog } from '../../../components/ui/dialog';
+import { Dialog, OkCancel } from '../../../components/ui/dialog';
 
 /** `Sales.Example.COM.` → `sales.example.com` (`#` kept), or the text as typed when it does not parse. */
 function normalisedSentTo(text: string): string {
@@ -74,16 +74,7 @@ export function RouteDialog({
       title="Edit Routing Table Entry"
       onClose={onClose}
       onSubmit={submit}
-      footer={
-        <>
-          <button type="submit" className="default">
-            OK
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </>
-      }
+      footer={<OkCancel onCancel={onClose} />}
     >
       <div className="field-row-stacked">
         <label htmlFor={`${id}-domain`}>E-mail sent to this domain:</label>
