@@ -479,44 +479,49 @@ async function runSession(steps: Step[]): Promise<string | undefined> {
         c.write(`${s.line}\r\n`);
       }
       seen.commands++;
-      try {
-        reply = await c.reply(8000);
-      } catch (err) {
-        if (c.isClosed) {
-          seen.closedByServer++;
-          break;
+      // Each line ending is a line to the server, with its own reply: random
+      // bytes may hold several (a stray LF), and every reply is read and judged.
+      const lines = 'bytes' in s ? s.bytes.filter((byte) => byte === 0x0a).length : 1;
+      for (let k = 0; k < lines; k++) {
+        try {
+          reply = await c.reply(8000);
+        } catch (err) {
+          if (c.isClosed) {
+            seen.closedByServer++;
+            break;
+          }
+          return `no reply to ${JSON.stringify(s).slice(0, 80)}: ${String(err)}`;
         }
-        return `no reply to ${JSON.stringify(s).slice(0, 80)}: ${String(err)}`;
-      }
-      const code = Number(reply.slice(0, 3));
-      const cls = reply.slice(0, 1);
-      seen.replies[cls] = (seen.replies[cls] ?? 0) + 1;
-      if (cls === '4') {
-        const key = reply.slice(0, 9).trim();
-        seen.transient[key] = (seen.transient[key] ?? 0) + 1;
-      }
-      // 451 4.3.0 is what a hook answers when something threw inside the node: never expected here.
-      if (reply.startsWith('451 ')) return `an internal error surfaced: ${reply}`;
-      if (!/^\d{3}([ -]|$)/.test(reply) || code < 200 || code > 599)
-        return `malformed reply ${reply}`;
-      if (code === 354) inData = true;
-      if (code === 235) authenticated = true;
-      if ('data' in s && code === 250 && authenticated) authenticatedMessages++;
-      if ('line' in s && /^RCPT TO:/i.test(s.line) && code === 250 && !authenticated) {
-        const to = s.line.slice(8).trim();
-        const d = evaluate(
-          policy,
-          {
-            clientIp: `127.0.2.${client}`,
-            serverIp: '127.0.0.1',
-            authenticated: false,
-            mailFrom: '<tester@remote.example>',
-            rcptTo: to.startsWith('<') ? to : `<${to}>`,
-            isKnownRecipient: (a) => known.has(a.toLowerCase()),
-          },
-          { trace: false },
-        );
-        if (d.action !== 'deliver') return `a stranger's RCPT ${to} was accepted: ${reply}`;
+        const code = Number(reply.slice(0, 3));
+        const cls = reply.slice(0, 1);
+        seen.replies[cls] = (seen.replies[cls] ?? 0) + 1;
+        if (cls === '4') {
+          const key = reply.slice(0, 9).trim();
+          seen.transient[key] = (seen.transient[key] ?? 0) + 1;
+        }
+        // 451 4.3.0 is what a hook answers when something threw inside the node: never expected here.
+        if (reply.startsWith('451 ')) return `an internal error surfaced: ${reply}`;
+        if (!/^\d{3}([ -]|$)/.test(reply) || code < 200 || code > 599)
+          return `malformed reply ${reply}`;
+        if (code === 354) inData = true;
+        if (code === 235) authenticated = true;
+        if ('data' in s && code === 250 && authenticated) authenticatedMessages++;
+        if ('line' in s && /^RCPT TO:/i.test(s.line) && code === 250 && !authenticated) {
+          const to = s.line.slice(8).trim();
+          const d = evaluate(
+            policy,
+            {
+              clientIp: `127.0.2.${client}`,
+              serverIp: '127.0.0.1',
+              authenticated: false,
+              mailFrom: '<tester@remote.example>',
+              rcptTo: to.startsWith('<') ? to : `<${to}>`,
+              isKnownRecipient: (a) => known.has(a.toLowerCase()),
+            },
+            { trace: false },
+          );
+          if (d.action !== 'deliver') return `a stranger's RCPT ${to} was accepted: ${reply}`;
+        }
       }
       if ('line' in s && s.line === 'QUIT') break;
     }
@@ -527,6 +532,17 @@ async function runSession(steps: Step[]): Promise<string | undefined> {
 }
 
 describe('random SMTP sessions', () => {
+  it('regression: a stray LF/CR, an over-long NOOP, then RCPT TO:<@> and an empty line', async () => {
+    expect(
+      await runSession([
+        { bytes: Buffer.from([10, 13, 10]) },
+        { line: `NOOP ${'x'.repeat(5000)}` },
+        { line: 'RCPT TO:<@>' },
+        { line: '' },
+      ]),
+    ).toBeUndefined();
+  });
+
   it('every line gets a well-formed reply, no stranger relays, and the server keeps answering', async () => {
     await property(
       'random-sessions',
