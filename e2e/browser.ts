@@ -1,7 +1,52 @@
 /** Debian's Chromium driven by playwright-core, and axe-core run inside the page. */
 
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join, resolve } from 'node:path';
+import { childEnv } from '@ims/test-support';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const web = resolve(import.meta.dirname, '../apps/web');
+
+/** The newest modification time under a folder (the web app's sources). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+/** The console serves apps/web/dist: build it when it is missing or older than the sources it tests. */
+export function ensureWebBuilt(): void {
+  const index = join(web, 'dist/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(web, 'src'))) return;
+  execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
+    cwd: resolve(web, '../..'),
+    // Vitest sets NODE_ENV=test, which would build React's development bundle
+    // (over the size budget, and not what the console serves).
+    env: childEnv({ NODE_ENV: 'production' }),
+    stdio: 'inherit',
+  });
+}
+
+/** A new page in `context`, signed in as admin through the sign-in window, on `path`. */
+export async function signIn(
+  context: BrowserContext,
+  url: string,
+  password: string,
+  path = '/',
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${url}${path}`);
+  await page.getByLabel('User name:').fill('admin');
+  await page.getByLabel('Password:').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Signed in as').waitFor();
+  return page;
+}
 
 export const CHROMIUM = process.env.IMS_CHROMIUM ?? '/usr/bin/chromium';
 

@@ -1,24 +1,14 @@
-/**
- * Readable evidence in a real browser (Chromium via playwright-core) against
- * the real console and a real SMTP node: the Audit tab tells each entry in a
- * sentence (the History sentences for a save), hides sign-ins until asked,
- * filters by action family and expands an entry's details; the Relay test's
- * verdict is on screen at 1280×800 without scrolling sideways.
- * `IMS_SCREENSHOTS=$PWD/docs` saves docs/audit-tab.png.
- */
-
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
-import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousViolations } from './browser';
+import { ensureWebBuilt, launchChromium, seriousViolations, signIn as signInAs } from './browser';
 
 const root = resolve(import.meta.dirname, '..');
-const webDist = join(root, 'apps/web/dist');
+const _webDist = join(root, 'apps/web/dist');
 /** Set to a folder (docs/) to save the README's Audit screenshot there. */
 const SHOTS = process.env.IMS_SCREENSHOTS;
 
@@ -45,23 +35,11 @@ async function api<T>(method: string, path: string, body?: unknown, headers = {}
 async function signIn(path: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
   contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${url}${path}`);
-  await page.getByLabel('User name:').fill('admin');
-  await page.getByLabel('Password:').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Signed in as').waitFor();
-  return page;
+  return signInAs(context, url, password, path);
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(webDist, 'index.html'))) {
-    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
-      cwd: root,
-      env: childEnv(),
-      stdio: 'inherit',
-    });
-  }
+  ensureWebBuilt();
   const httpPort = await freePort();
   const smtpPort = await freePort();
   url = `http://127.0.0.1:${httpPort}`;

@@ -12,41 +12,13 @@
  * 4. a save made by someone else shows in the banner as theirs.
  */
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RoutingConfig } from '@ims/routing-core';
-import { childEnv } from '@ims/test-support';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousViolations } from './browser';
+import { ensureWebBuilt, launchChromium, seriousViolations, signIn } from './browser';
 import { relayAttempt } from './smtp-wire';
-import { root, Stack } from './stack';
-
-const web = join(root, 'apps/web');
-const webDist = join(web, 'dist/index.html');
-
-/** The newest modification time under a folder (the web app's sources). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return t;
-}
-
-/** The console serves apps/web/dist: build it when it is missing or older than the sources it tests. */
-function ensureWebBuilt(): void {
-  if (existsSync(webDist) && statSync(webDist).mtimeMs >= newest(join(web, 'src'))) return;
-  execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
-    cwd: root,
-    // Vitest sets NODE_ENV=test, which would build React's development bundle
-    // (over the size budget, and not what the console serves).
-    env: childEnv({ NODE_ENV: 'production' }),
-    stdio: 'inherit',
-  });
-}
+import { Stack } from './stack';
 
 let stack: Stack;
 let browser: Browser | undefined;
@@ -86,12 +58,7 @@ beforeAll(async () => {
   stack = await Stack.start();
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  await page.goto(`${stack.url}/routing`);
-  await page.getByLabel('User name:').fill('admin');
-  await page.getByLabel('Password:').fill(stack.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Signed in as').waitFor();
+  page = await signIn(context, stack.url, stack.adminPassword, '/routing');
 }, 300_000);
 
 afterAll(async () => {

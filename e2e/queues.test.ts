@@ -1,25 +1,15 @@
-/**
- * The Queues tab in a real browser (Debian's Chromium via playwright-core)
- * against a real console and a real SMTP node (issue 17 §4, acceptance): a
- * message for an unreachable route (a route to a closed loopback port) is
- * listed with its last error, Retry now retries it (its attempts grow), and
- * Delete removes it. With IMS_SCREENSHOTS=docs the tab's picture is saved as
- * docs/queues-tab.png for the README.
- */
-
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
-import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousViolations } from './browser';
+import { ensureWebBuilt, launchChromium, seriousViolations, signIn } from './browser';
 import { sendMail } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
-const webDist = join(root, 'apps/web/dist');
+const _webDist = join(root, 'apps/web/dist');
 /** Set to a folder (docs/) to save the README screenshot there. */
 const SHOTS = process.env.IMS_SCREENSHOTS;
 
@@ -38,13 +28,7 @@ const temp = () => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(join(webDist, 'index.html'))) {
-    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
-      cwd: root,
-      env: childEnv(),
-      stdio: 'inherit',
-    });
-  }
+  ensureWebBuilt();
   const httpPort = await freePort();
   smtpPort = await freePort();
   url = `http://127.0.0.1:${httpPort}`;
@@ -139,12 +123,7 @@ describe('the Queues tab in Chromium', () => {
 
   it('lists the message for the unreachable route, with its last error', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    await page.goto(`${url}/queues`);
-    await page.getByLabel('User name:').fill('admin');
-    await page.getByLabel('Password:').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Signed in as').waitFor();
+    page = await signIn(context, url, password, '/queues');
     expect(await page.getByRole('tab', { name: 'Queues' }).getAttribute('aria-selected')).toBe(
       'true',
     );

@@ -1,24 +1,15 @@
-/**
- * The web console in a real browser (Debian's Chromium via playwright-core)
- * against the real console server on a temporary data dir, with a real SMTP
- * node attached: sign in, the Routing tab and its dialogs, advice and its
- * confirmation, Apply, the banner and Restart now (checked on the SMTP wire),
- * a 412 from a second session, a keyboard-only pass, and axe-core.
- */
-
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
-import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
+import { type Child, freePort, start, until } from '@ims/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousViolations } from './browser';
+import { ensureWebBuilt, launchChromium, seriousViolations, signIn as signInAs } from './browser';
 import { relayAttempt, sendMail } from './smtp-wire';
 
 const root = resolve(import.meta.dirname, '..');
-const webDist = join(root, 'apps/web/dist');
+const _webDist = join(root, 'apps/web/dist');
 /** Set to a folder (docs/) to save the README screenshots there. */
 const SHOTS = process.env.IMS_SCREENSHOTS;
 
@@ -47,15 +38,7 @@ async function api<T>(
   return { status: res.status, body: res.body };
 }
 
-async function signIn(context: BrowserContext, path = '/'): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${url}${path}`);
-  await page.getByLabel('User name:').fill('admin');
-  await page.getByLabel('Password:').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('Signed in as').waitFor();
-  return page;
-}
+const signIn = (context: BrowserContext, path = '/') => signInAs(context, url, password, path);
 
 /** 98.css draws radios and checkboxes on their labels: a person clicks the label. */
 const label = (page: Page, text: string) =>
@@ -67,15 +50,7 @@ const expectNoSeriousViolations = async (page: Page, where: string) => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(join(webDist, 'index.html'))) {
-    execFileSync('pnpm', ['--filter', '@ims/web', 'run', 'build'], {
-      cwd: root,
-      // Vitest sets NODE_ENV=test, which would build React's development bundle
-      // (over the size budget): build what npm start serves.
-      env: childEnv({ NODE_ENV: 'production' }),
-      stdio: 'inherit',
-    });
-  }
+  ensureWebBuilt();
   const httpPort = await freePort();
   smtpPort = await freePort();
   url = `http://127.0.0.1:${httpPort}`;
