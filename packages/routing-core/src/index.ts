@@ -59,6 +59,19 @@ export {
   type Reason,
 } from './evaluate';
 export {
+  ACTIONS,
+  envelopeOf,
+  IMPACT_LOCAL_PART,
+  type Impact,
+  type ImpactChange,
+  impact,
+  recipientDomainOf,
+  recordTotal,
+  type TrafficKey,
+  type TrafficRecord,
+  trafficKeyOf,
+} from './impact';
+export {
   formatIp,
   type IpAddress,
   type IpFamily,
