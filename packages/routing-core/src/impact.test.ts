@@ -6,6 +6,7 @@ import { type Action, evaluate, locateDomain } from './evaluate';
 import {
   type ImpactChange,
   impact,
+  mergeImpacts,
   recipientDomainOf,
   type TrafficRecord,
   trafficKeyOf,
@@ -115,6 +116,33 @@ describe('impact(): rows whose action changes', () => {
     expect(impact(allowed, inbound, [record], ['alice@example.com']).changes).toEqual([
       expect.objectContaining({ before: 'relay', after: 'reject', count: 3 }),
     ]);
+  });
+
+  it("mergeImpacts: the nodes' rows summed and sorted again", () => {
+    const row = {
+      clientIp: '127.0.0.2',
+      serverIp: '127.0.0.1',
+      authenticated: false,
+      before: 'relay' as const,
+      after: 'reject' as const,
+    };
+    const merged = mergeImpacts([
+      { transactions: 5, changes: [{ ...row, recipientDomain: 'a.example', count: 3 }] },
+      {
+        transactions: 7,
+        changes: [
+          { ...row, recipientDomain: 'b.example', count: 4 },
+          { ...row, recipientDomain: 'a.example', count: 2 },
+        ],
+      },
+    ]);
+    expect(merged).toEqual({
+      transactions: 12,
+      changes: [
+        { ...row, recipientDomain: 'a.example', count: 5 },
+        { ...row, recipientDomain: 'b.example', count: 4 },
+      ],
+    });
   });
 
   it('ignores empty and nonsense counts', () => {

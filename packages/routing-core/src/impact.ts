@@ -132,6 +132,38 @@ function compareChanges(a: ImpactChange, b: ImpactChange): number {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Impacts of several nodes as one: the same rows summed, sorted again. */
+export function mergeImpacts(impacts: Iterable<Impact>): Impact {
+  const groups = new Map<string, ImpactChange>();
+  let transactions = 0;
+  for (const one of impacts) {
+    transactions += one.transactions;
+    for (const c of one.changes) {
+      const id = groupId(
+        c.clientIp,
+        c.serverIp,
+        c.authenticated,
+        c.recipientDomain,
+        c.before,
+        c.after,
+      );
+      const row = groups.get(id);
+      if (row) row.count += c.count;
+      else groups.set(id, { ...c });
+    }
+  }
+  return { transactions, changes: [...groups.values()].sort(compareChanges) };
+}
+
+const groupId = (
+  clientIp: string,
+  serverIp: string,
+  authenticated: boolean,
+  recipientDomain: string,
+  before: Action,
+  after: Action,
+) => JSON.stringify([clientIp, serverIp, authenticated, recipientDomain, before, after]);
+
 /**
  * What `after` would change, against `before` (the running configuration),
  * for the recorded traffic. Pass the directory the nodes have, so that an
@@ -159,14 +191,14 @@ export function impact(
     const a = evaluate(will, input, options).action;
     if (a === b) continue;
     const recipientDomain = recipientDomainOf(record);
-    const id = JSON.stringify([
+    const id = groupId(
       record.clientIp,
       record.serverIp,
       record.authenticated,
       recipientDomain,
       b,
       a,
-    ]);
+    );
     const row = groups.get(id);
     if (row) row.count += count;
     else {

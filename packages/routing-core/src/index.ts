@@ -65,6 +65,7 @@ export {
   type Impact,
   type ImpactChange,
   impact,
+  mergeImpacts,
   recipientDomainOf,
   recordTotal,
   type TrafficKey,
