@@ -72,6 +72,7 @@ export {
   type TrafficRecord,
   trafficKeyOf,
 } from './impact';
+export { describeImpactChange, describeImpactSummary, impactOutcome } from './impact-text';
 export {
   formatIp,
   type IpAddress,
