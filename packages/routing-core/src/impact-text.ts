@@ -48,7 +48,7 @@ export function describeImpactSummary(
   now: number,
 ): string {
   const changed = impact.changes.reduce((n, c) => n + c.count, 0);
-  const days = Math.max(1, Math.ceil((now - Date.parse(impact.since)) / DAY_MS));
+  const days = Math.max(1, Math.floor((now - Date.parse(impact.since)) / DAY_MS));
   const window = `in the last ${days === 1 ? 'day' : `${days} days`}`;
   if (impact.transactions === 0) return `No transactions recorded ${window}.`;
   if (changed === 0)
