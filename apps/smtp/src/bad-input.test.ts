@@ -866,10 +866,10 @@ describe('a hostile decision-records file: the node starts, keeps what makes sen
       '{"__proto__":{"polluted":true},"entries":[],"constructor":{"prototype":{"polluted":true}}}',
     ],
     [
-      '150,000 entries (more than the bound)',
+      '5,000 entries, past the bound of 1,000 keys',
       () =>
         JSON.stringify({
-          entries: Array.from({ length: 150_000 }, (_, i) => [
+          entries: Array.from({ length: 5000 }, (_, i) => [
             `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
             '127.0.0.1',
             false,
@@ -889,10 +889,10 @@ describe('a hostile decision-records file: the node starts, keeps what makes sen
         async () => {
           const dataDir = mkdtempSync(join(tmpdir(), 'ims-bad-traffic-'));
           writeFileSync(join(dataDir, 'traffic.json'), typeof text === 'function' ? text() : text);
-          const s = await node({ dataDir, trafficMaxKeys: 100_000 });
+          const s = await node({ dataDir, trafficMaxKeys: 1000 });
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
           const records = s.node.traffic.snapshot().records;
-          expect(records.length).toBeLessThanOrEqual(100_000);
+          expect(records.length).toBeLessThanOrEqual(1000);
           for (const r of records) {
             for (const n of Object.values(r.counts))
               expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
@@ -905,7 +905,7 @@ describe('a hostile decision-records file: the node starts, keeps what makes sen
             '550 5.7.1 Relaying is prohibited',
           );
           c.close();
-          expect(s.node.traffic.size).toBeGreaterThanOrEqual(Math.min(before + 1, 100_000));
+          expect(s.node.traffic.size).toBeGreaterThanOrEqual(Math.min(before + 1, 1000));
           await stillUp(s.port);
         },
         'decision-records file',

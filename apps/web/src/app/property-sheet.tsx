@@ -106,7 +106,7 @@ export function PropertySheet({
   const [conflict, setConflict] = useState<ConflictInfo | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const impact = useImpact(draft);
+  const impact = useImpact(draft ?? undefined);
   const [refusing, setRefusing] = useState<{
     then: Then;
     acknowledge?: string[];
