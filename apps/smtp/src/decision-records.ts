@@ -58,7 +58,12 @@ export function recordDecision(
 }
 
 const DAY_MS = 86_400_000;
-const ACTION_INDEX: Record<Action, 1 | 2 | 3 | 4> = { deliver: 1, relay: 2, reject: 3, 'accept-ndr': 4 };
+const ACTION_INDEX: Record<Action, 1 | 2 | 3 | 4> = {
+  deliver: 1,
+  relay: 2,
+  reject: 3,
+  'accept-ndr': 4,
+};
 const FILE_FORMAT = 1;
 
 /** [day number since the epoch (UTC), deliver, relay, reject, accept-ndr]. */
