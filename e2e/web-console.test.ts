@@ -466,10 +466,21 @@ describe('the web console in Chromium', () => {
     await entry.getByRole('button', { name: 'OK' }).click();
     await dialog.getByRole('button', { name: 'OK' }).click();
     await dialog.waitFor({ state: 'detached' });
+    // The impact preview: 127.0.0.3 relayed under what runs, and would now be refused.
+    const refused =
+      /127\.0\.0\.3 → elsewhere\.example: relayed (once|\d+ times), would now get 550 5\.7\.1/;
+    await sheet
+      .getByRole('region', { name: 'Impact on recorded traffic' })
+      .getByText(refused)
+      .waitFor({ timeout: 30_000 });
     await sheet.getByRole('button', { name: 'Apply' }).click();
     const confirm = sheet.getByRole('alertdialog', { name: 'Save with critical findings?' });
     if (await confirm.isVisible().catch(() => false))
       await confirm.getByRole('button', { name: 'Save anyway' }).click();
+    // Apply asks first, listing the mail that would be refused.
+    const refusing = sheet.getByRole('alertdialog', { name: 'Apply a change that refuses mail?' });
+    await refusing.getByText(refused).waitFor();
+    await refusing.getByRole('button', { name: 'Apply anyway' }).click();
     const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });
     await banner.getByText(/take effect only when the Internet Mail Service restarts/).waitFor();
 

@@ -8,6 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createApiClient, type NodeStatusBody } from '@ims/api-client';
+import type { RoutingConfig } from '@ims/routing-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, freePort, ims, ROOT, startProcess, tempDir, until } from './testing/processes';
 
@@ -484,6 +485,83 @@ describe('ims against a real console and SMTP node', () => {
     expect(restrictHelp.stdout).toContain('ims restrict clients add 192.168.1.0 255.255.255.0');
   });
 
+  it('impact FILE: a draft that removes 127.0.0.2 lists the transactions it sent', async () => {
+    // Set up through the API (each `ims` run is a process start): 127.0.0.2 may relay.
+    const { token } = JSON.parse(readFileSync(join(home, 'xdg', 'ims', 'config.json'), 'utf8')) as {
+      token: string;
+    };
+    const api = createApiClient({ baseUrl: url, token });
+    const { data, etag } = await api.routing.get();
+    const running = data.config as RoutingConfig;
+    const allowed: RoutingConfig = {
+      ...running,
+      restrictions: {
+        ...running.restrictions,
+        clientAddresses: {
+          enabled: true,
+          entries: [
+            ...running.restrictions.clientAddresses.entries.filter((e) => e.ip !== '127.0.0.2'),
+            { ip: '127.0.0.2', mask: '255.255.255.255' },
+          ],
+        },
+      },
+    };
+    const saved = await api.routing.put({ config: allowed }, etag);
+    await api.service.restart();
+    const local = await until(
+      async () => {
+        const n = (await api.service.status()).nodes.find((x) => x.name === 'local');
+        return n?.runningVersion === saved.data.version ? n : undefined;
+      },
+      60_000,
+      'the local node to run the saved version',
+    );
+    const { say, end } = await sessionFrom127002(Number(local.listen[0]?.split(':').at(-1)));
+    expect(await say('MAIL FROM:<app@example.com>')).toMatch(/^250 /);
+    for (const user of ['a', 'b', 'c']) {
+      expect(await say(`RCPT TO:<${user}@impact-cli.example>`)).toMatch(/^250 /);
+    }
+    await end();
+
+    const draft = join(temp(), 'impact-draft.json');
+    // The draft: the running configuration without 127.0.0.2.
+    const r = allowed.restrictions;
+    writeFileSync(
+      draft,
+      JSON.stringify({
+        ...allowed,
+        restrictions: {
+          ...r,
+          clientAddresses: {
+            ...r.clientAddresses,
+            entries: r.clientAddresses.entries.filter((e) => e.ip !== '127.0.0.2'),
+          },
+        },
+      }),
+    );
+    const text = await run(['impact', draft]);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^\d+ of \d+ transactions? in the last day would change:/);
+    expect(text.stdout).toContain(
+      '  127.0.0.2 → impact-cli.example: relayed 3 times, would now get 550 5.7.1 Relaying is prohibited',
+    );
+    const result = await json<{ since: string; transactions: number; changes: unknown[] }>([
+      'impact',
+      draft,
+    ]);
+    expect(result.changes).toContainEqual({
+      clientIp: '127.0.0.2',
+      serverIp: '127.0.0.1',
+      authenticated: false,
+      recipientDomain: 'impact-cli.example',
+      before: 'relay',
+      after: 'reject',
+      count: 3,
+    });
+    expect((await run(['impact'])).code).toBe(2);
+  }, 300_000);
+
   it('logout revokes the token and forgets it', async () => {
     const r = await run(['logout']);
     expect(r.code).toBe(0);
@@ -493,6 +571,16 @@ describe('ims against a real console and SMTP node', () => {
 
 /** Sends one message from 127.0.0.2 over a raw socket (the client restriction lets it relay). */
 async function sendFrom127002(port: number, from: string, to: string): Promise<void> {
+  const { say, end } = await sessionFrom127002(port);
+  expect(await say(`MAIL FROM:<${from}>`)).toMatch(/^250 /);
+  expect(await say(`RCPT TO:<${to}>`)).toMatch(/^250 /);
+  expect(await say('DATA')).toMatch(/^354 /);
+  expect(await say('Subject: Stuck\r\n\r\nFor a host that is down.\r\n.')).toMatch(/^250 /);
+  await end();
+}
+
+/** A greeted SMTP session from 127.0.0.2 over a raw socket: say(line) answers the reply line. */
+async function sessionFrom127002(port: number) {
   const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
   let buffer = '';
   const replies: string[] = [];
@@ -516,10 +604,9 @@ async function sendFrom127002(port: number, from: string, to: string): Promise<v
   };
   expect(await reply()).toMatch(/^220 /);
   expect(await say('EHLO client.example')).toMatch(/^250 /);
-  expect(await say(`MAIL FROM:<${from}>`)).toMatch(/^250 /);
-  expect(await say(`RCPT TO:<${to}>`)).toMatch(/^250 /);
-  expect(await say('DATA')).toMatch(/^354 /);
-  expect(await say('Subject: Stuck\r\n\r\nFor a host that is down.\r\n.')).toMatch(/^250 /);
-  await say('QUIT');
-  socket.end();
+  const end = async () => {
+    await say('QUIT');
+    socket.end();
+  };
+  return { say, end };
 }

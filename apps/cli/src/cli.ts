@@ -22,6 +22,7 @@ import { CliError, EXIT, exitCodeOf } from './exit-codes';
 import {
   describeConfig,
   describeFindings,
+  describeImpact,
   describeNodes,
   describeProblem,
   describeQueue,
@@ -595,6 +596,25 @@ const commands: Command[] = [
         findings = (await ctx.api().routing.get()).data.findings;
       }
       return ctx.show({ findings }, () => describeFindings(findings));
+    },
+  },
+  {
+    name: 'impact',
+    summary: 'Impact preview: what a draft would change for the traffic the nodes recorded',
+    usage: 'ims impact FILE [--json]',
+    details:
+      "FILE (- for stdin) holds a configuration document, or the output of `ims routing get --json`. Every recorded RCPT decision of the nodes' window (IMS_TRAFFIC_WINDOW_DAYS) is judged by the version the node runs and by the draft; the rows whose action would change are listed, most transactions first. Nothing is saved.",
+    examples: [
+      'ims impact draft.json',
+      'ims routing get --json > d.json && ims impact d.json --json',
+    ],
+    args: [1, 1],
+    async run(ctx) {
+      const file = ctx.positionals[0] as string;
+      const doc = (await readJsonFile(ctx, file)) as { config?: unknown } | null;
+      const draft = doc?.config ?? doc;
+      const result = await ctx.api().routing.impact(draft);
+      return ctx.show(result, () => describeImpact(result, draft as RoutingConfig));
     },
   },
   {

@@ -1,7 +1,19 @@
 /** Plain-text rendering for people; `--json` output is the API's own documents. */
 
-import type { NodeView, Problem, QueueList, RoutingState, Service } from '@ims/api-client';
-import { RESTRICTION_LABELS, type RoutingConfig } from '@ims/routing-core';
+import type {
+  ImpactResult,
+  NodeView,
+  Problem,
+  QueueList,
+  RoutingState,
+  Service,
+} from '@ims/api-client';
+import {
+  describeImpactChange,
+  describeImpactSummary,
+  RESTRICTION_LABELS,
+  type RoutingConfig,
+} from '@ims/routing-core';
 
 type Finding = RoutingState['findings'][number];
 
@@ -53,6 +65,18 @@ export function describeFindings(findings: Finding[]): string {
         }`,
     )
     .join('\n');
+}
+
+/** The impact preview: the headline, then one line per changed row (the same words as the web). */
+export function describeImpact(
+  result: ImpactResult,
+  draft: RoutingConfig,
+  now = Date.now(),
+): string {
+  return [
+    describeImpactSummary(result, now),
+    ...result.changes.map((c) => `  ${describeImpactChange(draft, c)}`),
+  ].join('\n');
 }
 
 export function describeState(state: RoutingState): string {

@@ -434,7 +434,8 @@ describe('random bodies to every write route', () => {
               // (its documented answer, like 504 for a silent one); nothing else
               // may be a 5xx.
               const nodeOffline =
-                route.path.startsWith('/api/v1/service/queue/') &&
+                (route.path.startsWith('/api/v1/service/queue/') ||
+                  route.path === '/api/v1/routing/impact') &&
                 res.statusCode === 503 &&
                 res.json().type === '/problems/node-offline';
               if (!nodeOffline) {
@@ -737,9 +738,11 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
       const url = route.url.replace(/:(\w+)/g, '1');
       const isNode = route.url.startsWith('/api/v1/node/');
       const isWrite = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method);
-      const readOnlyPost = ['/api/v1/routing/advice', '/api/v1/routing/evaluate'].includes(
-        route.url,
-      );
+      const readOnlyPost = [
+        '/api/v1/routing/advice',
+        '/api/v1/routing/evaluate',
+        '/api/v1/routing/impact',
+      ].includes(route.url);
       const cases: [string, Record<string, string>, number][] = credentials.map(([n, h]) => [
         n,
         h,
@@ -1169,34 +1172,34 @@ describe('static files of the web app', () => {
 
 // ---- the Queues routes and the node request channel ------------------------------
 
-describe('the Queues routes and node answers (issue 17 §4)', () => {
-  /** The app on a real socket (event streams need one), and the abuse node attached to it. */
-  async function attached(behave: (r: NodeRequest) => unknown) {
-    if (!app.server.listening) await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    const node = createApiClient({ baseUrl: url, token: secrets.nodeToken });
-    const requests: NodeRequest[] = [];
-    const abort = new AbortController();
-    await new Promise<void>((resolve, reject) => {
-      node.events
-        .node(
-          {
-            onOpen: resolve,
-            onEvent: ({ type, data }) => {
-              if (type !== 'request') return;
-              requests.push(data as NodeRequest);
-              const answer = behave(data as NodeRequest);
-              if (answer !== undefined)
-                void node.raw('PUT', `/api/v1/node/requests/${(data as NodeRequest).id}`, answer);
-            },
+/** The app on a real socket (event streams need one), and the abuse node attached to it. */
+async function attached(behave: (r: NodeRequest) => unknown) {
+  if (!app.server.listening) await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const node = createApiClient({ baseUrl: url, token: secrets.nodeToken });
+  const requests: NodeRequest[] = [];
+  const abort = new AbortController();
+  await new Promise<void>((resolve, reject) => {
+    node.events
+      .node(
+        {
+          onOpen: resolve,
+          onEvent: ({ type, data }) => {
+            if (type !== 'request') return;
+            requests.push(data as NodeRequest);
+            const answer = behave(data as NodeRequest);
+            if (answer !== undefined)
+              void node.raw('PUT', `/api/v1/node/requests/${(data as NodeRequest).id}`, answer);
           },
-          { signal: abort.signal },
-        )
-        .catch((err: unknown) => (abort.signal.aborted ? undefined : reject(err)));
-    });
-    return { requests, detach: () => abort.abort() };
-  }
+        },
+        { signal: abort.signal },
+      )
+      .catch((err: unknown) => (abort.signal.aborted ? undefined : reject(err)));
+  });
+  return { requests, detach: () => abort.abort() };
+}
 
+describe('the Queues routes and node answers (issue 17 §4)', () => {
   it('bad input: malformed node names and message ids never reach a node and change nothing', async () => {
     const node = await attached(() => ({ ok: false, error: { code: 'not-found', message: 'no' } }));
     try {
@@ -1382,6 +1385,109 @@ describe('the Queues routes and node answers (issue 17 §4)', () => {
       );
       // Nothing was audited: no action reached a node that did it.
       expect(snapshot()).toBe(before);
+    } finally {
+      node.detach();
+    }
+  }, 60_000);
+});
+
+// ---- the impact preview: what a node answers is not trusted ------------------------------
+
+describe('the impact preview and hostile node answers (issue 14 §2)', () => {
+  /** The abuse node attached, reporting that it runs the saved version. */
+  async function running(behave: (r: NodeRequest) => unknown) {
+    const node = await attached(behave);
+    const current = await app.inject({ method: 'GET', url: '/api/v1/routing', headers: readAuth });
+    const status = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/node/status',
+      headers: { authorization: `Bearer ${secrets.nodeToken}` },
+      payload: {
+        runningVersion: current.json<{ version: number }>().version,
+        state: 'running',
+        listen: ['127.0.0.1:2525'],
+        startedAt: new Date().toISOString(),
+        counters: {},
+      },
+    });
+    expect(status.statusCode).toBe(204);
+    return node;
+  }
+
+  const good = {
+    clientIp: '127.0.0.2',
+    serverIp: '127.0.0.1',
+    authenticated: false,
+    recipient: 'partner.example',
+    local: false,
+    counts: { deliver: 0, relay: 1, reject: 0, 'accept-ndr': 0 },
+  };
+  const page = (records: unknown, extra: Record<string, unknown> = {}) => ({
+    ok: true,
+    result: { since: '2026-11-22T00:00:00.000Z', windowDays: 7, records, ...extra },
+  });
+  const hostile: [string, unknown, number][] = [
+    ['records that are not a list', page({ a: 1 }), 502],
+    ['a negative count', page([{ ...good, counts: { ...good.counts, relay: -5 } }]), 502],
+    ['a fractional count', page([{ ...good, counts: { ...good.counts, relay: 1.5 } }]), 502],
+    ['an extra field (message content)', page([{ ...good, subject: 'secret' }]), 502],
+    ['a recipient past 512 characters', page([{ ...good, recipient: 'x'.repeat(513) }]), 502],
+    ['more records than a page holds', page(Array.from({ length: 5001 }, () => good)), 502],
+    ['a since that is not a time', { ok: true, result: { ...page([]).result, since: 'x' } }, 502],
+    ['an error answer', { ok: false, error: { code: 'failed', message: 'disk gone' } }, 502],
+    ['a client address that is no address', page([{ ...good, clientIp: '<script>' }]), 200],
+    ['a recipient that is no domain', page([{ ...good, recipient: '../../etc/passwd' }]), 200],
+  ];
+
+  it('a shape the contract does not allow is a 502 problem; odd but valid records are judged', async () => {
+    let answer: unknown;
+    const node = await running(() => answer);
+    try {
+      const config = defaultConfig('example.com');
+      for (const [name, body, status] of hostile) {
+        await record.check(
+          name,
+          async () => {
+            answer = body;
+            // A node's answer updates when it was last seen, and nothing else.
+            const state = () => snapshot().replace(/"last_seen":"[^"]*"/g, '');
+            const before = state();
+            const res = await app.inject({
+              method: 'POST',
+              url: '/api/v1/routing/impact',
+              headers: readAuth,
+              payload: { config },
+            });
+            expect(res.statusCode, `${name}: ${res.body.slice(0, 300)}`).toBe(status);
+            if (status >= 400) problemOk(res);
+            expect(state()).toBe(before);
+          },
+          'impact: hostile node answers',
+        );
+      }
+    } finally {
+      node.detach();
+    }
+  }, 60_000);
+
+  it('a cursor without end is read for a bounded number of pages', async () => {
+    const node = await running(() => page([good], { next: 'again' }));
+    try {
+      await record.check(
+        'an endless next cursor',
+        async () => {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/routing/impact',
+            headers: readAuth,
+            payload: { config: defaultConfig('example.com') },
+          });
+          expect(res.statusCode).toBe(200);
+          expect(res.json<{ transactions: number }>().transactions).toBe(100);
+          expect(node.requests.length).toBe(100);
+        },
+        'impact: hostile node answers',
+      );
     } finally {
       node.detach();
     }

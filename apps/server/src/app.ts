@@ -29,6 +29,7 @@ import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
+import impactRoutes from './routes/api/impact';
 import queueRoutes from './routes/api/queue';
 import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
@@ -267,5 +268,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(serviceRoutes);
   await app.register(relayTestRoutes);
   await app.register(queueRoutes);
+  await app.register(impactRoutes);
   return app;
 }

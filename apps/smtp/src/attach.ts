@@ -209,7 +209,12 @@ export class ConsoleLink {
   private async answer(data: unknown): Promise<void> {
     const request = (data ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
     if (typeof request.id !== 'string') return;
-    const body = await answerRequest(this.node.queue, request.method, request.params);
+    const body = await answerRequest(
+      this.node.queue,
+      request.method,
+      request.params,
+      this.node.traffic,
+    );
     try {
       await this.api.node.answer(request.id, body);
     } catch (err) {

@@ -10,7 +10,7 @@
  * Each case names its source: an RFC section, or the attack it comes from.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -834,4 +834,101 @@ describe('SMTP bad-input battery: the right reply class, and the server stays up
       'log scan',
     );
   }, 30_000);
+});
+
+// ---- The decision-records file (traffic.json): what a node reads at start ----
+
+describe('a hostile decision-records file: the node starts, keeps what makes sense, and records on', () => {
+  const DAY = Math.floor(Date.now() / 86_400_000);
+  const good = ['127.0.0.2', '127.0.0.1', false, 'partner.example', false, [[DAY, 0, 3, 0, 0]]];
+  const files: [string, string | (() => string)][] = [
+    ['truncated JSON', '{"format":1,"entries":[["127.0.0.2"'],
+    ['binary garbage', '\u0000\u00ff\u00fe\ufffd{{{'],
+    ['JSON null', 'null'],
+    ['a JSON array', '[1,2,3]'],
+    ['entries that are not a list', '{"entries":{"a":1}}'],
+    [
+      'counts past any number (1e400), negative and as text',
+      JSON.stringify({
+        entries: [
+          good,
+          ['10.0.0.1', '127.0.0.1', false, 'x.example', false, [[DAY, -1, 0, 0, 0]]],
+          ['10.0.0.2', '127.0.0.1', false, 'x.example', false, [[DAY, '5', 0, 0, 0]]],
+        ],
+      }),
+    ],
+    [
+      'a count of 1e400',
+      `{"entries":[["10.0.0.3","127.0.0.1",false,"x.example",false,[[${DAY},1e400,0,0,0]]]]}`,
+    ],
+    [
+      'prototype pollution',
+      '{"__proto__":{"polluted":true},"entries":[],"constructor":{"prototype":{"polluted":true}}}',
+    ],
+    [
+      '5,000 entries, past the bound of 1,000 keys',
+      () =>
+        JSON.stringify({
+          entries: Array.from({ length: 5000 }, (_, i) => [
+            `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+            '127.0.0.1',
+            false,
+            'x.example',
+            false,
+            [[DAY, 0, 1, 0, 0]],
+          ]),
+        }),
+    ],
+  ];
+
+  it.each(files.map(([name, text]) => [name, text] as const))(
+    '%s',
+    async (name, text) => {
+      await record.check(
+        `traffic.json: ${name}`,
+        async () => {
+          const dataDir = mkdtempSync(join(tmpdir(), 'ims-bad-traffic-'));
+          writeFileSync(join(dataDir, 'traffic.json'), typeof text === 'function' ? text() : text);
+          const s = await node({ dataDir, trafficMaxKeys: 1000 });
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          const records = s.node.traffic.snapshot().records;
+          expect(records.length).toBeLessThanOrEqual(1000);
+          for (const r of records) {
+            for (const n of Object.values(r.counts))
+              expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+          }
+          // It still answers, and records what it decides.
+          const before = s.node.traffic.size;
+          const c = await ready(s.port);
+          await c.cmd('MAIL FROM:<a@remote.example>');
+          expect(await c.cmd('RCPT TO:<v@hostile-file.example>')).toBe(
+            '550 5.7.1 Relaying is prohibited',
+          );
+          c.close();
+          expect(s.node.traffic.size).toBeGreaterThanOrEqual(Math.min(before + 1, 1000));
+          await stillUp(s.port);
+        },
+        'decision-records file',
+      );
+    },
+    60_000,
+  );
+
+  it('a directory where the file should be: the node starts, and a failed write is logged, not thrown', async () => {
+    await record.check(
+      'traffic.json: a directory in its place',
+      async () => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'ims-bad-traffic-'));
+        mkdirSync(join(dataDir, 'traffic.json'));
+        const s = await node({ dataDir });
+        const c = await ready(s.port);
+        await c.cmd('MAIL FROM:<a@remote.example>');
+        await c.cmd('RCPT TO:<v@hostile-file.example>');
+        c.close();
+        await s.node.traffic.flush();
+        await stillUp(s.port);
+      },
+      'decision-records file',
+    );
+  });
 });

@@ -17,6 +17,7 @@ const node = new SmtpNode({
   port: env.port,
   dataDir: env.dataDir,
   logger,
+  trafficWindowDays: env.trafficWindowDays,
   ...(env.smartHost ? { smartHost: env.smartHost } : {}),
   ...(env.tlsCertFile && env.tlsKeyFile
     ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }

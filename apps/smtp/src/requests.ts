@@ -5,7 +5,8 @@
  * goes back with `PUT /api/v1/node/requests/{id}`.
  */
 
-import type { NodeAnswerBody } from '@ims/api-contract';
+import { type NodeAnswerBody, TRAFFIC_PAGE_LIMIT } from '@ims/api-contract';
+import type { TrafficStore } from './decision-records';
 import { NotQueued, type OutboundQueue } from './queue';
 
 /** The queue operations a request may ask for. */
@@ -19,6 +20,7 @@ export async function answerRequest(
   queue: QueueOps,
   method: unknown,
   params: unknown,
+  traffic?: Pick<TrafficStore, 'page'>,
 ): Promise<NodeAnswerBody> {
   const p = params && typeof params === 'object' ? (params as Record<string, unknown>) : {};
   try {
@@ -43,15 +45,43 @@ export async function answerRequest(
         const { ndrSent } = await queue.delete(id, { ndr: p.ndr === true });
         return { ok: true, result: { message, ndrSent } };
       }
-      default:
+      case 'traffic.records': {
+        if (!traffic) break;
+        const after = p.after;
+        const limit = p.limit;
+        if (
+          (after !== undefined && (typeof after !== 'string' || after.length > 2000)) ||
+          (limit !== undefined &&
+            (!Number.isSafeInteger(limit) ||
+              (limit as number) < 1 ||
+              (limit as number) > TRAFFIC_PAGE_LIMIT))
+        ) {
+          return {
+            ok: false,
+            error: {
+              code: 'bad-request',
+              message: `params.after must be a cursor and params.limit 1-${TRAFFIC_PAGE_LIMIT}.`,
+            },
+          };
+        }
         return {
-          ok: false,
-          error: {
-            code: 'bad-request',
-            message: `This node does not know the method ${String(method)}.`,
-          },
+          ok: true,
+          result: traffic.page(
+            after as string | undefined,
+            (limit as number | undefined) ?? TRAFFIC_PAGE_LIMIT,
+          ),
         };
+      }
+      default:
+        break;
     }
+    return {
+      ok: false,
+      error: {
+        code: 'bad-request',
+        message: `This node does not know the method ${String(method)}.`,
+      },
+    };
   } catch (err) {
     if (err instanceof NotQueued)
       return { ok: false, error: { code: 'not-found', message: err.message } };

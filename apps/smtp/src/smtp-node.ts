@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
+import { TrafficStore } from './decision-records';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
 import type { ImsSmtpServer } from './ims-smtp-server';
@@ -66,6 +67,10 @@ export interface SmtpNodeOptions {
   >;
   /** The node's log (log.ts: createLogger); one line per recipient decision among others. Silent if absent. */
   logger?: Logger;
+  /** Days of decision records kept for the impact preview (IMS_TRAFFIC_WINDOW_DAYS, default 7). */
+  trafficWindowDays?: number;
+  /** Distinct decision-record keys kept at most (default 100,000). */
+  trafficMaxKeys?: number;
 }
 
 export interface Counters extends Totals, QueueStats {}
@@ -78,6 +83,8 @@ export class SmtpNode {
   private readonly hooks: HookContext;
   readonly queue: OutboundQueue;
   readonly journal: Journal;
+  /** The decision records (decision-records.ts), kept in `traffic.json` of the data directory. */
+  readonly traffic: TrafficStore;
   readonly startedAt = new Date();
   private readonly hostname: string;
 
@@ -128,7 +135,14 @@ export class SmtpNode {
       ndr,
       logger: this.logger,
     });
+    this.traffic = new TrafficStore({
+      file: join(opts.dataDir, 'traffic.json'),
+      ...(opts.trafficWindowDays === undefined ? {} : { windowDays: opts.trafficWindowDays }),
+      ...(opts.trafficMaxKeys === undefined ? {} : { maxKeys: opts.trafficMaxKeys }),
+      logger: this.logger,
+    });
     this.hooks = {
+      traffic: this.traffic,
       state: this.state,
       logger: this.logger,
       auth: new AuthChecker(this.state),
@@ -222,6 +236,7 @@ export class SmtpNode {
   async start(bundle: unknown): Promise<void> {
     this.load(bundle);
     await this.queue.start();
+    await this.traffic.start();
     // Messages acknowledged before a crash whose copies may not be on disk.
     await this.store.replay();
     const settings: ListenerSettings = {
@@ -259,5 +274,6 @@ export class SmtpNode {
     await this.settled();
     await this.journal.close();
     await this.queue.stop();
+    await this.traffic.stop();
   }
 }

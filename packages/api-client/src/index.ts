@@ -22,6 +22,8 @@ import {
   type EvaluateResultSchema,
   type FindingBody,
   type HealthSchema,
+  type ImpactChange,
+  type ImpactResult,
   type Mailbox,
   type MailboxCreateBody,
   type MailboxList,
@@ -85,6 +87,8 @@ export type Version = Static<typeof VersionSchema>;
 export type {
   EvaluateBody,
   FindingBody,
+  ImpactChange,
+  ImpactResult,
   Mailbox,
   MailboxCreateBody,
   MailboxList,
@@ -599,6 +603,9 @@ export function createApiClient(options: ApiClientOptions) {
         data(call('advice', { body: { config } }, opts)),
       evaluate: (body: EvaluateBody, opts?: RequestOptions) =>
         data(call('evaluate', { body }, opts)),
+      /** Impact preview: what `config` would change for the traffic the nodes recorded. */
+      impact: (config: unknown, opts?: RequestOptions) =>
+        data(call('impact', { body: { config } }, opts)),
     },
 
     directory: {

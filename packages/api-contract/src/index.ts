@@ -6,6 +6,7 @@
  */
 
 export * from './directory';
+export * from './impact';
 export * from './queue';
 export * from './relay-test';
 export * from './routes';

@@ -6,6 +6,7 @@
  */
 
 import { type Static, Type } from 'typebox';
+import { TrafficPageSchema } from './impact';
 
 /** A node's name, as registered. */
 const NodeName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' });
@@ -54,6 +55,7 @@ export const NodeRequestMethodSchema = Type.Union([
   Type.Literal('queue.list'),
   Type.Literal('queue.retry'),
   Type.Literal('queue.delete'),
+  Type.Literal('traffic.records'),
 ]);
 export type NodeRequestMethod = Static<typeof NodeRequestMethodSchema>;
 
@@ -72,6 +74,8 @@ export const NodeResultSchemas = {
   'queue.retry': Type.Object({ message: QueuedMessageSchema }),
   /** The message as it was before it was deleted, and whether a report went to its sender. */
   'queue.delete': Type.Object({ message: QueuedMessageSchema, ndrSent: Type.Boolean() }),
+  /** One page of the node's decision records (impact.ts). */
+  'traffic.records': TrafficPageSchema,
 } as const;
 export type NodeResult<M extends NodeRequestMethod> = Static<(typeof NodeResultSchemas)[M]>;
 

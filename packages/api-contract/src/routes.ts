@@ -17,6 +17,7 @@ import {
   MailboxSchema,
   MailboxUpdateBodySchema,
 } from './directory';
+import { ImpactBodySchema, ImpactSchema } from './impact';
 import {
   NodeAnswerBodySchema,
   NodeRequestParamsSchema,
@@ -272,6 +273,23 @@ export const routes = {
       401: problem,
       409: problem,
       422: problem,
+    },
+  },
+  impact: {
+    method: 'POST',
+    path: '/api/v1/routing/impact',
+    tags: ['routing'],
+    summary:
+      "Impact preview: what a draft would change for the traffic the nodes recorded (running version's decision vs the draft's; nothing is saved)",
+    body: ImpactBodySchema,
+    responses: {
+      200: ImpactSchema,
+      400: problem,
+      401: problem,
+      409: problem,
+      422: problem,
+      503: problem,
+      504: problem,
     },
   },
 

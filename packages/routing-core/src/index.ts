@@ -59,6 +59,21 @@ export {
   type Reason,
 } from './evaluate';
 export {
+  ACTIONS,
+  envelopeOf,
+  IMPACT_LOCAL_PART,
+  type Impact,
+  type ImpactChange,
+  impact,
+  mergeImpacts,
+  recipientDomainOf,
+  recordTotal,
+  type TrafficKey,
+  type TrafficRecord,
+  trafficKeyOf,
+} from './impact';
+export { describeImpactChange, describeImpactSummary, impactOutcome } from './impact-text';
+export {
   formatIp,
   type IpAddress,
   type IpFamily,

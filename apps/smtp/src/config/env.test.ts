@@ -15,6 +15,7 @@ describe("the SMTP node's settings", () => {
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
       logLevel: 'info',
+      trafficWindowDays: 7,
     });
     expect(
       readEnv({
@@ -64,6 +65,17 @@ describe("the SMTP node's settings", () => {
         '- IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither',
       ].join('\n'),
     );
+  });
+});
+
+describe('readEnv: the decision-record window', () => {
+  it('is IMS_TRAFFIC_WINDOW_DAYS, whole days from 1 to 366', () => {
+    expect(readEnv({ ...NEEDED, IMS_TRAFFIC_WINDOW_DAYS: '30' }).trafficWindowDays).toBe(30);
+    for (const bad of ['0', '367', '1.5', 'week']) {
+      expect(() => readEnv({ ...NEEDED, IMS_TRAFFIC_WINDOW_DAYS: bad })).toThrow(
+        `IMS_TRAFFIC_WINDOW_DAYS must be a number of days (1-366), not "${bad}"`,
+      );
+    }
   });
 });
 

@@ -33,6 +33,12 @@ const NodeSettings = Type.Object({
   ),
   IMS_SMTP_TLS_CERT: Type.Optional(Type.String({ description: 'a PEM certificate file' })),
   IMS_SMTP_TLS_KEY: Type.Optional(Type.String({ description: 'a PEM key file' })),
+  IMS_TRAFFIC_WINDOW_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 366,
+    default: 7,
+    description: 'a number of days (1-366)',
+  }),
   IMS_SMTP_LOG_LEVEL: Type.Optional(
     Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -57,6 +63,8 @@ export interface NodeEnv {
    * per-recipient decision log.
    */
   logLevel: LogLevel;
+  /** Days of decision records kept for the impact preview (IMS_TRAFFIC_WINDOW_DAYS, default 7). */
+  trafficWindowDays: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
@@ -75,5 +83,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     tlsCertFile: s.IMS_SMTP_TLS_CERT,
     tlsKeyFile: s.IMS_SMTP_TLS_KEY,
     logLevel: s.IMS_SMTP_LOG_LEVEL ?? 'info',
+    trafficWindowDays: s.IMS_TRAFFIC_WINDOW_DAYS,
   };
 }

@@ -1,6 +1,7 @@
 /** What the hooks of the listener (listener.ts) work with: one per node. */
 
 import type { AuthChecker } from '../auth';
+import type { DecisionRecorder } from '../decision-records';
 import type { Logger } from '../log';
 import type { NodeState } from '../node-state';
 import type { MessageStore } from '../storage';
@@ -10,6 +11,8 @@ export interface HookContext {
   logger: Logger;
   auth: AuthChecker;
   store: MessageStore;
+  /** Where each RCPT decision is counted (decision-records.ts). */
+  traffic: DecisionRecorder;
   /** Name in Received: headers. */
   hostname: string;
   /** RCPT commands a transaction may send, accepted or not. */

@@ -16,6 +16,7 @@
 
 import { decide, formatReply, REPLIES } from '@ims/routing-core';
 import type { SMTPServerOptions } from 'smtp-server';
+import { recordDecision } from '../decision-records';
 import { replyError } from '../ims-smtp-server';
 import type { HookContext } from './context';
 
@@ -25,6 +26,7 @@ export function onRcptTo({
   state,
   logger,
   maxRecipients,
+  traffic,
 }: HookContext): NonNullable<SMTPServerOptions['onRcptTo']> {
   return (address, session, callback) => {
     const s = state.sessions.get(session.id);
@@ -35,20 +37,19 @@ export function onRcptTo({
     s.attempts++;
     if (s.attempts > maxRecipients) return callback(replyError(REPLIES.tooManyRecipients));
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const { decision, reply } = decide(
-      s.generation.policy,
-      {
-        clientIp: session.remoteAddress,
-        serverIp: session.localAddress,
-        // Only a user our onAuth accepted: smtp-server also sets `user`
-        // (to false) after STARTTLS or XCLIENT, which is no authentication.
-        authenticated: s.user !== undefined,
-        mailFrom: `<${mailFrom}>`,
-        rcptTo: `<${address.address}>`,
-      },
-      state.isKnown,
-      { trace: false },
-    );
+    const envelope = {
+      clientIp: session.remoteAddress,
+      serverIp: session.localAddress,
+      // Only a user our onAuth accepted: smtp-server also sets `user`
+      // (to false) after STARTTLS or XCLIENT, which is no authentication.
+      authenticated: s.user !== undefined,
+      mailFrom: `<${mailFrom}>`,
+      rcptTo: `<${address.address}>`,
+    };
+    const { decision, reply } = decide(s.generation.policy, envelope, state.isKnown, {
+      trace: false,
+    });
+    recordDecision(traffic, envelope, decision);
     logger.info({
       event: 'rcpt',
       session: session.id,

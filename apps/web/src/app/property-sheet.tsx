@@ -6,8 +6,10 @@ import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
 import { useMailboxes } from '../features/mailboxes/api/get-mailboxes';
+import { refusals, useImpact } from '../features/routing/api/get-impact';
 import { useSaveRouting } from '../features/routing/api/save-routing';
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
+import { ImpactPanel, ImpactSummary } from '../features/routing/components/impact-panel';
 import { RoutingTab } from '../features/routing/components/routing-tab';
 import type { RoutingDraft } from '../features/routing/hooks/use-routing-draft';
 import { rebaseDraft, sameJson } from '../features/routing/utils/config-utils';
@@ -104,6 +106,12 @@ export function PropertySheet({
   const [conflict, setConflict] = useState<ConflictInfo | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const impact = useImpact(draft ?? undefined);
+  const [refusing, setRefusing] = useState<{
+    then: Then;
+    acknowledge?: string[];
+    done?: Done;
+  } | null>(null);
 
   // Live advice: routing-core runs here on the draft, with what the console
   // knows of the service (listen addresses, mailbox count), like the server.
@@ -118,7 +126,7 @@ export function PropertySheet({
   const deferred = useDeferredValue(draft);
   const findings = useMemo(() => (deferred ? advise(deferred, context) : []), [deferred, context]);
 
-  const doSave = (then: Then, acknowledge?: string[], done?: Done) => {
+  const doSave = (then: Then, acknowledge?: string[], done?: Done, impactSeen = false) => {
     if (!base || !draft) {
       done?.(undefined);
       return;
@@ -133,6 +141,13 @@ export function PropertySheet({
     const critical = findings.filter((f) => f.severity === 'critical' && f.code !== 'invalid');
     if (!acknowledge && critical.length > 0) {
       setAck({ findings: critical, then, ...(done ? { done } : {}) });
+      return;
+    }
+    // The impact preview of this very draft says mail the running version
+    // accepts would be refused: confirm that first (a preview still on its
+    // way does not hold the save up).
+    if (!impactSeen && refusals(impact.current).length > 0) {
+      setRefusing({ then, ...(acknowledge ? { acknowledge } : {}), ...(done ? { done } : {}) });
       return;
     }
     save.mutate(
@@ -266,6 +281,7 @@ export function PropertySheet({
                     findings={findings}
                     onFix={fix}
                     readOnly={!canWrite}
+                    impact={<ImpactPanel query={impact.query} draft={draft} />}
                   />
                 ) : null}
                 {tab === 'test' ? <WhatIfTab draft={draft} /> : null}
@@ -335,6 +351,26 @@ export function PropertySheet({
             );
           }}
         />
+      ) : null}
+      {refusing && impact.current && draft ? (
+        <ConfirmDialog
+          title="Apply a change that refuses mail?"
+          confirmLabel="Apply anyway"
+          cancelLabel="Keep editing"
+          onCancel={() => {
+            setRefusing(null);
+            refusing.done?.(undefined);
+          }}
+          onConfirm={() => {
+            const { then, acknowledge, done } = refusing;
+            setRefusing(null);
+            doSave(then, acknowledge, done, true);
+          }}
+        >
+          <p>Mail that the running version accepts would be refused:</p>
+          <ImpactSummary impact={impact.current} draft={draft} changes={refusals(impact.current)} />
+          <p>Apply it anyway?</p>
+        </ConfirmDialog>
       ) : null}
       {conflict && base && draft ? (
         <ConflictDialog

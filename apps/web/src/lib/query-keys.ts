@@ -9,6 +9,8 @@ export const routingKeys = {
   current: () => ['routing', 'current'] as const,
   diff: (from: number | 'running', to?: number) =>
     ['routing', 'diff', from, to ?? 'saved'] as const,
+  /** The impact preview of a draft (the draft is the key). */
+  impact: <C>(draft: C) => ['routing', 'impact', draft] as const,
 };
 
 export const versionKeys = {

@@ -46,6 +46,9 @@ export function mockConsole(
     'GET /service': { body: service() },
     'GET /events': { events: [] },
     'GET /directory/mailboxes': { body: { mailboxes: [] } },
+    'POST /routing/impact': {
+      body: { since: '2026-11-22T00:00:00.000Z', transactions: 0, changes: [] },
+    },
     ...overrides,
   });
   /** Someone else saves a version. */

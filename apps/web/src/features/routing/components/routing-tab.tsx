@@ -1,5 +1,5 @@
 import { type Finding, formatReply, REPLIES, type RoutingConfig } from '@ims/routing-core';
-import { useId, useState } from 'react';
+import { type ReactNode, useId, useState } from 'react';
 import { ListView } from '../../../components/ui/list-view';
 import { fieldsUnder } from '../../../lib/problem';
 import { FieldErrors } from './field-errors';
@@ -15,10 +15,20 @@ export interface RoutingTabProps {
   findings: readonly Finding[];
   onFix: (finding: Finding) => void;
   readOnly: boolean;
+  /** Shown under the advisor: the draft's impact on recorded traffic. */
+  impact?: ReactNode;
 }
 
 /** The Routing tab of the Internet Mail Service Properties. */
-export function RoutingTab({ draft, update, errors, findings, onFix, readOnly }: RoutingTabProps) {
+export function RoutingTab({
+  draft,
+  update,
+  errors,
+  findings,
+  onFix,
+  readOnly,
+  impact,
+}: RoutingTabProps) {
   const id = useId();
   const [selected, setSelected] = useState<number | null>(null);
   const [editing, setEditing] = useState<number | 'new' | null>(null);
@@ -155,6 +165,7 @@ export function RoutingTab({ draft, update, errors, findings, onFix, readOnly }:
       </fieldset>
 
       <FindingsPanel findings={findings} onFix={onFix} readOnly={readOnly} />
+      {impact}
 
       {editing !== null ? (
         <RouteDialog
