@@ -384,14 +384,28 @@ describe('STARTTLS with a configured certificate', () => {
     expect(copy).toMatch(/with ESMTPSA?/);
   });
 
-  it('forgets an AUTH given before STARTTLS (RFC 3207 §4.2)', async () => {
+  it('AUTH before STARTTLS: not advertised, refused with 538 5.7.11, the password unchecked (#13 item 5)', async () => {
+    const { port, node } = await startNode(undefined, undefined, { tls });
+    const c = await session(port);
+    const ehlo = await c.cmd('EHLO client.example');
+    expect(ehlo).toMatch(/^250[- ]STARTTLS$/m);
+    expect(ehlo).not.toMatch(/AUTH/);
+    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'wrong')}`)).toBe(
+      '538 5.7.11 Encryption required for requested authentication mechanism',
+    );
+    expect(await c.cmd('AUTH LOGIN')).toBe(
+      '538 5.7.11 Encryption required for requested authentication mechanism',
+    );
+    expect(node.counters.authFailures).toBe(0);
+    expect(await c.cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+  });
+
+  it('after STARTTLS, AUTH is advertised and lets the user relay; a plain session learned nothing (RFC 3207 §4.2)', async () => {
     const { port } = await startNode(undefined, undefined, { tls });
     const c = await session(port);
     await c.cmd('EHLO client.example');
-    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
-      /^235/,
-    );
-    expect(await c.cmd('STARTTLS')).toMatch(/^220 /);
+    expect(await c.cmd('STARTTLS')).toMatch(/^220 2\.0\.0 Ready to start TLS$/);
     const socket = c.detach();
     const secure = tlsConnect({ socket, rejectUnauthorized: false });
     await new Promise<void>((resolve) => secure.once('secureConnect', () => resolve()));
@@ -420,9 +434,17 @@ describe('STARTTLS with a configured certificate', () => {
       secure.write(`${line}\r\n`);
       return next();
     };
-    expect(await cmd('EHLO client.example')).toMatch(/^250/);
+    const ehlo = await cmd('EHLO client.example');
+    expect(ehlo).toMatch(/^250[- ]AUTH PLAIN LOGIN$/m);
+    expect(ehlo).not.toMatch(/STARTTLS/);
     expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
     expect(await cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+    expect(await cmd('RSET')).toBe('250 2.0.0 OK');
+    expect(await cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
+      /^235 2\.7\.0 /,
+    );
+    expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+    expect(await cmd('RCPT TO:<bob@outside.example>')).toMatch(/^250 2\.1\.5 /);
   });
 });
 

@@ -17,6 +17,9 @@ const node = new SmtpNode({
   port: env.port,
   dataDir: env.dataDir,
   logger,
+  clientLimits: env.clientLimits,
+  sessionLimits: env.sessionLimits,
+  maxRecipients: env.maxRecipients,
   ...(env.smartHost ? { smartHost: env.smartHost } : {}),
   ...(env.tlsCertFile && env.tlsKeyFile
     ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }

@@ -14,18 +14,20 @@
 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { REPLIES } from '@ims/routing-core';
+import { hostKind, REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
-import type { ImsSmtpServer } from './ims-smtp-server';
+import { DEFAULT_SESSION_LIMITS, type ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
 import { Journal } from './journal';
+import { type Anvil, type AnvilLimits, InProcessAnvil } from './limits/anvil';
 import { createListener, type ListenerSettings } from './listener';
 import { type Logger, silentLogger } from './log';
 import { NdrWriter } from './ndr';
 import { NodeState, type Totals } from './node-state';
 import type { Target } from './outbound';
 import { OutboundQueue, type OutboundQueueOptions, type QueueStats } from './queue';
+import { isSelf } from './self-target';
 import { MessageStore } from './storage';
 
 export interface SmtpNodeOptions {
@@ -41,7 +43,14 @@ export interface SmtpNodeOptions {
   maxMessageSize?: number;
   /** Message bytes all sessions together may hold in memory; past it, 452 4.3.1 (default 256 MiB). */
   maxBytesInFlight?: number;
+  /** RCPT commands a session may send, accepted or not (default 100). */
   maxRecipients?: number;
+  /** Greeting timeout and error limits per session (ims-smtp-server.ts; defaults as Postfix's). */
+  sessionLimits?: Partial<Omit<SessionLimits, 'greetingDelayMs'>>;
+  /** Per-client limits (limits/anvil.ts): sessions per address, connection rate, AUTH failures. */
+  clientLimits?: Partial<AnvilLimits>;
+  /** The Anvil to count with (another process's, say); default one in this process with clientLimits. */
+  anvil?: Anvil;
   /** How long in-flight sessions may finish under the old generation before 421 at stop(). */
   drainTimeoutMs?: number;
   /** Most simultaneous sessions per listening address; more get 421 (default 500). */
@@ -94,7 +103,7 @@ export class SmtpNode {
       hostname: this.hostname,
       ...(opts.smartHost ? { smartHost: opts.smartHost } : {}),
       ...opts.queue,
-      isSelf: (t) => this.listening.includes(`${t.host}:${t.port}`),
+      isSelf: (t) => isSelf(t, this.listening),
       onBounce: (job, failed, message) =>
         ndr.send(
           job.mailFrom,
@@ -128,10 +137,12 @@ export class SmtpNode {
       ndr,
       logger: this.logger,
     });
+    const anvil = opts.anvil ?? new InProcessAnvil(opts.clientLimits);
     this.hooks = {
       state: this.state,
       logger: this.logger,
-      auth: new AuthChecker(this.state),
+      auth: new AuthChecker(this.state, anvil),
+      anvil,
       store: this.store,
       hostname: this.hostname,
       maxRecipients: opts.maxRecipients ?? 100,
@@ -225,7 +236,11 @@ export class SmtpNode {
     // Messages acknowledged before a crash whose copies may not be on disk.
     await this.store.replay();
     const settings: ListenerSettings = {
-      greetingDelayMs: this.opts.greetingDelayMs ?? 0,
+      limits: {
+        ...DEFAULT_SESSION_LIMITS,
+        ...this.opts.sessionLimits,
+        greetingDelayMs: this.opts.greetingDelayMs ?? 0,
+      },
       maxMessageSize: this.opts.maxMessageSize ?? 25 * 1024 * 1024,
       tls: this.opts.tls,
       closeTimeoutMs: this.opts.drainTimeoutMs ?? 30_000,
@@ -242,6 +257,16 @@ export class SmtpNode {
         });
       });
       this.servers.push(server);
+    }
+    // Without a certificate, AUTH is offered on loopback listeners only
+    // (passwords never cross a network in the clear): say so at start.
+    const exposed = this.opts.listen.filter((host) => hostKind(host) !== 'loopback');
+    if (!this.opts.tls && exposed.length > 0) {
+      this.logger.warn({
+        event: 'auth-needs-tls',
+        listen: exposed,
+        message: `No TLS certificate (IMS_SMTP_TLS_CERT/IMS_SMTP_TLS_KEY): SMTP AUTH is not offered to clients connecting to ${exposed.join(', ')}, only on loopback. Set a certificate so that users can authenticate (after STARTTLS).`,
+      });
     }
   }
 

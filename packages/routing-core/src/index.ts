@@ -77,6 +77,7 @@ export {
   parsePath,
 } from './path';
 export {
+  formatLimitReply,
   formatReply,
   REPLIES,
   replyFor,

@@ -15,6 +15,20 @@ describe("the SMTP node's settings", () => {
       tlsCertFile: undefined,
       tlsKeyFile: undefined,
       logLevel: 'info',
+      clientLimits: {
+        maxConnectionsPerClient: 50,
+        connectionRatePerMinute: 600,
+        authFailureLimit: 10,
+        authCoolOffMs: 900_000,
+        maxConcurrentAuthPerClient: 2,
+      },
+      sessionLimits: {
+        greetingTimeoutMs: 30_000,
+        softErrorLimit: 10,
+        hardErrorLimit: 20,
+        errorSleepMs: 1000,
+      },
+      maxRecipients: 100,
     });
     expect(
       readEnv({

@@ -1,6 +1,7 @@
 /** What the hooks of the listener (listener.ts) work with: one per node. */
 
 import type { AuthChecker } from '../auth';
+import type { Anvil } from '../limits/anvil';
 import type { Logger } from '../log';
 import type { NodeState } from '../node-state';
 import type { MessageStore } from '../storage';
@@ -9,10 +10,12 @@ export interface HookContext {
   state: NodeState;
   logger: Logger;
   auth: AuthChecker;
+  /** Per-client counting (sessions per address, connection rate, AUTH failures). */
+  anvil: Anvil;
   store: MessageStore;
   /** Name in Received: headers. */
   hostname: string;
-  /** RCPT commands a transaction may send, accepted or not. */
+  /** RCPT commands a session may send, accepted or not (counted per session, not per transaction). */
   maxRecipients: number;
   /** Message bytes all sessions together may hold in memory. */
   maxBytesInFlight: number;
