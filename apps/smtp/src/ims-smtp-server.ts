@@ -98,6 +98,7 @@ const LIBRARY_TEXTS = new Map<string, SmtpReply>([
   ['421 Timeout - closing connection', REPLIES.timeoutExceeded],
   ['421 HTTP requests not allowed', REPLIES.notAvailable],
   ['421 Error: Command line too long', REPLIES.lineTooLong],
+  ['550 Error: Not allowed', REPLIES.commandNotAllowed],
 ]);
 
 /** A library line not listed above gets the table's general row for its code. */

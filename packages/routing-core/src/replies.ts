@@ -83,6 +83,7 @@ export const REPLIES = {
   tlsAlreadyActive: reply(503, '5.5.1', 'TLS already active'),
   authMechanismNotSupported: reply(504, '5.5.4', 'Unrecognized authentication type'),
   notAvailable: reply(421, '4.3.2', 'Service not available, closing transmission channel'),
+  commandNotAllowed: reply(550, '5.7.0', 'Command not allowed for this client'),
   talkTooSoon: reply(421, '4.5.0', 'Error: you talk too soon'),
   lineTooLong: reply(421, '4.4.2', 'Error: command line too long'),
 } as const satisfies Record<string, SmtpReply>;
