@@ -307,19 +307,22 @@ describe('loops and limits on DATA', () => {
     expect(await c.cmd('NOOP')).toMatch(/^250 /);
   });
 
-  it('mail routed back to this node itself fails with 5.4.6 instead of looping', async () => {
-    const config = defaultConfig('example.com');
-    const { node, port, dataDir } = await startNode(bundle(1, config));
-    // A second version routes loop.example to this very node.
-    config.routes.push({ sentTo: 'loop.example', routeTo: `127.0.0.1:${port}` });
-    node.load(bundle(2, config));
-    await sendAsAlice(port, ['x@loop.example']);
-    const [report] = await until(() => {
-      const got = maildir(dataDir, 'alice@example.com');
-      return got.length > 0 ? got : undefined;
-    });
-    expect(report).toMatch(/^Status: 5\.4\.6\r$/m);
-  });
+  it.each(['127.0.0.1', 'localhost', '[127.0.0.1]'])(
+    'mail routed back to this node itself (as %s) fails with 5.4.6 instead of looping',
+    async (host) => {
+      const config = defaultConfig('example.com');
+      const { node, port, dataDir } = await startNode(bundle(1, config));
+      // A second version routes loop.example to this very node.
+      config.routes.push({ sentTo: 'loop.example', routeTo: `${host}:${port}` });
+      node.load(bundle(2, config));
+      await sendAsAlice(port, ['x@loop.example']);
+      const [report] = await until(() => {
+        const got = maildir(dataDir, 'alice@example.com');
+        return got.length > 0 ? got : undefined;
+      });
+      expect(report).toMatch(/^Status: 5\.4\.6\r$/m);
+    },
+  );
 });
 
 describe('STARTTLS with a configured certificate', () => {

@@ -21,12 +21,18 @@ export function localAddresses(): string[] {
     .map((i) => i.address);
 }
 
-/** The addresses a host name stands for; the literal itself for an address. */
-async function addressesOf(host: string): Promise<string[]> {
+/** A host name's addresses, as the connection would look them up. */
+export type Resolve = (name: string) => Promise<string[]>;
+
+const systemResolve: Resolve = async (name) =>
+  (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+
+/** The addresses a host stands for; the literal itself for an address (or `localhost`). */
+async function addressesOf(host: string, resolve: Resolve): Promise<string[]> {
   const bare = host.replace(/^\[(?:ipv6:)?(.*)\]$/i, '$1');
   if (isIP(bare) !== 0 || hostKind(host) !== 'other') return [host];
   try {
-    return (await lookup(bare, { all: true, verbatim: true })).map((a) => a.address);
+    return await resolve(bare);
   } catch {
     // Unresolvable here: the connection will fail and say so.
     return [];
@@ -34,8 +40,12 @@ async function addressesOf(host: string): Promise<string[]> {
 }
 
 /** Whether delivering to `target` would reach this node, which listens on `listening` (`host:port`). */
-export async function isSelf(target: Target, listening: readonly string[]): Promise<boolean> {
-  const locals = localAddresses();
-  const addresses = await addressesOf(target.host);
+export async function isSelf(
+  target: Target,
+  listening: readonly string[],
+  resolve: Resolve = systemResolve,
+  locals: readonly string[] = localAddresses(),
+): Promise<boolean> {
+  const addresses = await addressesOf(target.host, resolve);
   return addresses.some((a) => isSelfTarget(a, target.port, listening, locals));
 }

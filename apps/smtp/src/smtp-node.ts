@@ -23,6 +23,7 @@ import { Journal } from './journal';
 import { type Anvil, type AnvilLimits, InProcessAnvil } from './limits/anvil';
 import { createListener, type ListenerSettings } from './listener';
 import { type Logger, silentLogger } from './log';
+import { migrateLegacyMaildirs } from './maildir';
 import { NdrWriter } from './ndr';
 import { NodeState, type Totals } from './node-state';
 import type { Target } from './outbound';
@@ -227,11 +228,33 @@ export class SmtpNode {
   /** Directory changes take effect at once, without a restart. */
   setDirectory(entries: unknown): void {
     this.state.directory = loadDirectory({ directory: entries });
+    void this.migrateMaildirs();
+  }
+
+  /** Renames Maildirs still under the legacy (colliding) name of a mailbox to its own (maildir.ts). */
+  private async migrateMaildirs(): Promise<void> {
+    try {
+      const { renamed, ambiguous } = await migrateLegacyMaildirs(
+        this.opts.dataDir,
+        this.state.directory.keys(),
+      );
+      if (renamed.length > 0) this.logger.info({ event: 'maildirs-renamed', renamed });
+      if (ambiguous.length > 0)
+        this.logger.warn({
+          event: 'maildirs-ambiguous',
+          ambiguous,
+          message:
+            'These Maildirs have a legacy name two mailboxes share (or whose mailbox has a Maildir already): left as they are; sort their mail by hand.',
+        });
+    } catch (err) {
+      this.logger.error({ event: 'maildirs-rename-failed', error: String(err) });
+    }
   }
 
   /** Loads the first generation, replays the journal, then listens. */
   async start(bundle: unknown): Promise<void> {
     this.load(bundle);
+    await this.migrateMaildirs();
     await this.queue.start();
     // Messages acknowledged before a crash whose copies may not be on disk.
     await this.store.replay();
