@@ -54,7 +54,6 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   formatLimitReply,
-  hostKind,
   parsePath,
   REPLIES,
   type SmtpReply,
@@ -62,6 +61,7 @@ import {
 } from '@ims/routing-core';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { authNeedsEncryption } from './auth-policy';
 
 const OWN_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 
@@ -218,10 +218,13 @@ class ImsSmtpConnection extends SMTPConnection {
     this.send(421, formatLimitReply(REPLIES.timeoutExceeded, this.name).slice(4), false);
   }
 
-  /** Whether AUTH needs a TLS session first (and is not advertised before it). */
+  /** Whether AUTH needs a TLS session first (and is not advertised before it): auth-policy.ts. */
   private authNeedsEncryption(): boolean {
-    if (this.secure) return false;
-    return this.tlsConfigured || hostKind(this.localAddress) !== 'loopback';
+    return authNeedsEncryption({
+      secure: this.secure,
+      tlsConfigured: this.tlsConfigured,
+      localAddress: this.localAddress,
+    });
   }
 
   override _onCommand(command: Buffer, callback?: () => void): void {

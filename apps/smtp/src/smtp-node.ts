@@ -14,8 +14,9 @@
 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { hostKind, REPLIES } from '@ims/routing-core';
+import { REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
+import { cleartextAuthWarning } from './auth-policy';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
 import { DEFAULT_SESSION_LIMITS, type ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
@@ -283,14 +284,8 @@ export class SmtpNode {
     }
     // Without a certificate, AUTH is offered on loopback listeners only
     // (passwords never cross a network in the clear): say so at start.
-    const exposed = this.opts.listen.filter((host) => hostKind(host) !== 'loopback');
-    if (!this.opts.tls && exposed.length > 0) {
-      this.logger.warn({
-        event: 'auth-needs-tls',
-        listen: exposed,
-        message: `No TLS certificate (IMS_SMTP_TLS_CERT/IMS_SMTP_TLS_KEY): SMTP AUTH is not offered to clients connecting to ${exposed.join(', ')}, only on loopback. Set a certificate so that users can authenticate (after STARTTLS).`,
-      });
-    }
+    const warning = cleartextAuthWarning(this.opts.listen, this.opts.tls !== undefined);
+    if (warning) this.logger.warn(warning);
   }
 
   /** Resolves once the copies of every message accepted so far are written (tests, shutdown). */
