@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -10,6 +10,7 @@ import {
   maildirOf,
   migrateLegacyMaildirs,
 } from './maildir';
+import { hash, startNode } from './testing/node-fixture';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ims-maildir-'));
@@ -72,5 +73,23 @@ describe('Maildirs under the legacy name', () => {
       renamed: [],
       ambiguous: [],
     });
+  });
+});
+
+describe('the node renames legacy Maildirs', () => {
+  it('when the directory changes (and at start): x=y@example.com finds its old mail under its own name', async () => {
+    const { node, dataDir } = await startNode();
+    const legacy = join(dataDir, 'maildirs', 'x_y@example.com', 'new');
+    mkdirSync(legacy, { recursive: true });
+    writeFileSync(join(legacy, '1.msg'), 'old mail');
+    node.setDirectory([
+      { address: 'alice@example.com', passwordHash: hash('alice-password') },
+      { address: 'x=y@example.com', passwordHash: hash('x-password') },
+    ]);
+    const mine = join(maildirOf(dataDir, 'x=y@example.com'), 'new');
+    const deadline = Date.now() + 5000;
+    while (!existsSync(mine) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(mine)).toEqual(['1.msg']);
+    expect(existsSync(join(dataDir, 'maildirs', 'x_y@example.com'))).toBe(false);
   });
 });
