@@ -180,6 +180,8 @@ class ImsSmtpConnection extends SMTPConnection {
   private errors = 0;
   private greetingTimer: NodeJS.Timeout | undefined;
   private hidingAuth = false;
+  /** Whether the reply of the command in progress waits (past the soft error limit). */
+  private delayed = false;
 
   constructor(
     server: SMTPServer,
@@ -243,9 +245,6 @@ class ImsSmtpConnection extends SMTPConnection {
       else next();
     });
   }
-
-  /** Whether the reply of the command in progress waits (past the soft error limit). */
-  private delayed = false;
 
   override handler_EHLO(command: Buffer, callback: () => void): void {
     this.hidingAuth = this.authNeedsEncryption();
