@@ -1,11 +1,13 @@
 /**
  * SMTP AUTH (RFC 4954) against the directory's password hashes: the check
- * itself (@ims/passwords, the console's own format), its throttling per
- * client address, and a cap on concurrent scrypt work. The hook that calls
- * it is hooks/on-auth.ts.
+ * itself (@ims/passwords, the console's own format), and a cap on concurrent
+ * scrypt work. Who may try, how often and how many at once is the Anvil's
+ * answer (limits/anvil.ts): past its limits AUTH answers 454 4.7.0 without
+ * checking the password. The hook that calls this is hooks/on-auth.ts.
  */
 
 import { DUMMY_HASH, verifyPassword } from '@ims/passwords';
+import type { Anvil } from './limits/anvil';
 import type { NodeState } from './node-state';
 
 const sleep = (ms: number) =>
@@ -13,64 +15,49 @@ const sleep = (ms: number) =>
     setTimeout(resolve, ms).unref();
   });
 
-/** Failed attempts are remembered this long per client address. */
-const FAILURE_MEMORY_MS = 15 * 60_000;
-/** Client addresses remembered at most; the oldest are forgotten first. */
-const MAX_REMEMBERED = 10_000;
 /** scrypt checks at once: libuv's four threads also do every fsync. */
 const MAX_CONCURRENT_CHECKS = 2;
 
+export type AuthResult =
+  | { outcome: 'success'; user: string }
+  | { outcome: 'failure' }
+  /** Not checked: the Anvil refused (too many failures, or too many AUTH at once). */
+  | { outcome: 'throttled'; reason: 'client' | 'user' | 'concurrency' };
+
 export class AuthChecker {
-  private readonly failures = new Map<string, { failures: number; at: number }>();
   /** scrypt checks running now: at most two, so the thread pool stays free for disk writes. */
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly state: NodeState) {}
+  constructor(
+    private readonly state: NodeState,
+    private readonly anvil: Anvil,
+  ) {}
 
   /**
-   * The mailbox (lower case) that `username` and `password` sign in as, or
-   * undefined. A client that failed before waits first; unknown users cost
-   * the same scrypt work as known ones.
+   * Whether `username` and `password` sign in (as the mailbox, lower case),
+   * unless the Anvil refuses the attempt. A client that failed before waits
+   * first; unknown users cost the same scrypt work as known ones.
    */
-  async authenticate(
-    username: string,
-    password: string,
-    client: string,
-  ): Promise<string | undefined> {
-    // An address that failed before waits first (up to 5 s), before any
-    // hashing: a flood of guesses costs the guesser time, not us CPU.
-    const previous = this.recentFailures(client);
-    if (previous > 0) await sleep(Math.min(5000, 250 * 2 ** Math.min(previous - 1, 5)));
+  async authenticate(username: string, password: string, client: string): Promise<AuthResult> {
     const user = username.toLowerCase();
-    const hash = this.state.directory.get(user);
-    // Unknown users cost the same scrypt work, so timing does not tell who exists.
-    const ok =
-      (await this.limit(() => verifyPassword(password, hash ?? DUMMY_HASH))) && hash !== undefined;
-    if (ok) {
-      this.failures.delete(client);
-      return user;
+    const verdict = await this.anvil.authAllowed(client, user);
+    if (!verdict.allowed) return { outcome: 'throttled', reason: verdict.reason };
+    let outcome: 'success' | 'failure' | 'error' = 'error';
+    try {
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      const hash = this.state.directory.get(user);
+      // Unknown users cost the same scrypt work, so timing does not tell who exists.
+      const ok =
+        (await this.limit(() => verifyPassword(password, hash ?? DUMMY_HASH))) &&
+        hash !== undefined;
+      outcome = ok ? 'success' : 'failure';
+    } finally {
+      await this.anvil.authDone(client, user, outcome);
     }
+    if (outcome === 'success') return { outcome, user };
     this.state.totals.authFailures++;
-    // Most recently failed last; the oldest entries go first when full.
-    this.failures.delete(client);
-    this.failures.set(client, { failures: previous + 1, at: Date.now() });
-    if (this.failures.size > MAX_REMEMBERED) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-    return undefined;
-  }
-
-  /** Failed AUTH attempts from an address in the last 15 minutes. */
-  private recentFailures(client: string): number {
-    const entry = this.failures.get(client);
-    if (!entry) return 0;
-    if (Date.now() - entry.at > FAILURE_MEMORY_MS) {
-      this.failures.delete(client);
-      return 0;
-    }
-    return entry.failures;
+    return { outcome: 'failure' };
   }
 
   /** Runs at most two scrypt checks at once. */

@@ -110,15 +110,29 @@ let tight: Started;
 let few: Started;
 let idle: Started;
 let slowGreeting: Started;
+let perClient: Started;
+let rated: Started;
+let guarded: Started;
+let harvested: Started;
+let silent: Started;
 
 beforeAll(async () => {
   sink = await SmtpSink.start();
-  main = await node();
+  // Error replies past the soft limit wait 100 ms here, not 1 s (the
+  // error-limit cases below use a node with the defaults).
+  main = await node({ sessionLimits: { errorSleepMs: 100 } });
   small = await node({ maxMessageSize: 10_000 });
   tight = await node({ maxBytesInFlight: 200_000 });
   few = await node({ maxClients: 20 });
   idle = await node({ idleTimeoutMs: 300 });
   slowGreeting = await node({ greetingDelayMs: 300 });
+  // Per-client limits (#13 items 3-4), tight, so that the attacks below
+  // (from 127.0.0.3-127.0.0.9) reach them; stillUp() connects from 127.0.0.1.
+  perClient = await node({ clientLimits: { maxConnectionsPerClient: 5 } });
+  rated = await node({ clientLimits: { connectionRatePerMinute: 5 } });
+  guarded = await node({ clientLimits: { authFailureLimit: 3 } });
+  harvested = await node({ sessionLimits: { errorSleepMs: 200 } });
+  silent = await node({ sessionLimits: { greetingTimeoutMs: 300 } });
 });
 
 afterAll(async () => {
@@ -271,15 +285,17 @@ const cases: Case[] = [
       c.write(
         `MAIL FROM:<a@remote.example>\r\n${'RCPT TO:<alice@example.com>\r\n'.repeat(300)}RSET\r\n`,
       );
-      const replies: string[] = [];
-      for (let i = 0; i < 302; i++) replies.push(await c.reply());
+      // 100 accepted, then 452 4.5.3 until the hard error limit (20): the
+      // next command gets 421 4.7.0 and the session ends (Postfix's
+      // smtpd_hard_error_limit), so no client probes 300 recipients.
+      const replies = await drain(c, 5000);
       expect(replies[0]).toMatch(/^250 /);
       expect(replies.slice(1, 101).every((r) => r.startsWith('250 2.1.5'))).toBe(true);
-      expect(replies.slice(101, 301).every((r) => r === '452 4.5.3 Too many recipients')).toBe(
+      expect(replies.slice(101, 121).every((r) => r === '452 4.5.3 Too many recipients')).toBe(
         true,
       );
-      expect(replies[301]).toMatch(/^250 /);
-      c.close();
+      expect(replies.slice(121)).toEqual(['421 4.7.0 mx.example.com Error: too many errors']);
+      await c.closed;
     },
   },
   // NUL and 8-bit bytes in commands.
@@ -372,7 +388,7 @@ const cases: Case[] = [
   },
   {
     id: 'unknown-command-flood',
-    source: 'smtp-server: a session ends after 10 unrecognised commands',
+    source: 'Postfix smtpd_hard_error_limit: a session ends after 20 errors',
     run: async (port) => {
       const c = await ready(port);
       c.write('BOGUS\r\n'.repeat(50));
@@ -769,6 +785,160 @@ const cases: Case[] = [
   },
 ];
 
+/** A raw session from `from`, greeted (or refused: its first reply). */
+async function openFrom(port: number, from: string): Promise<{ c: RawSmtp; first: string }> {
+  const c = await RawSmtp.open(port, '127.0.0.1', from);
+  return { c, first: await c.reply() };
+}
+
+const TOO_MANY_FROM = (ip: string) =>
+  `421 4.7.0 mx.example.com Error: too many connections from ${ip}`;
+
+// Floods from one address, directory harvests and AUTH brute force (#13
+// items 3-4): Postfix's anvil and smtpd limits.
+cases.push(
+  {
+    id: 'flood-idle-sessions-one-address',
+    source: 'Postfix smtpd_client_connection_count_limit (one address holding every session)',
+    node: () => perClient,
+    run: async (port) => {
+      const held: RawSmtp[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { c, first } = await openFrom(port, '127.0.0.3');
+        expect(first).toMatch(/^220 /);
+        held.push(c);
+      }
+      for (let i = 0; i < 20; i++) {
+        const { c, first } = await openFrom(port, '127.0.0.3');
+        expect(first).toBe(TOO_MANY_FROM('127.0.0.3'));
+        await c.closed;
+      }
+      // Everyone else is still served while the five are held.
+      const { c: other, first } = await openFrom(port, '127.0.0.4');
+      expect(first).toMatch(/^220 /);
+      expect(await other.cmd('EHLO other.example')).toMatch(/^250[- ]/);
+      other.close();
+      for (const c of held) c.close();
+    },
+  },
+  {
+    id: 'flood-connection-rate-one-address',
+    source: 'Postfix smtpd_client_connection_rate_limit',
+    node: () => rated,
+    run: async (port) => {
+      for (let i = 0; i < 5; i++) {
+        const { c, first } = await openFrom(port, '127.0.0.5');
+        expect(first).toMatch(/^220 /);
+        expect(await c.cmd('QUIT')).toBe('221 2.0.0 Bye');
+      }
+      const { c, first } = await openFrom(port, '127.0.0.5');
+      expect(first).toBe(TOO_MANY_FROM('127.0.0.5'));
+      await c.closed;
+    },
+  },
+  {
+    id: 'harvest-pipelined-297',
+    source:
+      'directory harvest (the security review: 297 recipients probed in 0.1 s); Postfix smtpd_hard_error_limit',
+    node: () => harvested,
+    run: async (port) => {
+      const c = await ready(port);
+      expect(await c.cmd('MAIL FROM:<h@remote.example>')).toMatch(/^250 /);
+      c.write(Array.from({ length: 297 }, (_, i) => `RCPT TO:<u${i}@example.com>\r\n`).join(''));
+      const started = Date.now();
+      const replies = await drain(c, 5000);
+      expect(replies).toHaveLength(21);
+      expect(replies.slice(0, 20).every((r) => r.startsWith('550 5.1.1 '))).toBe(true);
+      expect(replies[20]).toBe('421 4.7.0 mx.example.com Error: too many errors');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(10 * 200 - 50);
+      await c.closed;
+    },
+  },
+  {
+    id: 'harvest-across-transactions',
+    source:
+      'directory harvest with a new MAIL FROM per guess (the cap and the errors count per session)',
+    node: () => harvested,
+    run: async (port) => {
+      const c = await ready(port);
+      const replies: string[] = [];
+      for (let i = 0; i < 30 && !c.isClosed; i++) {
+        try {
+          replies.push(await c.cmd('MAIL FROM:<h@remote.example>'));
+          replies.push(await c.cmd(`RCPT TO:<g${i}@example.com>`));
+          replies.push(await c.cmd('RSET'));
+        } catch {
+          break;
+        }
+      }
+      expect(replies.filter((r) => r.startsWith('550 5.1.1 '))).toHaveLength(20);
+      expect(replies.at(-1)).toBe('421 4.7.0 mx.example.com Error: too many errors');
+    },
+  },
+  {
+    id: 'brute-force-one-address',
+    source: 'AUTH brute force (OWASP: throttle per address and per account)',
+    node: () => guarded,
+    run: async (port, n) => {
+      const before = n.counters.authFailures;
+      const { c } = await openFrom(port, '127.0.0.6');
+      await c.cmd('EHLO guesser.example');
+      for (let i = 0; i < 3; i++)
+        expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', `guess${i}`)}`)).toMatch(
+          /^535 5\.7\.8 /,
+        );
+      for (let i = 0; i < 5; i++)
+        expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', `guess${i}`)}`)).toBe(
+          '454 4.7.0 Too many authentication attempts, please try again later',
+        );
+      expect(n.counters.authFailures - before).toBe(3);
+      c.close();
+      // alice herself, from elsewhere, is in.
+      const { c: owner } = await openFrom(port, '127.0.0.7');
+      await owner.cmd('EHLO owner.example');
+      expect(await owner.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toBe(
+        '235 2.7.0 Authentication successful',
+      );
+      owner.close();
+    },
+  },
+  {
+    id: 'brute-force-30-parallel-sessions',
+    source:
+      'AUTH brute force (the security review: 30 parallel connections, 60 password checks in 13 s)',
+    node: () => guarded,
+    run: async (port, n) => {
+      const before = n.counters.authFailures;
+      const sessions = await Promise.all(
+        Array.from({ length: 30 }, () => openFrom(port, '127.0.0.8').then(({ c }) => c)),
+      );
+      for (const c of sessions) await c.cmd('EHLO parallel.example');
+      const guesses = await Promise.all(
+        sessions.map(async (c, i) => [
+          await c.cmd(`AUTH PLAIN ${plain('postmaster@example.com', `a${i}`)}`),
+          await c.cmd(`AUTH PLAIN ${plain('postmaster@example.com', `b${i}`)}`),
+        ]),
+      );
+      const checked = n.counters.authFailures - before;
+      // At most the failure limit, plus what the concurrency cap let start meanwhile.
+      expect(checked).toBeLessThanOrEqual(3 + 2);
+      expect(guesses.flat().filter((r) => r.startsWith('454 4.7.0 ')).length).toBe(60 - checked);
+      for (const c of sessions) c.close();
+    },
+  },
+  {
+    id: 'silent-client-greeting-timeout',
+    source:
+      'a client that connects and says nothing (Postfix smtpd_timeout; a short greeting timeout)',
+    node: () => silent,
+    run: async (port) => {
+      const c = await open(port);
+      expect(await c.reply(5000)).toBe('421 4.4.2 mx.example.com Error: timeout exceeded');
+      await c.closed;
+    },
+  },
+);
+
 /** The family of bad input a case belongs to (the summary groups by it; each case keeps its source). */
 const FAMILIES: [RegExp, string][] = [
   [
@@ -786,7 +956,10 @@ const FAMILIES: [RegExp, string][] = [
   [/^size/, 'SIZE above the limit'],
   [/^(disconnect|aborted)/, 'disconnects in the middle'],
   [/^connection-flood/, 'connection flood'],
-  [/^idle/, 'idle clients'],
+  [/^(idle|silent)/, 'idle and silent clients'],
+  [/^flood-/, 'floods from one address (per-client limits)'],
+  [/^harvest-/, 'directory harvest attempts (error limits)'],
+  [/^brute-force-/, 'AUTH brute force'],
 ];
 const familyOf = (id: string) => FAMILIES.find(([re]) => re.test(id))?.[1] ?? 'other';
 

@@ -307,19 +307,22 @@ describe('loops and limits on DATA', () => {
     expect(await c.cmd('NOOP')).toMatch(/^250 /);
   });
 
-  it('mail routed back to this node itself fails with 5.4.6 instead of looping', async () => {
-    const config = defaultConfig('example.com');
-    const { node, port, dataDir } = await startNode(bundle(1, config));
-    // A second version routes loop.example to this very node.
-    config.routes.push({ sentTo: 'loop.example', routeTo: `127.0.0.1:${port}` });
-    node.load(bundle(2, config));
-    await sendAsAlice(port, ['x@loop.example']);
-    const [report] = await until(() => {
-      const got = maildir(dataDir, 'alice@example.com');
-      return got.length > 0 ? got : undefined;
-    });
-    expect(report).toMatch(/^Status: 5\.4\.6\r$/m);
-  });
+  it.each(['127.0.0.1', 'localhost', '[127.0.0.1]'])(
+    'mail routed back to this node itself (as %s) fails with 5.4.6 instead of looping',
+    async (host) => {
+      const config = defaultConfig('example.com');
+      const { node, port, dataDir } = await startNode(bundle(1, config));
+      // A second version routes loop.example to this very node.
+      config.routes.push({ sentTo: 'loop.example', routeTo: `${host}:${port}` });
+      node.load(bundle(2, config));
+      await sendAsAlice(port, ['x@loop.example']);
+      const [report] = await until(() => {
+        const got = maildir(dataDir, 'alice@example.com');
+        return got.length > 0 ? got : undefined;
+      });
+      expect(report).toMatch(/^Status: 5\.4\.6\r$/m);
+    },
+  );
 });
 
 describe('STARTTLS with a configured certificate', () => {
@@ -384,14 +387,28 @@ describe('STARTTLS with a configured certificate', () => {
     expect(copy).toMatch(/with ESMTPSA?/);
   });
 
-  it('forgets an AUTH given before STARTTLS (RFC 3207 §4.2)', async () => {
+  it('AUTH before STARTTLS: not advertised, refused with 538 5.7.11, the password unchecked (#13 item 5)', async () => {
+    const { port, node } = await startNode(undefined, undefined, { tls });
+    const c = await session(port);
+    const ehlo = await c.cmd('EHLO client.example');
+    expect(ehlo).toMatch(/^250[- ]STARTTLS$/m);
+    expect(ehlo).not.toMatch(/AUTH/);
+    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'wrong')}`)).toBe(
+      '538 5.7.11 Encryption required for requested authentication mechanism',
+    );
+    expect(await c.cmd('AUTH LOGIN')).toBe(
+      '538 5.7.11 Encryption required for requested authentication mechanism',
+    );
+    expect(node.counters.authFailures).toBe(0);
+    expect(await c.cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+  });
+
+  it('after STARTTLS, AUTH is advertised and lets the user relay; a plain session learned nothing (RFC 3207 §4.2)', async () => {
     const { port } = await startNode(undefined, undefined, { tls });
     const c = await session(port);
     await c.cmd('EHLO client.example');
-    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
-      /^235/,
-    );
-    expect(await c.cmd('STARTTLS')).toMatch(/^220 /);
+    expect(await c.cmd('STARTTLS')).toMatch(/^220 2\.0\.0 Ready to start TLS$/);
     const socket = c.detach();
     const secure = tlsConnect({ socket, rejectUnauthorized: false });
     await new Promise<void>((resolve) => secure.once('secureConnect', () => resolve()));
@@ -420,9 +437,17 @@ describe('STARTTLS with a configured certificate', () => {
       secure.write(`${line}\r\n`);
       return next();
     };
-    expect(await cmd('EHLO client.example')).toMatch(/^250/);
+    const ehlo = await cmd('EHLO client.example');
+    expect(ehlo).toMatch(/^250[- ]AUTH PLAIN LOGIN$/m);
+    expect(ehlo).not.toMatch(/STARTTLS/);
     expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
     expect(await cmd('RCPT TO:<bob@outside.example>')).toBe('550 5.7.1 Relaying is prohibited');
+    expect(await cmd('RSET')).toBe('250 2.0.0 OK');
+    expect(await cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
+      /^235 2\.7\.0 /,
+    );
+    expect(await cmd('MAIL FROM:<alice@example.com>')).toMatch(/^250 /);
+    expect(await cmd('RCPT TO:<bob@outside.example>')).toMatch(/^250 2\.1\.5 /);
   });
 });
 

@@ -107,6 +107,11 @@ beforeAll(async () => {
     drainTimeoutMs: 500,
     smartHost: { host: sink.host, port: sink.port },
     queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000 },
+    // The properties below probe the parser hundreds of times in one
+    // session: the per-session error limits and recipient cap (which
+    // bad-input.test.ts and limits/limits.test.ts check) would end them.
+    sessionLimits: { softErrorLimit: 0, hardErrorLimit: 0 },
+    maxRecipients: 100_000,
   });
   await node.start(bundle(1));
   port = Number(node.listening[0]?.split(':').at(-1));

@@ -25,15 +25,43 @@
  *    (REPLIES.senderOk, recipientOk, badSenderSyntax, badRecipientSyntax,
  *    START_MAIL_INPUT), so the node answers what the console's what-if prints.
  *
+ * 6. Every other line of the library's own (`500 Error: command not
+ *    recognized`, `221 Bye`, its timeouts …) is replaced by its row of the
+ *    same table (libraryReply below; the test reads every send() of the
+ *    library's source and checks that each has one).
+ * 7. A quoted local part with a space or an '@' (`<"john doe"@example.com>`,
+ *    RFC 5321 §4.1.2): the library splits the command at white space and
+ *    refuses it; here routing-core's parser judges such a path, so what the
+ *    what-if accepts, the wire accepts.
+ * 8. Per-session limits, as Postfix's smtpd: a greeting timeout (a client
+ *    that sends no HELO/EHLO in time gets `421 4.4.2 … Error: timeout
+ *    exceeded`), and an error count (smtpd_soft_error_limit: past it each
+ *    error reply waits `errorSleepMs`; smtpd_hard_error_limit: at it the next
+ *    command gets `421 4.7.0 … Error: too many errors` and the session
+ *    ends). The library's own limit of ten unknown commands gives way to it.
+ * 9. AUTH and encryption: with a certificate, AUTH is neither advertised nor
+ *    accepted before STARTTLS; without one, only on a loopback listener.
+ *    Otherwise `538 5.7.11` (RFC 4954 §6).
+ *
+ * Per-client counting (connections, AUTH failures) is not here but in the
+ * Anvil (limits/anvil.ts), asked by the hooks.
+ *
  * smtp-server-internals.test.ts fails if the library changes the code these
  * overrides replace.
  */
 
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { parsePath, REPLIES, type SmtpReply, START_MAIL_INPUT } from '@ims/routing-core';
+import {
+  formatLimitReply,
+  parsePath,
+  REPLIES,
+  type SmtpReply,
+  START_MAIL_INPUT,
+} from '@ims/routing-core';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { authNeedsEncryption } from './auth-policy';
 
 const OWN_ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3} /;
 
@@ -45,19 +73,122 @@ const OWN_REPLIES = new Map<string, SmtpReply>([
   ['MAILBOX_SYNTAX_ERROR', REPLIES.badRecipientSyntax],
 ]);
 
+/** The library's own lines, by code and text, and the row of the table each becomes. */
+const LIBRARY_TEXTS = new Map<string, SmtpReply>([
+  ['500 Error: command not recognized', REPLIES.commandNotRecognised],
+  ['503 Error: send HELO/EHLO first', REPLIES.sendHeloFirst],
+  ['503 Error: need MAIL command', REPLIES.needMail],
+  ['503 Error: need RCPT command', REPLIES.needRcpt],
+  ['503 Error: nested MAIL command', REPLIES.nestedMail],
+  ['503 Error: No identity changes permitted', REPLIES.alreadyAuthenticated],
+  ['503 Error: TLS already active', REPLIES.tlsAlreadyActive],
+  ['503 Error: Mail transaction in progress', REPLIES.badSequence],
+  ['504 Error: Unrecognized authentication type', REPLIES.authMechanismNotSupported],
+  ['501 Authentication aborted', REPLIES.authAborted],
+  ['250 OK', REPLIES.ok],
+  ['250 Flushed', REPLIES.ok],
+  ['221 Bye', REPLIES.closing],
+  ['214 See https://tools.ietf.org/html/rfc5321 for details', REPLIES.help],
+  ['252 Try to send something. No promises though', REPLIES.cannotVerify],
+  ['220 Ready to start TLS', REPLIES.readyToStartTls],
+  ['235 Authentication successful', REPLIES.authSucceeded],
+  ['451 Error: internal server error', REPLIES.policyNotLoaded],
+  ['452 Error: too many recipients', REPLIES.tooManyRecipients],
+  ['421 Server shutting down', REPLIES.notAvailable],
+  ['421 Timeout - closing connection', REPLIES.timeoutExceeded],
+  ['421 HTTP requests not allowed', REPLIES.notAvailable],
+  ['421 Error: Command line too long', REPLIES.lineTooLong],
+  ['550 Error: Not allowed', REPLIES.commandNotAllowed],
+]);
+
+/** A library line not listed above gets the table's general row for its code. */
+const BY_CODE = new Map<number, SmtpReply>([
+  [421, REPLIES.notAvailable],
+  [451, REPLIES.policyNotLoaded],
+  [452, REPLIES.insufficientStorage],
+  [500, REPLIES.commandNotRecognised],
+  [501, REPLIES.syntaxError],
+  [503, REPLIES.badSequence],
+  [504, REPLIES.authMechanismNotSupported],
+  [535, REPLIES.authFailed],
+  [538, REPLIES.encryptionRequired],
+  [552, REPLIES.messageTooBig],
+  [554, REPLIES.commandNotRecognised],
+]);
+
+/** The limit lines that carry the server's name, as Postfix's do. */
+const WITH_HOSTNAME = new Set<SmtpReply>([
+  REPLIES.timeoutExceeded,
+  REPLIES.talkTooSoon,
+  REPLIES.notAvailable,
+  REPLIES.tooManyErrors,
+]);
+
+/**
+ * The row of the reply table that replaces a line the library composed
+ * itself (`code` and its text, without an enhanced code), or undefined when
+ * none does (the 334 AUTH challenges, and the greeting and EHLO/HELO lines,
+ * which the caller passes through).
+ */
+export function libraryReply(
+  code: number,
+  text: string,
+  serverName: string,
+): SmtpReply | undefined {
+  const exact = LIBRARY_TEXTS.get(`${code} ${text}`);
+  if (exact) return exact;
+  if (code === 421 && text.endsWith(' You talk too soon')) return REPLIES.talkTooSoon;
+  if (code === 421 && text.startsWith(`${serverName} Too many connected clients`))
+    return REPLIES.notAvailable;
+  return BY_CODE.get(code);
+}
+
+export interface SessionLimits {
+  /** Wait before the 220 greeting, to catch clients that talk too soon (0 = none). */
+  greetingDelayMs: number;
+  /** A client must send HELO/EHLO this soon after connecting, or get 421 4.4.2 (0 = no limit). */
+  greetingTimeoutMs: number;
+  /** Error replies after which each further one waits errorSleepMs (smtpd_soft_error_limit, 0 = none). */
+  softErrorLimit: number;
+  /** Error replies after which the next command gets 421 4.7.0 and the session ends (smtpd_hard_error_limit, 0 = none). */
+  hardErrorLimit: number;
+  /** The wait of each error reply past the soft limit (smtpd_error_sleep_time). */
+  errorSleepMs: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: Readonly<SessionLimits> = Object.freeze({
+  greetingDelayMs: 0,
+  greetingTimeoutMs: 30_000,
+  softErrorLimit: 10,
+  hardErrorLimit: 20,
+  errorSleepMs: 1000,
+});
+
 export interface ImsSmtpServerOptions extends SMTPServerOptions {
-  /** Wait before the 220 greeting, to catch clients that talk too soon (default 0). */
-  greetingDelayMs?: number;
+  limits?: Partial<SessionLimits>;
+  /** A certificate is configured (STARTTLS offered): AUTH only after STARTTLS. */
+  tlsConfigured?: boolean;
 }
 
 type ConnectionOptions = ConstructorParameters<typeof SMTPConnection>[2];
 
+/** A path with a quoted local part: `<"…"@…>`, up to its closing bracket, and what follows. */
+const QUOTED_PATH = /^([^:]*:\s*)(<(?:"(?:[^"\\\r\n]|\\.)*"|[^<>"\s])*>)(.*)$/s;
+
 class ImsSmtpConnection extends SMTPConnection {
+  /** Error replies sent in this session (4xx and 5xx, the closing 421 aside). */
+  private errors = 0;
+  private greetingTimer: NodeJS.Timeout | undefined;
+  private hidingAuth = false;
+  /** Whether the reply of the command in progress waits (past the soft error limit). */
+  private delayed = false;
+
   constructor(
     server: SMTPServer,
     socket: Socket | TLSSocket,
     options: ConnectionOptions,
-    private readonly greetingDelayMs: number,
+    private readonly limits: SessionLimits,
+    private readonly tlsConfigured: boolean,
   ) {
     super(server, socket, options);
   }
@@ -66,29 +197,93 @@ class ImsSmtpConnection extends SMTPConnection {
     this._setListeners(() => {
       const max = this._server.options.maxClients;
       if (max && this._server.connections.size > max) {
-        return this.send(
-          421,
-          `${this.name} Too many connected clients, try again in a moment`,
-          false,
-        );
+        return this.send(421, formatLimitReply(REPLIES.notAvailable, this.name).slice(4), false);
       }
-      if (this.greetingDelayMs > 0) {
-        setTimeout(() => this.connectionReady(), this.greetingDelayMs).unref();
+      if (this.limits.greetingTimeoutMs > 0) {
+        this.greetingTimer = setTimeout(
+          () => this.greetingTimedOut(),
+          this.limits.greetingTimeoutMs,
+        );
+        this.greetingTimer.unref();
+        this._socket.once('close', () => clearTimeout(this.greetingTimer));
+      }
+      if (this.limits.greetingDelayMs > 0) {
+        setTimeout(() => this.connectionReady(), this.limits.greetingDelayMs).unref();
       } else {
         this.connectionReady();
       }
     });
   }
 
+  private greetingTimedOut(): void {
+    if (this.hostNameAppearsAs || this._closing || this._closed) return;
+    this.send(421, formatLimitReply(REPLIES.timeoutExceeded, this.name).slice(4), false);
+  }
+
+  /** Whether AUTH needs a TLS session first (and is not advertised before it): auth-policy.ts. */
+  private authNeedsEncryption(): boolean {
+    return authNeedsEncryption({
+      secure: this.secure,
+      tlsConfigured: this.tlsConfigured,
+      localAddress: this.localAddress,
+    });
+  }
+
+  override _onCommand(command: Buffer, callback?: () => void): void {
+    const next = callback ?? (() => undefined);
+    const { hardErrorLimit } = this.limits;
+    if (this._ready && !this._upgrading && hardErrorLimit > 0 && this.errors >= hardErrorLimit) {
+      this.send(421, formatLimitReply(REPLIES.tooManyErrors, this.name).slice(4), false);
+      return;
+    }
+    // The error limit above decides, not the library's ten unknown commands.
+    this._unrecognizedCommands = 0;
+    this.delayed = false;
+    super._onCommand(command, () => {
+      // A delayed error reply is written after the wait: the next command waits for it.
+      if (this.delayed) setTimeout(next, this.limits.errorSleepMs).unref();
+      else next();
+    });
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.hidingAuth = this.authNeedsEncryption();
+    try {
+      super.handler_EHLO(command, callback);
+    } finally {
+      this.hidingAuth = false;
+    }
+  }
+
+  override _isSupported(command: string): boolean {
+    if (this.hidingAuth && command.trim().toUpperCase() === 'AUTH') return false;
+    return super._isSupported(command);
+  }
+
   override _parseAddressCommand(
     rawName: string,
     rawCommand: Buffer | string,
   ): ReturnType<SMTPConnection['_parseAddressCommand']> {
+    const text = rawCommand.toString();
+    const quoted = QUOTED_PATH.exec(text);
+    if (quoted?.[2]?.includes('"')) {
+      const [, prefix = '', path = '', rest = ''] = quoted;
+      const judged = parsePath(path, { allowPostmaster: true });
+      if (!judged.ok) return false;
+      // The library parses the parameters around a stand-in path; the address is the real one.
+      const parsed = super._parseAddressCommand(
+        rawName,
+        `${prefix}<quoted@stand-in.invalid>${rest}`,
+      );
+      if (!parsed) return parsed;
+      parsed.address = path.slice(1, -1);
+      return parsed;
+    }
     const parsed = super._parseAddressCommand(rawName, rawCommand);
     if (!parsed) return parsed;
-    const path = /^[^:]*:\s*(<@[^<>]*>)/.exec(rawCommand.toString())?.[1];
+    const route = /^[^:]*:\s*(<@[^<>]*>)/.exec(text)?.[1];
     // false: the library's own 501 for a bad address (5.1.3 for RCPT, 5.1.7 for MAIL).
-    if (path && !parsePath(path, { allowPostmaster: true }).ok) return false;
+    if (route && !parsePath(route, { allowPostmaster: true }).ok) return false;
     return parsed;
   }
 
@@ -101,38 +296,78 @@ class ImsSmtpConnection extends SMTPConnection {
       callback();
       return;
     }
+    if (this.authNeedsEncryption() && !this.session.user) {
+      const r = REPLIES.encryptionRequired;
+      this.send(r.code, `${r.enhanced} ${r.text}`);
+      callback();
+      return;
+    }
     super.handler_AUTH(command, callback);
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    const line = this.tableLine(code, data, context);
+    if (line === undefined) {
+      super.send(code, data, context);
+      return;
+    }
+    this.countError(code);
+    if (this.delayed && code !== 421) {
+      setTimeout(() => super.send(code, line, false), this.limits.errorSleepMs).unref();
+      return;
+    }
+    super.send(code, line, false);
+  }
+
+  /** Counts an error reply; past the soft limit, the reply (and the next command) waits. */
+  private countError(code: number): void {
+    if (code < 400 || code === 421) return;
+    this.errors++;
+    const { softErrorLimit, errorSleepMs } = this.limits;
+    if (softErrorLimit > 0 && errorSleepMs > 0 && this.errors > softErrorLimit) this.delayed = true;
+  }
+
+  /** The line (after the code) the table sends for this reply; undefined to pass it through as it is. */
+  private tableLine(
+    code: number,
+    data: string | string[] | null | undefined,
+    context: string | false | undefined,
+  ): string | undefined {
     const own = typeof context === 'string' ? OWN_REPLIES.get(context) : undefined;
-    if (own && code === own.code) {
-      super.send(own.code, `${own.enhanced} ${own.text}`, false);
-      return;
-    }
-    if (code === START_MAIL_INPUT.code) {
-      super.send(START_MAIL_INPUT.code, START_MAIL_INPUT.text, false);
-      return;
-    }
-    if (typeof data === 'string' && OWN_ENHANCED_CODE.test(data)) {
-      super.send(code, data, false);
-      return;
-    }
-    super.send(code, data, context);
+    if (own && code === own.code) return `${own.enhanced} ${own.text}`;
+    if (code === START_MAIL_INPUT.code) return START_MAIL_INPUT.text;
+    if (typeof data !== 'string') return undefined; // EHLO's list
+    if (OWN_ENHANCED_CODE.test(data)) return data;
+    // The greeting, HELO's 250 and the AUTH challenges are the library's to compose.
+    if (code === 334 || (context === false && (code === 220 || code === 250))) return undefined;
+    const row = libraryReply(code, data, this.name);
+    if (!row) return undefined;
+    const full = WITH_HOSTNAME.has(row)
+      ? formatLimitReply(row, this.name)
+      : `${row.code} ${row.enhanced} ${row.text}`;
+    return full.slice(4);
   }
 }
 
 export class ImsSmtpServer extends SMTPServer {
-  private readonly greetingDelayMs: number;
+  private readonly limits: SessionLimits;
+  private readonly tlsConfigured: boolean;
 
   constructor(options: ImsSmtpServerOptions) {
-    const { greetingDelayMs = 0, ...rest } = options;
+    const { limits = {}, tlsConfigured = false, ...rest } = options;
     super(rest);
-    this.greetingDelayMs = greetingDelayMs;
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+    this.tlsConfigured = tlsConfigured;
   }
 
   override connect(socket: Socket | TLSSocket, socketOptions?: ConnectionOptions): void {
-    const connection = new ImsSmtpConnection(this, socket, socketOptions, this.greetingDelayMs);
+    const connection = new ImsSmtpConnection(
+      this,
+      socket,
+      socketOptions,
+      this.limits,
+      this.tlsConfigured,
+    );
     this.connections.add(connection);
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data) => this._onClientConnect(data));
@@ -147,6 +382,19 @@ export function replyError(reply: {
   text: string;
 }): Error & { responseCode: number } {
   const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
+  err.responseCode = reply.code;
+  return err;
+}
+
+/** An error for a hook callback with a limit's line, as Postfix words it (`421 4.7.0 <host> Error: … <client>`). */
+export function limitError(
+  reply: SmtpReply,
+  hostname: string,
+  client?: string,
+): Error & { responseCode: number } {
+  const err = new Error(formatLimitReply(reply, hostname, client).slice(4)) as Error & {
+    responseCode: number;
+  };
   err.responseCode = reply.code;
   return err;
 }

@@ -11,10 +11,11 @@ import { onClose, onConnect, onSecure } from './hooks/on-connect';
 import { onData } from './hooks/on-data';
 import { onMailFrom } from './hooks/on-mail-from';
 import { onRcptTo } from './hooks/on-rcpt-to';
-import { ImsSmtpServer } from './ims-smtp-server';
+import { ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
 
 export interface ListenerSettings {
-  greetingDelayMs: number;
+  /** Greeting delay and timeout, error limits (ims-smtp-server.ts). */
+  limits: SessionLimits;
   /** Largest message accepted, in bytes. */
   maxMessageSize: number;
   /** Certificate and key (PEM) that turn on STARTTLS. */
@@ -29,7 +30,8 @@ export function createListener(ctx: HookContext, settings: ListenerSettings): Im
   return new ImsSmtpServer({
     name: ctx.hostname,
     banner: 'Internet Mail Service ready',
-    greetingDelayMs: settings.greetingDelayMs,
+    limits: settings.limits,
+    tlsConfigured: settings.tls !== undefined,
     size: settings.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: true,
@@ -38,7 +40,11 @@ export function createListener(ctx: HookContext, settings: ListenerSettings): Im
     // built-in self-signed one.
     ...(settings.tls
       ? { key: settings.tls.key, cert: settings.tls.cert, hideSTARTTLS: false }
-      : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] }),
+      : { hideSTARTTLS: true }),
+    // The library's jokes (WIZ, SHELL, KILL) are unknown commands here.
+    disabledCommands: settings.tls
+      ? ['WIZ', 'SHELL', 'KILL']
+      : ['STARTTLS', 'WIZ', 'SHELL', 'KILL'],
     hideENHANCEDSTATUSCODES: false,
     hideSMTPUTF8: true,
     // routing-core's parser judges every path (onMailFrom, decide), so the

@@ -75,9 +75,72 @@ export async function writeDurably(
   return join(final, name);
 }
 
+/**
+ * A mailbox's Maildir name: the address in lower case, every byte outside
+ * [a-z0-9@.+-] percent-encoded (UTF-8, `%5F` for `_`), and a leading dot
+ * too. Reversible, so two mailboxes never share one (`a=b@example.com` is
+ * `a%3Db@example.com`, `a_b@example.com` is `a%5Fb@example.com`).
+ */
+export function maildirName(mailbox: string): string {
+  let name = '';
+  for (const byte of Buffer.from(mailbox.toLowerCase(), 'utf8')) {
+    const c = String.fromCharCode(byte);
+    name +=
+      /[a-z0-9@.+-]/.test(c) && !(name === '' && c === '.')
+        ? c
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return name;
+}
+
+/** The mailbox a Maildir name stands for (maildirName reversed). */
+export function mailboxOfMaildir(name: string): string {
+  return decodeURIComponent(name);
+}
+
+/** The name the node used before maildirName: lossy (every other character `_`), so names collided. */
+export function legacyMaildirName(mailbox: string): string {
+  return mailbox.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_');
+}
+
 /** The Maildir of a mailbox under the node's data directory. */
 export function maildirOf(dataDir: string, mailbox: string): string {
-  return join(dataDir, 'maildirs', mailbox.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_'));
+  return join(dataDir, 'maildirs', maildirName(mailbox));
+}
+
+/**
+ * Renames the Maildirs of `mailboxes` still under their legacy name to
+ * their own (at start, and when the directory changes). A legacy name two
+ * mailboxes share is left where it is (whose mail it holds cannot be told)
+ * and reported, as is a mailbox that has both.
+ */
+export async function migrateLegacyMaildirs(
+  dataDir: string,
+  mailboxes: Iterable<string>,
+): Promise<{ renamed: string[]; ambiguous: string[] }> {
+  const root = join(dataDir, 'maildirs');
+  const present = new Set(await readdir(root).catch(() => [] as string[]));
+  const renamed: string[] = [];
+  const ambiguous: string[] = [];
+  if (present.size === 0) return { renamed, ambiguous };
+  const byLegacy = new Map<string, string[]>();
+  for (const mailbox of mailboxes) {
+    const legacy = legacyMaildirName(mailbox);
+    if (legacy === maildirName(mailbox) || !present.has(legacy)) continue;
+    byLegacy.set(legacy, [...(byLegacy.get(legacy) ?? []), mailbox.toLowerCase()]);
+  }
+  for (const [legacy, owners] of byLegacy) {
+    const unique = [...new Set(owners)];
+    const owner = unique[0];
+    if (unique.length !== 1 || owner === undefined || present.has(maildirName(owner))) {
+      ambiguous.push(legacy);
+      continue;
+    }
+    await rename(join(root, legacy), join(root, maildirName(owner)));
+    renamed.push(legacy);
+  }
+  if (renamed.length > 0) await fsyncDir(root);
+  return { renamed, ambiguous };
 }
 
 export async function deliverToMaildir(

@@ -18,6 +18,9 @@ const node = new SmtpNode({
   dataDir: env.dataDir,
   logger,
   trafficWindowDays: env.trafficWindowDays,
+  clientLimits: env.clientLimits,
+  sessionLimits: env.sessionLimits,
+  maxRecipients: env.maxRecipients,
   ...(env.smartHost ? { smartHost: env.smartHost } : {}),
   ...(env.tlsCertFile && env.tlsKeyFile
     ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }

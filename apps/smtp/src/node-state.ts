@@ -12,7 +12,7 @@ export interface SessionState {
   /** The mailbox that authenticated with AUTH in this session. */
   user?: string;
   decisions: { rcpt: string; decision: Decision }[];
-  /** RCPT commands in this transaction, accepted or not. */
+  /** RCPT commands in this session, accepted or not. */
   attempts: number;
   /** This transaction's MAIL FROM, parsed once: canonical, '' for the null sender. */
   sender: string;
@@ -20,6 +20,8 @@ export interface SessionState {
   storing?: boolean;
   /** A restart's drain timeout passed while storing: close once the reply is sent. */
   closeAfterReply?: boolean;
+  /** The client address the Anvil counted this session under (given back at close). */
+  anvilClient?: string;
 }
 
 export interface Totals {
@@ -31,6 +33,8 @@ export interface Totals {
   authFailures: number;
   /** Non-delivery reports generated (to the sender, never to the null sender). */
   ndrsSent: number;
+  /** Sessions refused by the per-client limits (the Anvil). */
+  connectionsRefused: number;
 }
 
 export class NodeState {
@@ -39,6 +43,10 @@ export class NodeState {
   /** Mailbox address (lower case) → password hash. Replaced whole on a change. */
   directory = new Map<string, string>();
   readonly sessions = new Map<string, SessionState>();
+  /** Sessions whose onConnect waits for the Anvil's answer. */
+  readonly connecting = new Set<string>();
+  /** Of those, the ones that closed meanwhile. */
+  readonly closedWhileConnecting = new Set<string>();
   readonly totals: Totals = {
     sessions: 0,
     recipientsAccepted: 0,
@@ -47,6 +55,7 @@ export class NodeState {
     messagesAccepted: 0,
     authFailures: 0,
     ndrsSent: 0,
+    connectionsRefused: 0,
   };
   /** Message bytes all sessions together hold in memory now. */
   bytesInFlight = 0;

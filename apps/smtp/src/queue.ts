@@ -83,7 +83,7 @@ export interface OutboundQueueOptions {
   socketTimeoutMs?: number;
   lookupMx?: MxLookup;
   /** True for an address this node itself listens on (a mail loop). */
-  isSelf?: (target: Target) => boolean;
+  isSelf?: (target: Target) => boolean | Promise<boolean>;
   /** Sends the non-delivery report for `failed` to `job.mailFrom` (never called for the null sender). */
   onBounce: (job: QueueJob, failed: QueuedRecipient[], message: Buffer) => Promise<void>;
   /** The node's log. */
@@ -514,7 +514,7 @@ export class OutboundQueue {
     for (const target of targets) {
       if (remaining.length === 0) break;
       const where = `${target.host}:${target.port}`;
-      if (this.opts.isSelf?.(target)) {
+      if (await this.opts.isSelf?.(target)) {
         for (const r of remaining) {
           r.state = 'failed';
           r.status = '5.4.6';

@@ -16,17 +16,21 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
+import { cleartextAuthWarning } from './auth-policy';
 import { TrafficStore } from './decision-records';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
-import type { ImsSmtpServer } from './ims-smtp-server';
+import { DEFAULT_SESSION_LIMITS, type ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
 import { Journal } from './journal';
+import { type Anvil, type AnvilLimits, InProcessAnvil } from './limits/anvil';
 import { createListener, type ListenerSettings } from './listener';
 import { type Logger, silentLogger } from './log';
+import { migrateLegacyMaildirs } from './maildir';
 import { NdrWriter } from './ndr';
 import { NodeState, type Totals } from './node-state';
 import type { Target } from './outbound';
 import { OutboundQueue, type OutboundQueueOptions, type QueueStats } from './queue';
+import { isSelf } from './self-target';
 import { MessageStore } from './storage';
 
 export interface SmtpNodeOptions {
@@ -42,7 +46,14 @@ export interface SmtpNodeOptions {
   maxMessageSize?: number;
   /** Message bytes all sessions together may hold in memory; past it, 452 4.3.1 (default 256 MiB). */
   maxBytesInFlight?: number;
+  /** RCPT commands a session may send, accepted or not (default 100). */
   maxRecipients?: number;
+  /** Greeting timeout and error limits per session (ims-smtp-server.ts; defaults as Postfix's). */
+  sessionLimits?: Partial<Omit<SessionLimits, 'greetingDelayMs'>>;
+  /** Per-client limits (limits/anvil.ts): sessions per address, connection rate, AUTH failures. */
+  clientLimits?: Partial<AnvilLimits>;
+  /** The Anvil to count with (another process's, say); default one in this process with clientLimits. */
+  anvil?: Anvil;
   /** How long in-flight sessions may finish under the old generation before 421 at stop(). */
   drainTimeoutMs?: number;
   /** Most simultaneous sessions per listening address; more get 421 (default 500). */
@@ -101,7 +112,7 @@ export class SmtpNode {
       hostname: this.hostname,
       ...(opts.smartHost ? { smartHost: opts.smartHost } : {}),
       ...opts.queue,
-      isSelf: (t) => this.listening.includes(`${t.host}:${t.port}`),
+      isSelf: (t) => isSelf(t, this.listening),
       onBounce: (job, failed, message) =>
         ndr.send(
           job.mailFrom,
@@ -141,11 +152,13 @@ export class SmtpNode {
       ...(opts.trafficMaxKeys === undefined ? {} : { maxKeys: opts.trafficMaxKeys }),
       logger: this.logger,
     });
+    const anvil = opts.anvil ?? new InProcessAnvil(opts.clientLimits);
     this.hooks = {
       traffic: this.traffic,
       state: this.state,
       logger: this.logger,
-      auth: new AuthChecker(this.state),
+      auth: new AuthChecker(this.state, anvil),
+      anvil,
       store: this.store,
       hostname: this.hostname,
       maxRecipients: opts.maxRecipients ?? 100,
@@ -230,17 +243,43 @@ export class SmtpNode {
   /** Directory changes take effect at once, without a restart. */
   setDirectory(entries: unknown): void {
     this.state.directory = loadDirectory({ directory: entries });
+    void this.migrateMaildirs();
+  }
+
+  /** Renames Maildirs still under the legacy (colliding) name of a mailbox to its own (maildir.ts). */
+  private async migrateMaildirs(): Promise<void> {
+    try {
+      const { renamed, ambiguous } = await migrateLegacyMaildirs(
+        this.opts.dataDir,
+        this.state.directory.keys(),
+      );
+      if (renamed.length > 0) this.logger.info({ event: 'maildirs-renamed', renamed });
+      if (ambiguous.length > 0)
+        this.logger.warn({
+          event: 'maildirs-ambiguous',
+          ambiguous,
+          message:
+            'These Maildirs have a legacy name two mailboxes share (or whose mailbox has a Maildir already): left as they are; sort their mail by hand.',
+        });
+    } catch (err) {
+      this.logger.error({ event: 'maildirs-rename-failed', error: String(err) });
+    }
   }
 
   /** Loads the first generation, replays the journal, then listens. */
   async start(bundle: unknown): Promise<void> {
     this.load(bundle);
+    await this.migrateMaildirs();
     await this.queue.start();
     await this.traffic.start();
     // Messages acknowledged before a crash whose copies may not be on disk.
     await this.store.replay();
     const settings: ListenerSettings = {
-      greetingDelayMs: this.opts.greetingDelayMs ?? 0,
+      limits: {
+        ...DEFAULT_SESSION_LIMITS,
+        ...this.opts.sessionLimits,
+        greetingDelayMs: this.opts.greetingDelayMs ?? 0,
+      },
       maxMessageSize: this.opts.maxMessageSize ?? 25 * 1024 * 1024,
       tls: this.opts.tls,
       closeTimeoutMs: this.opts.drainTimeoutMs ?? 30_000,
@@ -258,6 +297,10 @@ export class SmtpNode {
       });
       this.servers.push(server);
     }
+    // Without a certificate, AUTH is offered on loopback listeners only
+    // (passwords never cross a network in the clear): say so at start.
+    const warning = cleartextAuthWarning(this.opts.listen, this.opts.tls !== undefined);
+    if (warning) this.logger.warn(warning);
   }
 
   /** Resolves once the copies of every message accepted so far are written (tests, shutdown). */

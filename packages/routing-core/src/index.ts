@@ -92,6 +92,7 @@ export {
   parsePath,
 } from './path';
 export {
+  formatLimitReply,
   formatReply,
   REPLIES,
   replyFor,

@@ -48,6 +48,44 @@ export const REPLIES = {
     '5.5.4',
     'MAIL FROM/RCPT TO parameters not recognized or not implemented',
   ),
+  // Per-client limits (the SMTP node's anvil, as Postfix's): a line of these
+  // reads `<code> <enhanced> <host> <text>`, with the client address after
+  // the connection ones, as Postfix words them (formatLimitReply).
+  tooManyConnections: reply(421, '4.7.0', 'Error: too many connections from'),
+  tooManyErrors: reply(421, '4.7.0', 'Error: too many errors'),
+  timeoutExceeded: reply(421, '4.4.2', 'Error: timeout exceeded'),
+  authThrottled: reply(454, '4.7.0', 'Too many authentication attempts, please try again later'),
+  encryptionRequired: reply(
+    538,
+    '5.7.11',
+    'Encryption required for requested authentication mechanism',
+  ),
+  // The protocol's own answers, in place of the SMTP library's texts.
+  ok: reply(250, '2.0.0', 'OK'),
+  closing: reply(221, '2.0.0', 'Bye'),
+  help: reply(214, '2.0.0', 'See https://tools.ietf.org/html/rfc5321 for details'),
+  cannotVerify: reply(
+    252,
+    '2.0.0',
+    'Cannot VRFY user, but will accept message and attempt delivery',
+  ),
+  readyToStartTls: reply(220, '2.0.0', 'Ready to start TLS'),
+  authSucceeded: reply(235, '2.7.0', 'Authentication successful'),
+  commandNotRecognised: reply(500, '5.5.2', 'Command not recognized'),
+  syntaxError: reply(501, '5.5.4', 'Syntax error in parameters or arguments'),
+  authAborted: reply(501, '5.7.0', 'Authentication aborted'),
+  badSequence: reply(503, '5.5.1', 'Bad sequence of commands'),
+  sendHeloFirst: reply(503, '5.5.1', 'Send HELO/EHLO first'),
+  needMail: reply(503, '5.5.1', 'Need MAIL command'),
+  needRcpt: reply(503, '5.5.1', 'Need RCPT command'),
+  nestedMail: reply(503, '5.5.1', 'Nested MAIL command'),
+  alreadyAuthenticated: reply(503, '5.5.1', 'Already authenticated'),
+  tlsAlreadyActive: reply(503, '5.5.1', 'TLS already active'),
+  authMechanismNotSupported: reply(504, '5.5.4', 'Unrecognized authentication type'),
+  notAvailable: reply(421, '4.3.2', 'Service not available, closing transmission channel'),
+  commandNotAllowed: reply(550, '5.7.0', 'Command not allowed for this client'),
+  talkTooSoon: reply(421, '4.5.0', 'Error: you talk too soon'),
+  lineTooLong: reply(421, '4.4.2', 'Error: command line too long'),
 } as const satisfies Record<string, SmtpReply>;
 
 /**
@@ -79,6 +117,15 @@ export function replyFor(decision: Pick<Decision, 'action' | 'reason'>): SmtpRep
           return REPLIES.relayDenied;
       }
   }
+}
+
+/**
+ * A per-client limit's line, as Postfix words it: the server's name before
+ * the text, the client address after it when given
+ * (`421 4.7.0 mx.example.com Error: too many connections from 192.0.2.1`).
+ */
+export function formatLimitReply(reply: SmtpReply, hostname: string, client?: string): string {
+  return `${reply.code} ${reply.enhanced} ${hostname} ${reply.text}${client ? ` ${client}` : ''}`;
 }
 
 /** The reply as it goes on the wire, without CRLF: `550 5.7.1 Relaying is prohibited`. */

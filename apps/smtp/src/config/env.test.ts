@@ -16,6 +16,20 @@ describe("the SMTP node's settings", () => {
       tlsKeyFile: undefined,
       logLevel: 'info',
       trafficWindowDays: 7,
+      clientLimits: {
+        maxConnectionsPerClient: 50,
+        connectionRatePerMinute: 600,
+        authFailureLimit: 10,
+        authCoolOffMs: 900_000,
+        maxConcurrentAuthPerClient: 2,
+      },
+      sessionLimits: {
+        greetingTimeoutMs: 30_000,
+        softErrorLimit: 10,
+        hardErrorLimit: 20,
+        errorSleepMs: 1000,
+      },
+      maxRecipients: 100,
     });
     expect(
       readEnv({
@@ -31,6 +45,32 @@ describe("the SMTP node's settings", () => {
       dataDir: '/var/ims/smtp',
       smartHost: { host: '2001:db8::1', port: 587 },
     });
+  });
+
+  it('the limits: values given, 0 to turn one off, a bad one named', () => {
+    expect(
+      readEnv({
+        ...NEEDED,
+        IMS_SMTP_CLIENT_CONNECTION_LIMIT: '10',
+        IMS_SMTP_CLIENT_CONNECTION_RATE: '0',
+        IMS_SMTP_GREETING_TIMEOUT: '5',
+        IMS_SMTP_ERROR_SLEEP: '2',
+        IMS_SMTP_AUTH_LOCKOUT: '60',
+      }),
+    ).toMatchObject({
+      clientLimits: {
+        maxConnectionsPerClient: 10,
+        connectionRatePerMinute: 0,
+        authCoolOffMs: 60_000,
+      },
+      sessionLimits: { greetingTimeoutMs: 5000, errorSleepMs: 2000 },
+    });
+    expect(() => readEnv({ ...NEEDED, IMS_SMTP_HARD_ERROR_LIMIT: 'many' })).toThrow(
+      'IMS_SMTP_HARD_ERROR_LIMIT must be a number of error replies (0 = no limit), not "many"',
+    );
+    expect(() => readEnv({ ...NEEDED, IMS_SMTP_GREETING_TIMEOUT: '-1' })).toThrow(
+      'IMS_SMTP_GREETING_TIMEOUT must be a number of seconds (0-86400), not "-1"',
+    );
   });
 
   it('a bad port', () => {

@@ -7,10 +7,25 @@
 import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
 import { Format } from 'typebox/format';
+import type { SessionLimits } from '../ims-smtp-server';
+import type { AnvilLimits } from '../limits/anvil';
 import { parseHostPort, type Target } from '../outbound';
 
 const HOST_PORT = 'ims-host-port';
 Format.Set(HOST_PORT, (text) => parseHostPort(text) !== undefined);
+
+/** A whole number of something, from its text (0 where said turns the limit off). */
+const Count = (defaultValue: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 1_000_000, default: defaultValue, description });
+
+/** A number of seconds. */
+const Seconds = (defaultValue: number) =>
+  Type.Integer({
+    minimum: 0,
+    maximum: 86_400,
+    default: defaultValue,
+    description: 'a number of seconds (0-86400)',
+  });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -39,6 +54,26 @@ const NodeSettings = Type.Object({
     default: 7,
     description: 'a number of days (1-366)',
   }),
+  // Per-client and per-session limits, as Postfix's anvil and smtpd (README, "SMTP limits").
+  IMS_SMTP_CLIENT_CONNECTION_LIMIT: Count(
+    50,
+    'a number of sessions per client address (0 = no limit)',
+  ),
+  IMS_SMTP_CLIENT_CONNECTION_RATE: Count(
+    600,
+    'a number of sessions per client address per minute (0 = no limit)',
+  ),
+  IMS_SMTP_GREETING_TIMEOUT: Seconds(30),
+  IMS_SMTP_SOFT_ERROR_LIMIT: Count(10, 'a number of error replies (0 = no limit)'),
+  IMS_SMTP_HARD_ERROR_LIMIT: Count(20, 'a number of error replies (0 = no limit)'),
+  IMS_SMTP_ERROR_SLEEP: Seconds(1),
+  IMS_SMTP_MAX_RECIPIENTS: Count(100, 'a number of RCPT commands per session'),
+  IMS_SMTP_AUTH_FAILURE_LIMIT: Count(10, 'a number of failed AUTH attempts (0 = no limit)'),
+  IMS_SMTP_AUTH_LOCKOUT: Seconds(900),
+  IMS_SMTP_AUTH_CONCURRENCY: Count(
+    2,
+    'a number of AUTH exchanges per client address at once (0 = no limit)',
+  ),
   IMS_SMTP_LOG_LEVEL: Type.Optional(
     Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -65,6 +100,12 @@ export interface NodeEnv {
   logLevel: LogLevel;
   /** Days of decision records kept for the impact preview (IMS_TRAFFIC_WINDOW_DAYS, default 7). */
   trafficWindowDays: number;
+  /** Per-client limits (limits/anvil.ts). */
+  clientLimits: AnvilLimits;
+  /** Per-session limits (ims-smtp-server.ts), the greeting delay aside. */
+  sessionLimits: Omit<SessionLimits, 'greetingDelayMs'>;
+  /** RCPT commands per session. */
+  maxRecipients: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
@@ -84,5 +125,19 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     tlsKeyFile: s.IMS_SMTP_TLS_KEY,
     logLevel: s.IMS_SMTP_LOG_LEVEL ?? 'info',
     trafficWindowDays: s.IMS_TRAFFIC_WINDOW_DAYS,
+    clientLimits: {
+      maxConnectionsPerClient: s.IMS_SMTP_CLIENT_CONNECTION_LIMIT,
+      connectionRatePerMinute: s.IMS_SMTP_CLIENT_CONNECTION_RATE,
+      authFailureLimit: s.IMS_SMTP_AUTH_FAILURE_LIMIT,
+      authCoolOffMs: s.IMS_SMTP_AUTH_LOCKOUT * 1000,
+      maxConcurrentAuthPerClient: s.IMS_SMTP_AUTH_CONCURRENCY,
+    },
+    sessionLimits: {
+      greetingTimeoutMs: s.IMS_SMTP_GREETING_TIMEOUT * 1000,
+      softErrorLimit: s.IMS_SMTP_SOFT_ERROR_LIMIT,
+      hardErrorLimit: s.IMS_SMTP_HARD_ERROR_LIMIT,
+      errorSleepMs: s.IMS_SMTP_ERROR_SLEEP * 1000,
+    },
+    maxRecipients: s.IMS_SMTP_MAX_RECIPIENTS,
   };
 }

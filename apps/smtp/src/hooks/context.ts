@@ -2,6 +2,7 @@
 
 import type { AuthChecker } from '../auth';
 import type { DecisionRecorder } from '../decision-records';
+import type { Anvil } from '../limits/anvil';
 import type { Logger } from '../log';
 import type { NodeState } from '../node-state';
 import type { MessageStore } from '../storage';
@@ -10,12 +11,14 @@ export interface HookContext {
   state: NodeState;
   logger: Logger;
   auth: AuthChecker;
+  /** Per-client counting (sessions per address, connection rate, AUTH failures). */
+  anvil: Anvil;
   store: MessageStore;
   /** Where each RCPT decision is counted (decision-records.ts). */
   traffic: DecisionRecorder;
   /** Name in Received: headers. */
   hostname: string;
-  /** RCPT commands a transaction may send, accepted or not. */
+  /** RCPT commands a session may send, accepted or not (counted per session, not per transaction). */
   maxRecipients: number;
   /** Message bytes all sessions together may hold in memory. */
   maxBytesInFlight: number;

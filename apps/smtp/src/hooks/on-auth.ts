@@ -1,4 +1,4 @@
-/** AUTH PLAIN / LOGIN: the check and its throttling are auth.ts. */
+/** AUTH PLAIN / LOGIN: the check is auth.ts, its throttling the Anvil's (limits/anvil.ts). */
 
 import { REPLIES } from '@ims/routing-core';
 import type { SMTPServerOptions } from 'smtp-server';
@@ -13,11 +13,20 @@ export function onAuth({
   return (credentials, session, callback) => {
     auth
       .authenticate(credentials.username ?? '', credentials.password ?? '', session.remoteAddress)
-      .then((user) => {
-        if (user === undefined) return callback(replyError(REPLIES.authFailed));
+      .then((result) => {
+        if (result.outcome === 'throttled') {
+          logger.warn({
+            event: 'auth-throttled',
+            session: session.id,
+            client: session.remoteAddress,
+            reason: result.reason,
+          });
+          return callback(replyError(REPLIES.authThrottled));
+        }
+        if (result.outcome === 'failure') return callback(replyError(REPLIES.authFailed));
         const s = state.sessions.get(session.id);
-        if (s) s.user = user;
-        callback(null, { user });
+        if (s) s.user = result.user;
+        callback(null, { user: result.user });
       })
       // Never a rejection: an unexpected error answers 4xx and the server
       // stays up (an unhandled rejection would end the process).

@@ -15,10 +15,9 @@ const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'AUTH']);
 export function onMailFrom({ state }: HookContext): NonNullable<SMTPServerOptions['onMailFrom']> {
   return (address, session, callback) => {
     const s = state.sessions.get(session.id);
-    if (s) {
-      s.decisions = [];
-      s.attempts = 0;
-    }
+    // The recipient count (s.attempts) is the session's: a new transaction
+    // does not reset it, or each MAIL FROM would buy another round of probes.
+    if (s) s.decisions = [];
     if (Object.keys(address.args || {}).some((k) => !MAIL_PARAMETERS.has(k.toUpperCase())))
       return callback(replyError(REPLIES.parameterNotRecognised));
     const parsed = parsePath(address.address === '' ? '<>' : `<${address.address}>`, {

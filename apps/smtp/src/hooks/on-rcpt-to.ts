@@ -8,10 +8,10 @@
  * which delivers, queues or reports each as decided here.
  *
  * A path smtp-server's own parser refuses never gets here: it is answered
- * `501 5.1.3` from the same table (ims-smtp-server.ts). Known gap: that
- * parser splits the command at white space and counts '@', so a quoted
- * local part with a space or an '@' ("a b"@example.com) gets 501 5.1.3 on
- * the wire, where decide() judges it a valid path.
+ * `501 5.1.3` from the same table (ims-smtp-server.ts). A quoted local
+ * part with a space or an '@' ("a b"@example.com), which that parser
+ * splits, is judged by routing-core's parser there instead, so it reaches
+ * decide() as the what-if's does. The recipient cap counts per session.
  */
 
 import { decide, formatReply, REPLIES } from '@ims/routing-core';
