@@ -94,6 +94,8 @@ if (nodeEnv) {
     env: {
       ...process.env,
       IMS_CONSOLE_URL: consoleUrl,
+      // A console on HTTPS: its node trusts the console's certificate (console-transport.ts).
+      ...(env.tls ? { IMS_CONSOLE_CA: env.tls.certFile } : {}),
       IMS_NODE_TOKEN: node.token,
       IMS_DATA_DIR: dataDir,
       IMS_SMTP_LISTEN: nodeEnv.smtpListen,

@@ -82,5 +82,18 @@ describe('a console with a self-signed certificate (IMS_CONSOLE_CA)', () => {
     const other = selfSignedCert(otherDir.path);
     await expect((consoleFetch(other.cert) as typeof fetch)(url)).rejects.toThrow();
     expect(consoleFetch(undefined)).toBeUndefined();
+    // A certificate for another name: refused, unless the console is on loopback (the chain still counts).
+    const namedDir = tempDir('ims-node-named-');
+    onTestFinished(namedDir.remove);
+    const named = selfSignedCert(namedDir.path, ['DNS:console.example.com']);
+    const namedServer = createServer({ cert: named.cert, key: named.key }, (_req, res) =>
+      res.end('{}'),
+    );
+    await new Promise<void>((done) => namedServer.listen(0, '127.0.0.1', done));
+    onTestFinished(() => new Promise<void>((done) => namedServer.close(() => done())));
+    const namedUrl = `https://127.0.0.1:${(namedServer.address() as { port: number }).port}/`;
+    await expect((consoleFetch(named.cert) as typeof fetch)(namedUrl)).rejects.toThrow();
+    expect((await (consoleFetch(named.cert, true) as typeof fetch)(namedUrl)).status).toBe(200);
+    await expect((consoleFetch(other.cert, true) as typeof fetch)(namedUrl)).rejects.toThrow();
   });
 });

@@ -40,10 +40,23 @@ export function insecureConsoleProblem(url: string, allowInsecure: boolean): str
  * A fetch that trusts `ca` (PEM) besides the system's CAs, for an HTTPS
  * console; undefined (the global fetch, which honours NODE_EXTRA_CA_CERTS)
  * without one.
+ *
+ * For a console on loopback (`loopback`: the embedded start's own node) the
+ * certificate's chain is checked but not its name: the console's certificate
+ * names its public name, not 127.0.0.1, and plain HTTP would be accepted on
+ * loopback anyway.
  */
-export function consoleFetch(ca: Buffer | string | undefined): typeof fetch | undefined {
+export function consoleFetch(
+  ca: Buffer | string | undefined,
+  loopback = false,
+): typeof fetch | undefined {
   if (ca === undefined) return undefined;
-  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, String(ca)] } });
+  const dispatcher = new Agent({
+    connect: {
+      ca: [...rootCertificates, String(ca)],
+      ...(loopback ? { checkServerIdentity: () => undefined } : {}),
+    },
+  });
   // undici's fetch is the one Node's global fetch is built from; its types
   // are its own, the objects the same.
   return ((input: string | URL | Request, init?: RequestInit) =>

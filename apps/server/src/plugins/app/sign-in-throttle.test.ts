@@ -5,6 +5,7 @@ import {
   type Attempt,
   addressKey,
   delayFor,
+  FIRST_DELAY_MS,
   FORGET_AFTER_MS,
   isRefusal,
   MAX_DELAY_MS,
@@ -36,22 +37,26 @@ describe('the sign-in throttle', () => {
       expect(isRefusal(t.begin('192.0.2.1', 'admin')), `attempt ${i + 1}`).toBe(false);
     }
     expect(refused(t.begin('192.0.2.1', 'admin'))).toEqual({
-      retryAfterSeconds: 1,
+      retryAfterSeconds: 60,
       reason: 'address',
     });
+    c.advance(59_000);
+    expect(refused(t.begin('192.0.2.1', 'admin')).retryAfterSeconds).toBe(1);
     c.advance(1000);
     fail(t, '192.0.2.1');
-    expect(refused(t.begin('192.0.2.1', 'admin')).retryAfterSeconds).toBe(2);
-    c.advance(2000);
+    expect(refused(t.begin('192.0.2.1', 'admin')).retryAfterSeconds).toBe(120);
+    c.advance(120_000);
     fail(t, '192.0.2.1');
-    expect(refused(t.begin('192.0.2.1', 'admin')).retryAfterSeconds).toBe(4);
+    expect(refused(t.begin('192.0.2.1', 'admin')).retryAfterSeconds).toBe(240);
     // The same address is held back whatever account it tries.
     expect(refused(t.begin('192.0.2.1', 'someone')).reason).toBe('address');
     expect(refused(t.begin('192.0.2.1', undefined)).reason).toBe('address');
   });
 
   it('the waits double up to 15 minutes, and failures are forgotten after an hour', () => {
-    expect([4, 5, 6, 7, 8].map((n) => delayFor(n, 5))).toEqual([0, 1000, 2000, 4000, 8000]);
+    expect([4, 5, 6, 7, 8, 9].map((n) => delayFor(n, 5) / FIRST_DELAY_MS)).toEqual([
+      0, 1, 2, 4, 8, 15,
+    ]);
     expect(delayFor(40, 5)).toBe(MAX_DELAY_MS);
     expect(delayFor(10_000, 5)).toBe(MAX_DELAY_MS);
     const c = clock();

@@ -2,7 +2,7 @@
  * Sign-in throttling (OWASP Authentication Cheat Sheet, "Account lockout" and
  * "Login throttling"): failures are counted per client address and per
  * account, and past a few free ones each further failure makes the next
- * attempt wait longer (1 s, 2 s, 4 s, … up to 15 minutes).
+ * attempt wait longer (1 minute, 2, 4, 8, then 15 minutes each).
  *
  * - Per address: one client cannot guess fast, whatever accounts it tries.
  * - Per account: guesses spread over many addresses add up on the account.
@@ -25,7 +25,7 @@ export const ADDRESS_FREE_FAILURES = 5;
 /** Failed sign-ins per account (from anywhere) before each further one adds a wait. */
 export const ACCOUNT_FREE_FAILURES = 10;
 /** The first wait; each further failure doubles it. */
-export const FIRST_DELAY_MS = 1000;
+export const FIRST_DELAY_MS = 60 * 1000;
 /** The longest wait. */
 export const MAX_DELAY_MS = 15 * 60 * 1000;
 /** Failures are forgotten this long after the last one. */
