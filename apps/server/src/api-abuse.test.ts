@@ -788,7 +788,7 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
     expect(snapshot()).toBe(before);
   }, 120_000);
 
-  it('login brute force is rate-limited per address; the right password waits too; unknown users look the same', async () => {
+  it('login brute force is throttled per address; the right password waits too from that address; unknown users look the same', async () => {
     await record.check(
       'login brute force',
       async () => {
@@ -829,6 +829,214 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
       'credentials',
     );
   }, 60_000);
+});
+
+// ---- the console's edge: Host names, forwarded headers, guesses from many addresses ----
+
+describe("the console's edge (issue 13, items 7-9)", () => {
+  const REBINDING_HOSTS = [
+    'evil.example',
+    'evil.example:8080',
+    'localhost.evil.example',
+    '127.0.0.1.nip.io',
+    'localhost@evil.example',
+    '[::2]:8080',
+    '0.0.0.0',
+    'localhos',
+    'xn--localhost-.example',
+    `${'a'.repeat(300)}.example`,
+  ];
+
+  it('wrong Host: every route (health and metrics too) answers 421 problem+json and changes nothing', async () => {
+    const before = snapshot();
+    const targets = [
+      ...new Map(
+        app.registeredRoutes
+          .filter((r) => r.method !== 'HEAD')
+          .map((r) => [`${r.method} ${r.url}`, r] as const),
+      ).values(),
+    ];
+    for (const route of targets) {
+      const url = route.url.replace(/:(\w+)/g, '1').replace(/\*$/, 'index.html');
+      for (const host of REBINDING_HOSTS) {
+        await record.check(
+          `${route.method} ${route.url} with Host ${host.slice(0, 40)}`,
+          async () => {
+            const res = await app.inject({
+              method: route.method as InjectOptions['method'],
+              url,
+              headers: { ...writeAuth, host, 'content-type': 'application/json', 'if-match': '*' },
+              ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: '{}' }),
+            });
+            expect(res.statusCode, `${route.method} ${url} Host ${host}`).toBe(421);
+            problemOk(res);
+            expect(res.json<{ type: string }>().type).toBe('/problems/misdirected-request');
+          },
+          'wrong Host',
+        );
+      }
+    }
+    await record.check(
+      'sign-in with a rebinding Host is refused before the password is checked',
+      async () => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: '10.6.0.1',
+          headers: { host: 'evil.example' },
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        });
+        expect(res.statusCode).toBe(421);
+        expect(res.headers['set-cookie']).toBeUndefined();
+      },
+      'wrong Host',
+    );
+    expect(snapshot()).toBe(before);
+  }, 120_000);
+
+  it('spoofed X-Forwarded-For/-Proto/-Host without a trusted proxy: the peer is the client', async () => {
+    const spoofs: [string, Record<string, string>][] = [
+      ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.50' }],
+      ['X-Forwarded-For list', { 'x-forwarded-for': '203.0.113.51, 198.51.100.1' }],
+      ['X-Real-IP', { 'x-real-ip': '203.0.113.52' }],
+      ['Forwarded', { forwarded: 'for=203.0.113.53;proto=https;host=evil.example' }],
+      ['True-Client-IP', { 'true-client-ip': '203.0.113.54' }],
+      ['X-Forwarded-For IPv6', { 'x-forwarded-for': '2001:db8::54' }],
+      ['X-Forwarded-For garbage', { 'x-forwarded-for': "'; DROP TABLE users; --" }],
+    ];
+    const peer = '10.7.0.1';
+    // The peer fails five times: it is throttled whatever it claims to be.
+    for (let i = 0; i < 5; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        remoteAddress: peer,
+        headers: { 'x-forwarded-for': `203.0.113.${100 + i}` },
+        payload: { username: 'nobody-here', password: 'x' },
+      });
+      expect(res.statusCode).toBe(401);
+    }
+    const sources = app.db
+      .prepare(
+        "SELECT DISTINCT source FROM audit_log WHERE action = 'login.failed' AND source LIKE '203.0.113.%'",
+      )
+      .all();
+    await record.check(
+      'X-Forwarded-For never reaches the audit log',
+      () => expect(sources).toEqual([]),
+      'spoofed X-Forwarded-For',
+    );
+    for (const [name, headers] of spoofs) {
+      await record.check(
+        `${name}: still throttled as the peer`,
+        async () => {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/session',
+            remoteAddress: peer,
+            headers,
+            payload: { username: 'admin', password: ADMIN_PASSWORD },
+          });
+          expect(res.statusCode).toBe(429);
+          problemOk(res);
+          expect(res.json<{ retryAfter: number }>().retryAfter).toBeGreaterThan(0);
+        },
+        'spoofed X-Forwarded-For',
+      );
+      await record.check(
+        `${name} and X-Forwarded-Proto https: no __Host- or Secure cookie on plain HTTP, no HSTS`,
+        async () => {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/session',
+            remoteAddress: `10.7.1.${spoofs.findIndex(([n]) => n === name) + 1}`,
+            headers: {
+              ...headers,
+              'x-forwarded-proto': 'https',
+              'x-forwarded-host': 'evil.example',
+            },
+            payload: { username: 'admin', password: ADMIN_PASSWORD },
+          });
+          expect(res.statusCode).toBe(200);
+          const cookie = String(res.headers['set-cookie']);
+          expect(cookie).toMatch(/^ims_session=/);
+          expect(cookie).not.toMatch(/Secure/i);
+          expect(res.headers['strict-transport-security']).toBeUndefined();
+          const row = app.db
+            .prepare("SELECT source FROM audit_log WHERE action = 'login' ORDER BY id DESC LIMIT 1")
+            .get() as { source: string };
+          expect(row.source).toMatch(/^10\.7\.1\./);
+        },
+        'spoofed X-Forwarded-For',
+      );
+    }
+  });
+
+  it('brute force over many addresses: the account counter throttles it; the administrator still signs in', async () => {
+    const statuses: number[] = [];
+    const guess = (i: number, round: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        remoteAddress: `10.8.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+        payload: { username: 'admin', password: `guess ${round}-${i}` },
+      });
+    // 20 addresses, three guesses each: no address ever reaches its own limit.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) statuses.push((await guess(i, round)).statusCode);
+    }
+    const checked = statuses.filter((s) => s === 401).length;
+    await record.check(
+      'guesses over 20 addresses: at most the free ones plus one per fresh address are checked',
+      () => {
+        expect(checked).toBeLessThanOrEqual(10 + 20);
+        expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(60 - 20 - 10);
+        expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+      },
+      'brute force over many addresses',
+    );
+    await record.check(
+      'an address that guessed stays throttled for the account, even with the right password',
+      async () => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/session',
+          remoteAddress: '10.8.0.7',
+          payload: { username: 'admin', password: ADMIN_PASSWORD },
+        });
+        expect(res.statusCode).toBe(429);
+        expect(Number(res.headers['retry-after'])).toBe(
+          res.json<{ retryAfter: number }>().retryAfter,
+        );
+      },
+      'brute force over many addresses',
+    );
+    await record.check(
+      'IPv6 guesses from one /64 count as one client',
+      async () => {
+        const v6: number[] = [];
+        for (let i = 1; i <= 8; i++) {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/session',
+            remoteAddress: `2001:db8:77:1::${i.toString(16)}`,
+            payload: { username: 'nobody-v6', password: 'x' },
+          });
+          v6.push(res.statusCode);
+        }
+        expect(v6.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+        expect(v6.slice(5)).toEqual([429, 429, 429]);
+      },
+      'brute force over many addresses',
+    );
+    await record.check(
+      'the administrator, from an address with no failures, signs in all the same',
+      async () => {
+        await login(ADMIN_PASSWORD, '10.9.0.1');
+      },
+      'brute force over many addresses',
+    );
+  }, 300_000);
 });
 
 // ---- oversized and malformed bodies ------------------------------------------------
@@ -1125,8 +1333,13 @@ describe('static files of the web app', () => {
         () => expect(String(h['referrer-policy'])).toMatch(/no-referrer|same-origin|strict-origin/),
       ],
       [
-        'Strict-Transport-Security',
-        () => expect(String(h['strict-transport-security'])).toMatch(/max-age=\d+/),
+        // HSTS only on HTTPS (console-edge.listen.test.ts): on plain HTTP it would pin nothing useful.
+        'no Strict-Transport-Security on plain HTTP',
+        () => expect(h['strict-transport-security']).toBeUndefined(),
+      ],
+      [
+        'no upgrade-insecure-requests on plain HTTP (a LAN address loads the UI)',
+        () => expect(csp).not.toContain('upgrade-insecure-requests'),
       ],
       [
         'Cross-Origin-Opener-Policy',

@@ -4,6 +4,8 @@
  * file that listens.
  */
 
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -17,6 +19,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { ConsoleLogController } from './logging';
+import allowedHosts, { type AllowedHostsOptions } from './plugins/app/allowed-hosts';
 import audited from './plugins/app/audited';
 import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
@@ -24,6 +27,7 @@ import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
 import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
 import repositories from './plugins/app/repositories';
 import serviceStatus from './plugins/app/service-status';
+import signInThrottle from './plugins/app/sign-in-throttle';
 import db from './plugins/external/db';
 import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
@@ -46,13 +50,28 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions extends BootstrapOptions, NodeEventsOptions, NodeRequestsOptions {
+export interface AppOptions
+  extends BootstrapOptions,
+    NodeEventsOptions,
+    NodeRequestsOptions,
+    AllowedHostsOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
   webDir?: string;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Which peers' X-Forwarded-For/-Proto/-Host to believe (IMS_TRUST_PROXY,
+   * Fastify's `trustProxy`): true (any), a hop count, or addresses/CIDRs.
+   * Default none: the client is the peer of the TCP connection.
+   */
+  trustProxy?: boolean | number | string[] | undefined;
+  /** Serve HTTPS with this certificate and key (PEM; IMS_HTTP_TLS_CERT / IMS_HTTP_TLS_KEY). */
+  tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
 }
+
+/** HSTS, sent only on HTTPS (on plain HTTP a browser ignores it, and it must not pin a LAN address). */
+const HSTS = 'max-age=31536000';
 
 /** Never log secrets: passwords, tokens, cookies. */
 const REDACT = [
@@ -63,6 +82,15 @@ const REDACT = [
   '*.password',
   '*.token',
 ];
+
+/** Fastify's trustProxy; a hop count as the function Fastify itself makes of one (its types omit numbers). */
+function trustProxyOption(
+  trust: AppOptions['trustProxy'],
+): Pick<FastifyServerOptions, 'trustProxy'> {
+  if (trust === undefined) return {};
+  if (typeof trust === 'number') return { trustProxy: (_address, hop) => hop < trust };
+  return { trustProxy: trust };
+}
 
 interface AjvIssue {
   instancePath: string;
@@ -101,6 +129,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    ...trustProxyOption(opts.trustProxy),
+    // HTTPS when given a certificate. An https.Server is an http.Server with
+    // TLS under it (Fastify's own `https` option builds the same).
+    serverFactory: (handler) =>
+      opts.tls
+        ? (createHttpsServer(
+            { cert: opts.tls.cert, key: opts.tls.key },
+            handler,
+          ) as unknown as Server)
+        : createHttpServer(handler),
   });
 
   // Bodies are validated strictly (no type coercion, no silently dropped
@@ -206,9 +244,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         defaultSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         styleSrc: ["'self'", "'unsafe-inline'"],
+        // Not on plain HTTP: a browser that opened the console by a LAN
+        // address would ask for every script and style over HTTPS, and fail.
+        upgradeInsecureRequests: null,
       },
     },
+    // Only on HTTPS (below).
+    strictTransportSecurity: false,
   });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+  });
+  // Before any route: requests for a name that is not the console's (DNS rebinding).
+  await app.register(allowedHosts, { bindHost: opts.bindHost, allowedHosts: opts.allowedHosts });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -253,6 +301,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(serviceStatus);
   await app.register(authenticate);
+  await app.register(signInThrottle);
   await app.register(audited);
   await app.register(bootstrap, opts);
 

@@ -1,5 +1,6 @@
 /** The console as the process edges (server.ts, launcher.ts) build it from the environment. */
 
+import { readFileSync } from 'node:fs';
 import { buildApp } from './app';
 import type { ServerEnv } from './config/env';
 import { prettyStream } from './logging';
@@ -9,6 +10,10 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
     dataDir,
     siteDomain: env.siteDomain,
     adminPassword: env.adminPassword,
+    bindHost: env.httpHost,
+    allowedHosts: env.allowedHosts,
+    trustProxy: env.trustProxy,
+    tls: env.tls && { cert: readFileSync(env.tls.certFile), key: readFileSync(env.tls.keyFile) },
     // Readable lines on a terminal, JSON otherwise.
     logger: { level: env.logLevel, stream: prettyStream(process.stdout.isTTY === true) },
     onAdminCreated: (password, generated) => {
@@ -19,4 +24,9 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
       }
     },
   });
+}
+
+/** The console's own URL scheme. */
+export function schemeOf(env: ServerEnv): 'http' | 'https' {
+  return env.tls ? 'https' : 'http';
 }

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
 import { readLauncherEnv } from './config/env';
-import { buildConsole } from './console-from-env';
+import { buildConsole, schemeOf } from './console-from-env';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
 import { Supervisor } from './local-node/supervisor';
 import { relayPretty } from './logging';
@@ -79,7 +79,7 @@ const consoleHost =
       : env.httpHost.includes(':')
         ? `[${env.httpHost}]`
         : env.httpHost;
-const consoleUrl = `http://${consoleHost}:${address.port}`;
+const consoleUrl = `${schemeOf(env)}://${consoleHost}:${address.port}`;
 process.stdout.write(`IMS Routing Console: ${consoleUrl}/  (API docs at /docs)\n`);
 
 if (nodeEnv) {
@@ -94,6 +94,8 @@ if (nodeEnv) {
     env: {
       ...process.env,
       IMS_CONSOLE_URL: consoleUrl,
+      // A console on HTTPS: its node trusts the console's certificate (console-transport.ts).
+      ...(env.tls ? { IMS_CONSOLE_CA: env.tls.certFile } : {}),
       IMS_NODE_TOKEN: node.token,
       IMS_DATA_DIR: dataDir,
       IMS_SMTP_LISTEN: nodeEnv.smtpListen,

@@ -3,7 +3,7 @@
 import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
 import { readEnv } from './config/env';
-import { buildConsole } from './console-from-env';
+import { buildConsole, schemeOf } from './console-from-env';
 
 const env = orExit(readEnv);
 const app = await buildConsole(env);
@@ -15,5 +15,5 @@ closeWithGrace({ delay: 10_000 }, async ({ err }) => {
 
 await app.listen({ host: env.httpHost, port: env.httpPort });
 process.stdout.write(
-  `IMS Routing Console: http://${env.httpHost}:${env.httpPort}/  (API docs at /docs)\n`,
+  `IMS Routing Console: ${schemeOf(env)}://${env.httpHost}:${env.httpPort}/  (API docs at /docs)\n`,
 );

@@ -17,6 +17,8 @@ import type { SmtpNode } from './smtp-node';
 export interface AttachOptions {
   consoleUrl: string;
   token: string;
+  /** The fetch to reach the console with (console-transport.ts: a CA of its own); default the global one. */
+  fetch?: typeof fetch | undefined;
   dataDir: string;
   log?: (entry: Record<string, unknown>) => void;
   /** Longest wait between re-attach attempts. */
@@ -46,6 +48,7 @@ export class ConsoleLink {
       baseUrl: opts.consoleUrl,
       token: opts.token,
       timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
   }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { orExit } from '@ims/settings';
 import { ConsoleLink } from './attach';
 import { readEnv } from './config/env';
+import { consoleFetch, isLoopbackHost } from './console-transport';
 import { createLogger, eventLog } from './log';
 import { SmtpNode } from './smtp-node';
 
@@ -28,6 +29,10 @@ const node = new SmtpNode({
 });
 const link = new ConsoleLink(node, {
   consoleUrl: env.consoleUrl,
+  fetch: consoleFetch(
+    env.consoleCaFile ? readFileSync(env.consoleCaFile) : undefined,
+    isLoopbackHost(new URL(env.consoleUrl).hostname),
+  ),
   token: env.nodeToken,
   dataDir: env.dataDir,
   // The console link takes a log function: its events go to the same log.

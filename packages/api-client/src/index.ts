@@ -569,7 +569,8 @@ export function createApiClient(options: ApiClientOptions) {
           : [a.headers.get('set-cookie') ?? ''];
       const cookie = setCookie
         .map((c) => c.split(';')[0] ?? '')
-        .find((c) => c.startsWith('ims_session='));
+        // `__Host-ims_session` when the console is on HTTPS.
+        .find((c) => /^(__Host-)?ims_session=/.test(c));
       return { ...a.data, cookie };
     },
     whoami: (opts?: RequestOptions) => data(call('whoami', {}, opts)),

@@ -110,3 +110,47 @@ export function orExit<T>(read: () => T): T {
     process.exit(1);
   }
 }
+
+// ---- Behind a reverse proxy (IMS_TRUST_PROXY) ---------------------------------
+
+const TRUST_PROXY = 'ims-trust-proxy';
+/** proxy-addr's names for address ranges, as Fastify's trustProxy takes them. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(item: string): boolean {
+  if (PROXY_RANGES.has(item)) return true;
+  const [address = '', bits, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+Format.Set(
+  TRUST_PROXY,
+  (text) =>
+    /^(true|false|\d+)$/.test(text) ||
+    (listItems(text).length > 0 && listItems(text).every(isAddressOrCidr)),
+);
+
+/**
+ * Which reverse proxies to believe (Fastify's `trustProxy`): `true` (any
+ * peer), `false`, a number of hops, or a comma list of addresses and CIDRs
+ * (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`). Read it with
+ * `trustProxyValue`.
+ */
+export const TrustProxy = () =>
+  Type.String({
+    format: TRUST_PROXY,
+    default: 'false',
+    description:
+      'true, false, a number of proxy hops, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)',
+  });
+
+/** The text of a `TrustProxy` setting as Fastify's `trustProxy` value. */
+export function trustProxyValue(text: string): boolean | number | string[] {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  return listItems(text);
+}

@@ -8,8 +8,8 @@
  * what the child does), plus exactly what the test passes.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,4 +110,42 @@ export async function until<T>(
 export function tempDir(prefix = 'ims-test-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A self-signed certificate for tests (`openssl req -x509`), valid for the
+ * given names (DNS names, and IP addresses as `IP:127.0.0.1`), written as
+ * `cert.pem` and `key.pem` in `dir`. The certificate is its own CA: trust it
+ * with `ca: cert`.
+ */
+export function selfSignedCert(
+  dir: string,
+  names: readonly string[] = ['DNS:localhost', 'IP:127.0.0.1'],
+): { certFile: string; keyFile: string; cert: Buffer; key: Buffer } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=IMS test console',
+      '-addext',
+      `subjectAltName=${names.join(',')}`,
+      '-days',
+      '2',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
 }

@@ -10,10 +10,48 @@ describe('the console settings', () => {
       siteDomain: 'example.com',
       adminPassword: undefined,
       logLevel: 'info',
+      allowedHosts: [],
+      trustProxy: false,
+      tls: undefined,
     });
     expect(
       readLauncherEnv(true, { IMS_SMTP_LISTEN: '127.0.0.1, ::1', IMS_SMTP_PORT: '25' }),
     ).toMatchObject({ localNode: { smtpListen: '127.0.0.1,::1', smtpPort: 25 } });
+  });
+
+  it('running it for real: allowed hosts, trusted proxies, TLS', () => {
+    expect(
+      readEnv({
+        IMS_ALLOWED_HOSTS: 'console.example.com, [2001:db8::1]:8443,.corp.example',
+        IMS_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, ::1/128, loopback',
+        IMS_HTTP_TLS_CERT: '/etc/ims/cert.pem',
+        IMS_HTTP_TLS_KEY: '/etc/ims/key.pem',
+      }),
+    ).toMatchObject({
+      allowedHosts: ['console.example.com', '[2001:db8::1]:8443', '.corp.example'],
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', '::1/128', 'loopback'],
+      tls: { certFile: '/etc/ims/cert.pem', keyFile: '/etc/ims/key.pem' },
+    });
+    expect(readEnv({ IMS_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(readEnv({ IMS_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(readEnv({ IMS_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
+  });
+
+  it('bad proxy lists, host lists and half a TLS pair are refused together', () => {
+    expect(() =>
+      readEnv({
+        IMS_TRUST_PROXY: '10.0.0.0/33,proxy.example',
+        IMS_ALLOWED_HOSTS: 'evil/path',
+        IMS_HTTP_TLS_CERT: '/etc/ims/cert.pem',
+      }),
+    ).toThrow(
+      [
+        'Invalid environment:',
+        '- IMS_ALLOWED_HOSTS must be a comma list of host names (name, name:port, .domain, or * for any), not "evil/path"',
+        '- IMS_TRUST_PROXY must be true, false, a number of proxy hops, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8), not "10.0.0.0/33,proxy.example"',
+        '- IMS_HTTP_TLS_CERT and IMS_HTTP_TLS_KEY go together: set both or neither',
+      ].join('\n'),
+    );
   });
 
   it('a bad port', () => {

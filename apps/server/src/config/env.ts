@@ -4,7 +4,14 @@
  * every bad variable.
  */
 
-import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
+import {
+  AddressList,
+  listItems,
+  Port,
+  parseSettings,
+  TrustProxy,
+  trustProxyValue,
+} from '@ims/settings';
 import { type Static, Type } from 'typebox';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -22,7 +29,26 @@ const ConsoleSettings = Type.Object({
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
   ),
+  IMS_ALLOWED_HOSTS: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9.:\\[\\]*, _-]*$',
+      description: 'a comma list of host names (name, name:port, .domain, or * for any)',
+    }),
+  ),
+  IMS_TRUST_PROXY: TrustProxy(),
+  IMS_HTTP_TLS_CERT: Type.Optional(Type.String({ description: 'a PEM certificate file' })),
+  IMS_HTTP_TLS_KEY: Type.Optional(Type.String({ description: 'a PEM key file' })),
 });
+
+/** Problems the schema cannot state: variables that go together. */
+function consoleChecks(s: {
+  IMS_HTTP_TLS_CERT?: string | undefined;
+  IMS_HTTP_TLS_KEY?: string | undefined;
+}): string[] {
+  return Boolean(s.IMS_HTTP_TLS_CERT) === Boolean(s.IMS_HTTP_TLS_KEY)
+    ? []
+    : ['IMS_HTTP_TLS_CERT and IMS_HTTP_TLS_KEY go together: set both or neither'];
+}
 
 /** What the embedded start hands to its local SMTP node (docs/design.md §4). */
 const LocalNodeSettings = Type.Object({
@@ -39,6 +65,12 @@ export interface ServerEnv {
   /** Bootstraps the `admin` account on first start; a random one is printed when unset. */
   adminPassword: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** IMS_ALLOWED_HOSTS: names besides the bind address, localhost, 127.0.0.1 and [::1]. */
+  allowedHosts: string[];
+  /** IMS_TRUST_PROXY, as Fastify's trustProxy. */
+  trustProxy: boolean | number | string[];
+  /** IMS_HTTP_TLS_CERT / IMS_HTTP_TLS_KEY: PEM files; both set, the console speaks HTTPS. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 export interface LocalNodeEnv {
@@ -56,6 +88,12 @@ function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
     siteDomain: s.IMS_SITE_DOMAIN,
     adminPassword: s.IMS_ADMIN_PASSWORD,
     logLevel: s.LOG_LEVEL,
+    allowedHosts: listItems(s.IMS_ALLOWED_HOSTS ?? ''),
+    trustProxy: trustProxyValue(s.IMS_TRUST_PROXY),
+    tls:
+      s.IMS_HTTP_TLS_CERT && s.IMS_HTTP_TLS_KEY
+        ? { certFile: s.IMS_HTTP_TLS_CERT, keyFile: s.IMS_HTTP_TLS_KEY }
+        : undefined,
   };
 }
 
@@ -69,7 +107,7 @@ function localNodeEnv(s: Static<typeof LocalNodeSettings>): LocalNodeEnv {
 
 /** The console alone (server.ts). */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
-  return consoleEnv(parseSettings(ConsoleSettings, env));
+  return consoleEnv(parseSettings(ConsoleSettings, env, consoleChecks));
 }
 
 /**
@@ -82,6 +120,6 @@ export function readLauncherEnv(
 ): { console: ServerEnv; localNode: LocalNodeEnv | undefined } {
   if (!withLocalNode) return { console: readEnv(env), localNode: undefined };
   const both = Type.Object({ ...ConsoleSettings.properties, ...LocalNodeSettings.properties });
-  const s = parseSettings(both, env);
+  const s = parseSettings(both, env, consoleChecks);
   return { console: consoleEnv(s), localNode: localNodeEnv(s) };
 }

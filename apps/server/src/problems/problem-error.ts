@@ -24,6 +24,7 @@ export const CATALOG = {
   'precondition-required': { status: 428, title: 'If-Match is required' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'bad-request': { status: 400, title: 'Bad request' },
+  'misdirected-request': { status: 421, title: 'This console does not answer to that name' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'internal-error': { status: 500, title: 'Internal server error' },

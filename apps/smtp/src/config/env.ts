@@ -7,6 +7,7 @@
 import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
 import { Format } from 'typebox/format';
+import { insecureConsoleProblem } from '../console-transport';
 import type { SessionLimits } from '../ims-smtp-server';
 import type { AnvilLimits } from '../limits/anvil';
 import { parseHostPort, type Target } from '../outbound';
@@ -35,6 +36,15 @@ const NodeSettings = Type.Object({
     pattern: '^https?://',
     description: 'the console URL, e.g. http://127.0.0.1:8080',
   }),
+  IMS_ALLOW_INSECURE_CONSOLE: Type.Union([Type.Literal('0'), Type.Literal('1')], {
+    default: '0',
+    description: '1 (plain HTTP to a console on another host is accepted) or 0',
+  }),
+  IMS_CONSOLE_CA: Type.Optional(
+    Type.String({
+      description: 'a PEM file of the CA (or the self-signed certificate) of the console',
+    }),
+  ),
   IMS_NODE_TOKEN: Type.String({
     minLength: 1,
     writeOnly: true,
@@ -84,6 +94,8 @@ const NodeSettings = Type.Object({
 
 export interface NodeEnv {
   consoleUrl: string;
+  /** IMS_CONSOLE_CA: a PEM file trusted for the console's certificate, besides the system's CAs. */
+  consoleCaFile: string | undefined;
   nodeToken: string;
   listen: string[];
   port: number;
@@ -109,13 +121,17 @@ export interface NodeEnv {
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
-  const s = parseSettings(NodeSettings, env, (s) =>
-    Boolean(s.IMS_SMTP_TLS_CERT) === Boolean(s.IMS_SMTP_TLS_KEY)
+  const s = parseSettings(NodeSettings, env, (s) => [
+    ...(Boolean(s.IMS_SMTP_TLS_CERT) === Boolean(s.IMS_SMTP_TLS_KEY)
       ? []
-      : ['IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither'],
-  );
+      : ['IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither']),
+    ...[
+      insecureConsoleProblem(s.IMS_CONSOLE_URL ?? '', s.IMS_ALLOW_INSECURE_CONSOLE === '1'),
+    ].filter((p): p is string => p !== undefined),
+  ]);
   return {
     consoleUrl: s.IMS_CONSOLE_URL.replace(/\/+$/, ''),
+    consoleCaFile: s.IMS_CONSOLE_CA,
     nodeToken: s.IMS_NODE_TOKEN,
     listen: listItems(s.IMS_SMTP_LISTEN),
     port: s.IMS_SMTP_PORT,

@@ -13,6 +13,24 @@ import type { Actor } from './auth-repository';
 import { NODE_TOKEN_PREFIX } from './nodes-repository';
 
 export const SESSION_COOKIE = 'ims_session';
+/** The session cookie's name on HTTPS: the browser then keeps it to this exact origin, Secure. */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/**
+ * The session cookie for this request: on HTTPS (directly, or per
+ * X-Forwarded-Proto from a trusted proxy) `__Host-ims_session`, Secure; on
+ * plain HTTP `ims_session`.
+ */
+export function sessionCookie(request: FastifyRequest): {
+  name: string;
+  options: { path: '/'; httpOnly: true; sameSite: 'strict'; secure: boolean };
+} {
+  const secure = request.protocol === 'https';
+  return {
+    name: secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE,
+    options: { path: '/', httpOnly: true, sameSite: 'strict', secure },
+  };
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,7 +72,7 @@ export function actorOf(app: FastifyInstance, request: FastifyRequest): Actor {
     if (!actor) throw new ProblemError('unauthenticated', 'The bearer token is not valid.');
     return actor;
   }
-  const cookie = request.cookies[SESSION_COOKIE];
+  const cookie = request.cookies[sessionCookie(request).name];
   const actor = cookie ? app.auth.sessionActor(cookie) : undefined;
   if (!actor) {
     throw new ProblemError(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ADDRESS_FREE_FAILURES as MAX_FAILED_LOGINS } from '../../plugins/app/sign-in-throttle';
 import { ADMIN_PASSWORD, build, login, problem } from '../../testing/helper';
-import { MAX_FAILED_LOGINS } from './session';
 
 describe('POST /api/v1/session', () => {
   it('signs in: an HttpOnly, SameSite=Strict cookie and a CSRF token', async () => {
@@ -53,8 +53,10 @@ describe('POST /api/v1/session', () => {
     for (let i = 0; i < MAX_FAILED_LOGINS; i++)
       problem(await attempt('wrong'), 401, 'login-failed');
     const limited = await attempt(ADMIN_PASSWORD);
-    problem(limited, 429, 'too-many-requests');
+    const body = problem(limited, 429, 'too-many-requests');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // When to try again, in the body too.
+    expect(body.retryAfter).toBe(Number(limited.headers['retry-after']));
     // Another address is not affected.
     expect((await attempt(ADMIN_PASSWORD, '192.0.2.8')).statusCode).toBe(200);
   });

@@ -3,62 +3,44 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { SESSION_COOKIE } from '../../plugins/app/authenticate';
+import { sessionCookie } from '../../plugins/app/authenticate';
+import { isRefusal } from '../../plugins/app/sign-in-throttle';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
 
-/** Failed sign-ins allowed per client address in a window before it must wait. */
-export const MAX_FAILED_LOGINS = 5;
-const WINDOW_MS = 15 * 60 * 1000;
-
 export default async function sessionRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const failures = new Map<string, { count: number; resetAt: number }>();
 
   app.route({
     ...routeOptions(routes.signIn),
     config: { public: true },
     handler: async (request, reply) => {
-      const now = Date.now();
-      if (failures.size > 10_000) {
-        for (const [ip, entry] of failures) if (entry.resetAt <= now) failures.delete(ip);
-      }
-      let f = failures.get(request.ip);
-      if (f && f.resetAt <= now) {
-        failures.delete(request.ip);
-        f = undefined;
-      }
-      if (f && f.count >= MAX_FAILED_LOGINS) {
-        reply.header('retry-after', Math.ceil((f.resetAt - now) / 1000));
+      const { username, password } = request.body;
+      const exists = app.auth.userExists(username);
+      // Counted before the password is checked (sign-in-throttle.ts).
+      const attempt = app.signInThrottle.begin(request.ip, exists ? username : undefined);
+      if (isRefusal(attempt)) {
+        reply.header('retry-after', attempt.retryAfterSeconds);
         throw new ProblemError(
           'too-many-requests',
-          'Too many failed sign-ins from this address: wait and try again.',
+          // One text whatever was locked: it must not tell which user names exist.
+          `Too many failed sign-ins: try again in ${attempt.retryAfterSeconds} s.`,
+          { retryAfter: attempt.retryAfterSeconds },
         );
       }
-      // Count the attempt before checking it, so a burst of parallel attempts
-      // cannot all pass the limit while their password checks run.
-      f = f ?? { count: 0, resetAt: now + WINDOW_MS };
-      f.count++;
-      failures.set(request.ip, f);
-      const { username, password } = request.body;
       const userId = await app.auth.checkPassword(username, password);
       if (userId === undefined) {
         // A mistyped password pasted into the user name must not land in the log.
-        const actor = app.auth.userExists(username) ? username : '(unknown user)';
+        const actor = exists ? username : '(unknown user)';
         app.audited(request, 'login.failed', { actor });
         throw new ProblemError('login-failed');
       }
-      failures.delete(request.ip);
+      app.signInThrottle.succeeded(attempt);
       const session = app.audited(request, 'login', { actor: username }, () =>
         app.auth.createSession(userId),
       );
-      reply.setCookie(SESSION_COOKIE, session.id, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: request.protocol === 'https',
-        expires: session.expiresAt,
-      });
+      const cookie = sessionCookie(request);
+      reply.setCookie(cookie.name, session.id, { ...cookie.options, expires: session.expiresAt });
       return { user: { username }, csrfToken: session.csrfToken };
     },
   });
@@ -83,7 +65,8 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
         throw new ProblemError('not-found', 'This request has no browser session.');
       const sessionHash = actor.sessionHash;
       app.audited(request, 'logout', {}, () => app.auth.deleteSession(sessionHash));
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      const cookie = sessionCookie(request);
+      reply.clearCookie(cookie.name, cookie.options);
       return reply.code(204).send(null);
     },
   });
