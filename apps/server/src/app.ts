@@ -23,6 +23,7 @@ import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
 import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
 import repositories from './plugins/app/repositories';
+import rollout, { type RolloutOptions } from './plugins/app/rollout';
 import serviceStatus from './plugins/app/service-status';
 import db from './plugins/external/db';
 import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
@@ -45,7 +46,11 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions extends BootstrapOptions, NodeEventsOptions, NodeRequestsOptions {
+export interface AppOptions
+  extends BootstrapOptions,
+    NodeEventsOptions,
+    NodeRequestsOptions,
+    RolloutOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
@@ -251,6 +256,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.maxPendingPerNode === undefined ? {} : { maxPendingPerNode: opts.maxPendingPerNode }),
   });
   await app.register(serviceStatus);
+  await app.register(rollout, {
+    ...(opts.rolloutSettleMs === undefined ? {} : { rolloutSettleMs: opts.rolloutSettleMs }),
+    ...(opts.rolloutTimeoutMs === undefined ? {} : { rolloutTimeoutMs: opts.rolloutTimeoutMs }),
+  });
   await app.register(authenticate);
   await app.register(audited);
   await app.register(bootstrap, opts);

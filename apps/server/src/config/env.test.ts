@@ -10,10 +10,22 @@ describe('the console settings', () => {
       siteDomain: 'example.com',
       adminPassword: undefined,
       logLevel: 'info',
+      rolloutSettleMs: 5000,
+      rolloutTimeoutMs: 60_000,
     });
     expect(
       readLauncherEnv(true, { IMS_SMTP_LISTEN: '127.0.0.1, ::1', IMS_SMTP_PORT: '25' }),
     ).toMatchObject({ localNode: { smtpListen: '127.0.0.1,::1', smtpPort: 25 } });
+  });
+
+  it('the rollout times', () => {
+    expect(readEnv({ IMS_ROLLOUT_SETTLE_MS: '0', IMS_ROLLOUT_TIMEOUT_MS: '1500' })).toMatchObject({
+      rolloutSettleMs: 0,
+      rolloutTimeoutMs: 1500,
+    });
+    expect(() => readEnv({ IMS_ROLLOUT_TIMEOUT_MS: '10' })).toThrow(
+      'IMS_ROLLOUT_TIMEOUT_MS must be milliseconds (1000-3600000), not "10"',
+    );
   });
 
   it('a bad port', () => {

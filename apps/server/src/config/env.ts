@@ -18,6 +18,20 @@ const ConsoleSettings = Type.Object({
   IMS_ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, writeOnly: true, description: 'at least 8 characters long' }),
   ),
+  /** How long the canary of a rolling restart runs the new version before the next node is signalled. */
+  IMS_ROLLOUT_SETTLE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 5000,
+    description: 'milliseconds (0-3600000)',
+  }),
+  /** How long a node has to run a new version before a rolling restart halts. */
+  IMS_ROLLOUT_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 3_600_000,
+    default: 60_000,
+    description: 'milliseconds (1000-3600000)',
+  }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
@@ -39,6 +53,10 @@ export interface ServerEnv {
   /** Bootstraps the `admin` account on first start; a random one is printed when unset. */
   adminPassword: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** IMS_ROLLOUT_SETTLE_MS: the canary's settle time in a rolling restart. */
+  rolloutSettleMs: number;
+  /** IMS_ROLLOUT_TIMEOUT_MS: how long a node has to run a new version in a rolling restart. */
+  rolloutTimeoutMs: number;
 }
 
 export interface LocalNodeEnv {
@@ -56,6 +74,8 @@ function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
     siteDomain: s.IMS_SITE_DOMAIN,
     adminPassword: s.IMS_ADMIN_PASSWORD,
     logLevel: s.LOG_LEVEL,
+    rolloutSettleMs: s.IMS_ROLLOUT_SETTLE_MS,
+    rolloutTimeoutMs: s.IMS_ROLLOUT_TIMEOUT_MS,
   };
 }
 

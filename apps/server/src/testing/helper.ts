@@ -2,7 +2,7 @@
 
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { onTestFinished } from 'vitest';
-import { buildApp } from '../app';
+import { type AppOptions, buildApp } from '../app';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -12,12 +12,16 @@ export const ADMIN_PASSWORD = 'correct horse battery staple';
  */
 const NO_WEB_APP = '/nonexistent/ims-web-dist';
 
-export async function build(dataDir = ':memory:'): Promise<FastifyInstance> {
+export async function build(
+  dataDir = ':memory:',
+  options: Partial<AppOptions> = {},
+): Promise<FastifyInstance> {
   const app = await buildApp({
     dataDir,
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,
     webDir: NO_WEB_APP,
+    ...options,
   });
   await app.ready();
   onTestFinished(() => app.close());
