@@ -12,12 +12,13 @@
  * EISDIR, even for root).
  */
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
-import { type Child, freePort, start, until } from '@ims/test-support';
+import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
@@ -37,6 +38,8 @@ const PASSWORD = 'fleet e2e admin password';
 
 interface Fleet {
   api: ApiClient;
+  /** The environment `ims` runs with: the console's URL and the write token. */
+  imsEnv: Record<string, string>;
   /** SMTP port by node name. */
   ports: Map<string, number>;
   dataDirs: Map<string, string>;
@@ -88,7 +91,26 @@ async function startFleet(): Promise<Fleet> {
     );
   }
   await runningEverywhere(api, 1);
-  return { api, ports, dataDirs };
+  return { api, ports, dataDirs, imsEnv: { IMS_URL: url, IMS_TOKEN: token, HOME: temp() } };
+}
+
+/** `ims` as a subprocess (apps/cli/bin/ims.mjs), with the caller's IMS_* variables cleared. */
+function ims(args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+    const proc = spawn(process.execPath, [join(root, 'apps/cli/bin/ims.mjs'), ...args], {
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    proc.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    proc.on('close', (code) => done({ code, stdout, stderr }));
+  });
 }
 
 /** Resolves once all three nodes are online and run `version`. */
@@ -227,5 +249,19 @@ describe('a fleet of three nodes on one console', () => {
     expect(restored.config).toEqual((await api.routing.version(v2)).config);
     const audit = await api.audit({ action: 'routing.rolled-back' });
     expect(audit.entries[0]?.summary).toContain(`Rolled back to version ${v2}`);
+
+    // ---- The same from ims: a rolling restart with a canary, then a rollback. ----
+    const v5 = await save(api, 'through ims');
+    const rolled = await ims(
+      ['restart', '--rolling', '--canary', 'edge-1', '--wait'],
+      fleet.imsEnv,
+    );
+    expect(rolled.stderr).toContain('Restarting edge-1 (1 of 3)…');
+    expect(rolled.stdout).toContain(`Version ${v5} runs on edge-1, edge-2, local.`);
+    expect(rolled.code).toBe(0);
+    const undone = await ims(['rollback', '--wait'], fleet.imsEnv);
+    expect(undone.stderr).toContain(`Saved version ${v5 + 1} (a copy of version ${back.version}).`);
+    expect(undone.stdout).toContain(`Every online node runs version ${v5 + 1}.`);
+    expect(undone.code).toBe(0);
   });
 });
