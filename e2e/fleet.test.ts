@@ -19,12 +19,18 @@ import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
 import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureWebBuilt, launchChromium, signIn } from './browser';
 
 const root = resolve(import.meta.dirname, '..');
+/** Set to a folder (docs/) to save the README screenshot there. */
+const SHOTS = process.env.IMS_SCREENSHOTS;
 const children: Child[] = [];
 const dirs: string[] = [];
+let browser: Browser | undefined;
 afterAll(async () => {
+  await browser?.close();
   await Promise.all(children.map((c) => c.stop()));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -45,7 +51,9 @@ interface Fleet {
   dataDirs: Map<string, string>;
 }
 
-async function startFleet(): Promise<Fleet> {
+async function startFleet(): Promise<Fleet & { url: string }> {
+  // The launcher serves the built web app (the banner is looked at in a browser).
+  ensureWebBuilt();
   const httpPort = await freePort();
   const localPort = await freePort();
   const url = `http://127.0.0.1:${httpPort}`;
@@ -91,7 +99,13 @@ async function startFleet(): Promise<Fleet> {
     );
   }
   await runningEverywhere(api, 1);
-  return { api, ports, dataDirs, imsEnv: { IMS_URL: url, IMS_TOKEN: token, HOME: temp() } };
+  return {
+    api,
+    url,
+    ports,
+    dataDirs,
+    imsEnv: { IMS_URL: url, IMS_TOKEN: token, HOME: temp() },
+  };
 }
 
 /** `ims` as a subprocess (apps/cli/bin/ims.mjs), with the caller's IMS_* variables cleared. */
@@ -263,5 +277,23 @@ describe('a fleet of three nodes on one console', () => {
     expect(undone.stderr).toContain(`Saved version ${v5 + 1} (a copy of version ${back.version}).`);
     expect(undone.stdout).toContain(`Every online node runs version ${v5 + 1}.`);
     expect(undone.code).toBe(0);
+
+    // ---- In the browser: Rolling restart in the banner, which says where it stands. ----
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await signIn(context, fleet.url, PASSWORD);
+    const v7 = await save(api, 'from the banner');
+    const banner = page.getByRole('status', { name: 'Internet Mail Service status' });
+    await banner.getByRole('button', { name: 'Rolling restart' }).click();
+    await banner.getByText(/^Restarting (edge-1|edge-2|local) \([123] of 3\)…$/).waitFor();
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'rolling-restart.png') });
+    const viaBanner = await follow(api, v7);
+    expect(viaBanner.final.rollout).toMatchObject({
+      strategy: 'rolling',
+      state: 'done',
+      order: ['edge-1', 'edge-2', 'local'],
+      done: ['edge-1', 'edge-2', 'local'],
+    });
+    await banner.getByText(`Applied: the Internet Mail Service runs version ${v7}.`).waitFor();
   });
 });
