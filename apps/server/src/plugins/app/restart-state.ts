@@ -79,7 +79,10 @@ export function restartState(input: RestartInput): RestartState & { inProgress: 
   );
   const recent =
     input.target !== undefined && now - Date.parse(input.target.requestedAt) < RESTART_WINDOW_MS;
-  const rolling = input.rollout?.state === 'running';
+  // A rolling restart is the answer while it runs or when it halted; a restart
+  // of every node at once is judged from the nodes, as it always was.
+  const rollout = input.rollout?.strategy === 'rolling' ? input.rollout : undefined;
+  const rolling = rollout?.state === 'running';
   const inProgress =
     rolling || (recent && behind.length > 0) || online.some((n) => n.state === 'restarting');
   const onlineBehindSaved = online.filter((n) => behindOf(n, saved));
@@ -87,19 +90,19 @@ export function restartState(input: RestartInput): RestartState & { inProgress: 
 
   let state: RestartState['state'];
   let summary: string;
-  if (rolling && input.rollout) {
+  if (rolling && rollout) {
     state = 'restarting';
-    summary = rolloutSummary(input.rollout);
+    summary = rolloutSummary(rollout);
   } else if (inProgress) {
     state = 'restarting';
     summary = `Restarting: version ${targetVersion} is not yet running on ${names(behind).join(', ') || 'every node'}.`;
   } else if (saved > targetVersion) {
     state = 'pending';
     summary = `Version ${saved} is saved; the nodes were last told to run version ${targetVersion}. It takes effect when the Internet Mail Service restarts.`;
-  } else if (input.rollout?.state === 'halted' && input.rollout.version === targetVersion) {
+  } else if (rollout?.state === 'halted' && rollout.version === targetVersion) {
     // A halted rollout: what stopped it, and where (a late node is not "failed" by its report).
     state = 'failed';
-    summary = rolloutSummary(input.rollout);
+    summary = rolloutSummary(rollout);
   } else if (failed.length > 0) {
     state = 'failed';
     summary = `Version ${targetVersion} is not running everywhere: ${failed
