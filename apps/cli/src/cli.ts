@@ -12,6 +12,7 @@ import {
   ApiNetworkError,
   ApiProblem,
   createApiClient,
+  type RestartBody,
   type RoutingState,
 } from '@ims/api-client';
 import { findRoute, parseIpEntry, type RoutingConfig, routeExistsMessage } from '@ims/routing-core';
@@ -678,24 +679,71 @@ const commands: Command[] = [
   {
     name: 'restart',
     summary: 'Restart the Internet Mail Service: every node applies the saved version',
-    usage: 'ims restart [--wait] [--timeout SECONDS] [--json]',
+    usage: 'ims restart [--rolling [--canary NAME]] [--wait] [--timeout SECONDS] [--json]',
     details:
-      'With --wait, shows progress until every online node runs the saved version, or exits 1 with the error of a node that could not apply it (it keeps running the old version), or when --timeout (default 60 s) passes.',
-    examples: ['ims restart --wait', 'ims restart --wait --json'],
-    options: { wait: { type: 'boolean', short: 'w' } },
+      'With --rolling, one node at a time: the canary (--canary, default the first node by name) first, then the others by name; the rollout halts at the first node that cannot apply the version, and the nodes after it keep the version they run. With --wait, shows progress until every online node runs the saved version, or exits 1 with the error of a node that could not apply it (it keeps running the old version), or when --timeout (default 60 s; 300 s with --rolling) passes.',
+    examples: [
+      'ims restart --wait',
+      'ims restart --rolling --canary edge-2 --wait',
+      'ims restart --wait --json',
+    ],
+    options: {
+      wait: { type: 'boolean', short: 'w' },
+      rolling: { type: 'boolean' },
+      canary: { type: 'string' },
+    },
     async run(ctx) {
       const api = ctx.api();
-      const result = await api.service.restart();
+      const canary = str(ctx.values.canary);
+      if (canary !== undefined && !ctx.values.rolling) {
+        throw new CliError('--canary goes with --rolling.', EXIT.usage);
+      }
+      let body: RestartBody | undefined;
+      if (ctx.values.rolling) {
+        const names = (await api.service.status()).nodes.map((n) => n.name).sort();
+        if (canary !== undefined && !names.includes(canary)) {
+          throw new CliError(`There is no node named ${canary}.`, EXIT.usage);
+        }
+        body = {
+          strategy: 'rolling',
+          order: canary === undefined ? names : [canary, ...names.filter((n) => n !== canary)],
+        };
+      }
+      const result = await api.service.restart(body);
       if (!ctx.values.wait) {
         if (ctx.json) ctx.outJson(result);
         else
           ctx.out(
-            `Restart to version ${result.version} requested (${result.signalled} node(s) signalled${
-              result.coalesced ? ', joined a restart already under way' : ''
-            }).`,
+            body
+              ? `Rolling restart to version ${result.version} started (${body.order?.join(', ')}).`
+              : `Restart to version ${result.version} requested (${result.signalled} node(s) signalled${
+                  result.coalesced ? ', joined a restart already under way' : ''
+                }).`,
           );
         return EXIT.ok;
       }
+      return body
+        ? waitForRollout(ctx, api, result.version)
+        : waitForRestart(ctx, api, result.version);
+    },
+  },
+  {
+    name: 'rollback',
+    summary:
+      'Roll back the latest restart: save a copy of the version the fleet ran before it and restart every node onto it',
+    usage: 'ims rollback [--wait] [--timeout SECONDS] [--json]',
+    details:
+      'The new version is audited like every save ("Rolled back to version N"). With --wait, follows the restart as `ims restart --wait` does.',
+    examples: ['ims rollback --wait'],
+    options: { wait: { type: 'boolean', short: 'w' } },
+    async run(ctx) {
+      const api = ctx.api();
+      const result = await api.service.rollback();
+      const saved = `Saved version ${result.version} (a copy of version ${result.restoredFrom})`;
+      if (!ctx.values.wait) {
+        return ctx.show(result, () => `${saved}; ${result.signalled} node(s) signalled.`);
+      }
+      if (!ctx.json) ctx.io.stderr(`${saved}.\n`);
       return waitForRestart(ctx, api, result.version);
     },
   },
@@ -1003,6 +1051,49 @@ async function waitForRestart(ctx: Ctx, api: ApiClient, version: number): Promis
     if (Date.now() > deadline) {
       if (ctx.json) ctx.outJson({ version, done: false, service: s });
       throw new CliError(`Timed out: ${r.summary}`, EXIT.failed);
+    }
+    await sleep(300);
+  }
+}
+
+/**
+ * Follows a rolling restart until the console says it is done or halted
+ * (`service.rollout`; its sentence is `service.restart.summary`).
+ */
+async function waitForRollout(ctx: Ctx, api: ApiClient, version: number): Promise<number> {
+  const deadline = Date.now() + timeoutOf(ctx.values, 300_000);
+  let shown = '';
+  for (;;) {
+    const s = await api.service.status();
+    const r = s.rollout;
+    if (!r || r.version !== version) {
+      throw new CliError(
+        `Another restart replaced the rolling restart to version ${version}.`,
+        EXIT.failed,
+      );
+    }
+    if (!ctx.json && s.restart.summary !== shown) {
+      shown = s.restart.summary;
+      ctx.io.stderr(`${shown}\n`);
+    }
+    if (r.state === 'done') {
+      if (ctx.json) ctx.outJson({ version, done: true, service: s });
+      else ctx.out(`Version ${version} runs on ${r.done.join(', ')}.`);
+      return EXIT.ok;
+    }
+    if (r.state === 'halted') {
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      const left = r.order.filter((n) => !r.done.includes(n) && n !== r.haltedAt);
+      throw new CliError(
+        `Halted: ${r.haltedAt ?? 'a node'} could not apply version ${version}: ${r.error ?? 'no reason given'}.${
+          left.length > 0 ? ` Not restarted (they keep their version): ${left.join(', ')}.` : ''
+        } To roll back: ims rollback --wait`,
+        EXIT.failed,
+      );
+    }
+    if (Date.now() > deadline) {
+      if (ctx.json) ctx.outJson({ version, done: false, service: s });
+      throw new CliError(`Timed out: ${s.restart.summary}`, EXIT.failed);
     }
     await sleep(300);
   }

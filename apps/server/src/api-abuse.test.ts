@@ -185,6 +185,10 @@ function snapshot(): string {
     >[];
     if (t === 'tokens') rows = rows.map(({ last_used_at: _, ...r }) => r);
     if (t === 'audit_log') rows = rows.filter((r) => r.action !== 'login.failed');
+    // The latest rollout moves with the clock too (a node that does not answer
+    // in time halts it), not only with requests; what a restart request
+    // changes is in service_state, nodes and the audit log.
+    if (t === 'rollouts') rows = [];
     out[t] = rows;
   }
   return JSON.stringify(out);
@@ -1705,6 +1709,112 @@ describe('the impact preview and hostile node answers (issue 14 §2)', () => {
       node.detach();
     }
   }, 60_000);
+});
+
+// ---- rollouts: restart bodies, bursts, rollback -----------------------------------------
+
+describe('rolling restart and rollback', () => {
+  /**
+   * What a restart changes: the fleet's target, each node's own target, the
+   * latest rollout, the saved versions and the audit log (not what nodes
+   * report meanwhile, which other tests' streams may still do).
+   */
+  const restartState = () =>
+    JSON.stringify({
+      target: app.db.prepare('SELECT * FROM service_state').all(),
+      pins: app.db.prepare('SELECT id, target_version FROM nodes ORDER BY id').all(),
+      rollout: app.rollout.record() ?? null,
+      saved: app.routingVersions.current().version,
+      audit: app.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get(),
+    });
+
+  it('bad restart bodies are refused with 400 and change nothing', async () => {
+    const bodies: unknown[] = [
+      { strategy: 'rolling', order: ['no-such-node'] },
+      { strategy: 'rolling', order: [] },
+      { strategy: 'rolling', order: ['abuse-node', 'abuse-node'] },
+      { strategy: 'rolling', order: ['../etc/passwd'] },
+      { strategy: 'rolling', order: ["x' OR '1'='1"] },
+      { strategy: 'rolling', order: Array.from({ length: 1001 }, (_, i) => `n${i}`) },
+      { strategy: 'rolling', order: 'abuse-node' },
+      { strategy: 'rolling', order: [42] },
+      { strategy: 'ROLLING' },
+      { strategy: null },
+      { order: ['abuse-node'] },
+      { strategy: 'all', force: true },
+      ['rolling'],
+      'rolling',
+      42,
+    ];
+    for (const body of bodies) {
+      const text = JSON.stringify(body);
+      await record.check(
+        `POST /api/v1/service/restart ${text.slice(0, 60)}`,
+        async () => {
+          const before = restartState();
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/service/restart',
+            headers: { ...writeAuth, 'content-type': 'application/json' },
+            payload: text,
+          });
+          expect(res.statusCode, res.body).toBe(400);
+          problemOk(res);
+          expect(restartState()).toBe(before);
+        },
+        'rollout: bad input',
+      );
+    }
+  });
+
+  it('a burst of rolling restarts and rollbacks: 202 or 409, never a 5xx, one rollout at a time', async () => {
+    const names = app.nodes.list(() => false).map((n) => n.name);
+    const requests = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 2
+        ? { url: '/api/v1/service/rollback', payload: undefined }
+        : {
+            url: '/api/v1/service/restart',
+            payload: JSON.stringify(
+              i % 3 === 0 ? { strategy: 'rolling', order: names } : { strategy: 'all' },
+            ),
+          },
+    );
+    const answers = await Promise.all(
+      requests.map((r) =>
+        app.inject({
+          method: 'POST',
+          url: r.url,
+          headers: {
+            ...writeAuth,
+            ...(r.payload === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(r.payload === undefined ? {} : { payload: r.payload }),
+        }),
+      ),
+    );
+    for (const [i, res] of answers.entries()) {
+      await record.check(
+        `burst ${i}: POST ${requests[i]?.url}`,
+        () => {
+          expect([202, 409], res.body).toContain(res.statusCode);
+          if (res.statusCode === 409) problemOk(res);
+        },
+        'rollout: bursts',
+      );
+    }
+    await record.check(
+      'the rollout after the burst is one whole record',
+      () => {
+        const rollout = app.rollout.current();
+        expect(rollout).not.toBeNull();
+        expect(['running', 'done', 'halted']).toContain(rollout?.state);
+        expect(rollout?.version).toBe(app.routingVersions.current().version);
+        for (const n of rollout?.done ?? []) expect(rollout?.order).toContain(n);
+      },
+      'rollout: bursts',
+    );
+    integrityOk();
+  });
 });
 
 // ---- logs ------------------------------------------------------------------------------

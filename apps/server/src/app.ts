@@ -26,6 +26,7 @@ import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
 import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
 import repositories from './plugins/app/repositories';
+import rollout, { type RolloutOptions } from './plugins/app/rollout';
 import serviceStatus from './plugins/app/service-status';
 import signInThrottle from './plugins/app/sign-in-throttle';
 import db from './plugins/external/db';
@@ -54,7 +55,8 @@ export interface AppOptions
   extends BootstrapOptions,
     NodeEventsOptions,
     NodeRequestsOptions,
-    AllowedHostsOptions {
+    AllowedHostsOptions,
+    RolloutOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
@@ -300,6 +302,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.maxPendingPerNode === undefined ? {} : { maxPendingPerNode: opts.maxPendingPerNode }),
   });
   await app.register(serviceStatus);
+  await app.register(rollout, {
+    ...(opts.rolloutSettleMs === undefined ? {} : { rolloutSettleMs: opts.rolloutSettleMs }),
+    ...(opts.rolloutTimeoutMs === undefined ? {} : { rolloutTimeoutMs: opts.rolloutTimeoutMs }),
+  });
   await app.register(authenticate);
   await app.register(signInThrottle);
   await app.register(audited);

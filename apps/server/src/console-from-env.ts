@@ -14,6 +14,8 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
     allowedHosts: env.allowedHosts,
     trustProxy: env.trustProxy,
     tls: env.tls && { cert: readFileSync(env.tls.certFile), key: readFileSync(env.tls.keyFile) },
+    rolloutSettleMs: env.rolloutSettleMs,
+    rolloutTimeoutMs: env.rolloutTimeoutMs,
     // Readable lines on a terminal, JSON otherwise.
     logger: { level: env.logLevel, stream: prettyStream(process.stdout.isTTY === true) },
     onAdminCreated: (password, generated) => {

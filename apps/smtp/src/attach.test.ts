@@ -2,6 +2,7 @@
 // event stream is dropped and re-opened, status (with counters) is reported
 // while attached, and a bundle that does not validate is not applied.
 
+import { mkdirSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it, onTestFinished } from 'vitest';
@@ -72,7 +73,7 @@ async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOpt
   });
   void consoleLink.run();
   onTestFinished(() => consoleLink.stop());
-  return { node, reports, streams, answers };
+  return { node, reports, streams, answers, dataDir };
 }
 
 async function until(ok: () => boolean): Promise<void> {
@@ -110,6 +111,22 @@ it('a restart onto a bundle that does not validate keeps the old version and rep
   expect(reports.find((r) => r.state === 'error')).toMatchObject({
     runningVersion: 1,
     lastError: expect.stringMatching(/Version 2 is not a valid configuration/),
+  });
+  expect(node.runningVersion).toBe(1);
+});
+
+it('a restart onto a version the node cannot keep on its disk keeps the old version and reports why', async () => {
+  let version = 1;
+  const { node, reports, streams, dataDir } = await standInConsole(() => bundle(version));
+  await until(() => streams.length > 0);
+  // Where the bundle's temporary copy goes there is a directory: EISDIR, even for root.
+  mkdirSync(`${dataDir}/bundle.json.tmp`);
+  version = 2;
+  streams[0]?.write('event: restart\ndata: {"version":2}\n\n');
+  await until(() => reports.some((r) => r.state === 'error'));
+  expect(reports.find((r) => r.state === 'error')).toMatchObject({
+    runningVersion: 1,
+    lastError: expect.stringContaining('EISDIR'),
   });
   expect(node.runningVersion).toBe(1);
 });

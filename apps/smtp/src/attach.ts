@@ -10,7 +10,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
-import { type Bundle, loadGeneration } from './generation';
+import { type Bundle, loadDirectory, loadGeneration } from './generation';
 import { answerRequest } from './requests';
 import type { SmtpNode } from './smtp-node';
 
@@ -127,9 +127,14 @@ export class ConsoleLink {
           bundle = await this.fetchBundle(bundle.targetVersion);
         }
         if (bundle.version !== this.node.runningVersion) {
-          // A new generation: the node logs `restarted`.
-          this.node.load(bundle);
+          // A new generation, applied only once it can run and is on the
+          // node's own disk (what a restart without the console comes back
+          // on): a node that cannot keep it keeps the generation it runs and
+          // reports why. The node logs `restarted`.
+          loadGeneration(bundle);
+          loadDirectory(bundle);
           await this.cache(bundle);
+          this.node.load(bundle);
         } else {
           this.node.setDirectory(bundle.directory);
           this.opts.log?.({ event: 'reloaded', version: this.node.runningVersion, changed: false });

@@ -42,8 +42,11 @@ import {
   type RelayTestBody,
   type RelayTestCase,
   type RelayTestResult,
+  type RestartBody,
   type RestartResultSchema,
   type RestoreBody,
+  type RollbackResultSchema,
+  type Rollout,
   type RouteName,
   type Routes,
   type RoutingPutBody,
@@ -78,6 +81,8 @@ export type NodeList = Static<typeof NodeListSchema>;
 export type NodeStatusBody = Static<typeof NodeStatusBodySchema>;
 export type NodeView = NodeList['nodes'][number];
 export type RestartResult = Static<typeof RestartResultSchema>;
+export type RollbackResult = Static<typeof RollbackResultSchema>;
+export type { RestartBody, Rollout };
 export type Service = Static<typeof ServiceSchema>;
 export type TokenCreated = Static<typeof TokenCreatedSchema>;
 export type TokenList = Static<typeof TokenListSchema>;
@@ -623,7 +628,11 @@ export function createApiClient(options: ApiClientOptions) {
 
     service: {
       status: (opts?: RequestOptions) => data(call('service', {}, opts)),
-      restart: (opts?: RequestOptions) => data(call('restart', {}, opts)),
+      /** Every node at once (no body), or `{ strategy: 'rolling', order }`: one at a time. */
+      restart: (body?: RestartBody, opts?: RequestOptions) =>
+        data(call('restart', body === undefined ? {} : { body }, opts)),
+      /** Saves a copy of the version the fleet ran before the latest rollout; every node restarts onto it. */
+      rollback: (opts?: RequestOptions) => data(call('rollback', {}, opts)),
       /** Runs the open-relay self-test against a node (it sends real SMTP traffic; can take a while). */
       relayTest: (body: RelayTestBody = {}, timeoutMs = 120_000, opts: RequestOptions = {}) =>
         data(call('relayTest', { body }, { timeoutMs, ...opts })),

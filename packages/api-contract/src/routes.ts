@@ -59,7 +59,9 @@ import {
   NodeCreatedSchema,
   NodeListSchema,
   NodeStatusBodySchema,
+  RestartBodySchema,
   RestartResultSchema,
+  RollbackResultSchema,
   ServiceSchema,
 } from './service';
 
@@ -387,8 +389,18 @@ export const routes = {
     method: 'POST',
     path: '/api/v1/service/restart',
     tags: ['service'],
-    summary: 'Restart the Internet Mail Service: every node applies the saved version',
-    responses: { 202: RestartResultSchema, 401: problem, 403: problem },
+    summary:
+      'Restart the Internet Mail Service: the nodes apply the saved version, all at once (default) or one at a time (`rolling`, halting at the first node that cannot)',
+    body: RestartBodySchema,
+    responses: { 202: RestartResultSchema, 400: problem, 401: problem, 403: problem, 409: problem },
+  },
+  rollback: {
+    method: 'POST',
+    path: '/api/v1/service/rollback',
+    tags: ['service'],
+    summary:
+      'Save a copy of the version the fleet ran before the latest rollout and restart every node onto it',
+    responses: { 202: RollbackResultSchema, 401: problem, 403: problem, 409: problem },
   },
   relayTest: {
     method: 'POST',

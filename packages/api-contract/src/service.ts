@@ -76,6 +76,58 @@ export const RestartStateSchema = Type.Object({
 });
 export type RestartState = Static<typeof RestartStateSchema>;
 
+/**
+ * The latest restart as a rollout (issue #14): `all` signals every node at
+ * once; `rolling` signals one node at a time in `order` (the first is the
+ * canary) and halts at the first node that cannot run `version`, so the nodes
+ * after it keep the version they ran. Field names are fixed (scripts depend on them).
+ */
+export const RolloutSchema = Type.Object({
+  /** The version the rollout moves the nodes to. */
+  version: Type.Integer(),
+  strategy: Type.Union([Type.Literal('all'), Type.Literal('rolling')]),
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('halted')]),
+  /** Node names in the order they are (or were) signalled; the first is the canary. */
+  order: Type.Array(Type.String()),
+  /** Nodes that run `version`, in the order they reached it. */
+  done: Type.Array(Type.String()),
+  /** The node the rollout stopped at. */
+  haltedAt: Type.Optional(Type.String()),
+  /** Why it stopped there. */
+  error: Type.Optional(Type.String()),
+});
+export type Rollout = Static<typeof RolloutSchema>;
+
+export const RestartBodySchema = Type.Object(
+  {
+    strategy: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('rolling')], {
+        description:
+          'all (the default): every node at once; rolling: one node at a time, the first in `order` being the canary',
+      }),
+    ),
+    order: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }), {
+        maxItems: 1000,
+        uniqueItems: true,
+        description:
+          'rolling: the nodes to restart, in this order (default: every registered node, by name)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RestartBody = Static<typeof RestartBodySchema>;
+
+export const RollbackResultSchema = Type.Object({
+  /** The new saved version: a copy of `restoredFrom`. */
+  version: Type.Integer(),
+  /** The version the fleet ran before the latest rollout started. */
+  restoredFrom: Type.Integer(),
+  /** Nodes signalled now to run `version`. */
+  signalled: Type.Integer(),
+});
+
 export const ServiceSchema = Type.Object({
   savedVersion: Type.Integer(),
   /** Who saved it: a user name, or "token:<name>". */
@@ -87,6 +139,8 @@ export const ServiceSchema = Type.Object({
   /** True while a requested restart has not reached every online node. */
   restartInProgress: Type.Boolean(),
   restart: RestartStateSchema,
+  /** The latest restart's progress, or null before the first one. */
+  rollout: Type.Union([RolloutSchema, Type.Null()]),
   nodes: Type.Array(NodeViewSchema),
 });
 

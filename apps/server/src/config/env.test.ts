@@ -13,6 +13,8 @@ describe('the console settings', () => {
       allowedHosts: [],
       trustProxy: false,
       tls: undefined,
+      rolloutSettleMs: 5000,
+      rolloutTimeoutMs: 60_000,
     });
     expect(
       readLauncherEnv(true, { IMS_SMTP_LISTEN: '127.0.0.1, ::1', IMS_SMTP_PORT: '25' }),
@@ -51,6 +53,16 @@ describe('the console settings', () => {
         '- IMS_TRUST_PROXY must be true, false, a number of proxy hops, or a comma list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8), not "10.0.0.0/33,proxy.example"',
         '- IMS_HTTP_TLS_CERT and IMS_HTTP_TLS_KEY go together: set both or neither',
       ].join('\n'),
+    );
+  });
+
+  it('the rollout times', () => {
+    expect(readEnv({ IMS_ROLLOUT_SETTLE_MS: '0', IMS_ROLLOUT_TIMEOUT_MS: '1500' })).toMatchObject({
+      rolloutSettleMs: 0,
+      rolloutTimeoutMs: 1500,
+    });
+    expect(() => readEnv({ IMS_ROLLOUT_TIMEOUT_MS: '10' })).toThrow(
+      'IMS_ROLLOUT_TIMEOUT_MS must be milliseconds (1000-3600000), not "10"',
     );
   });
 

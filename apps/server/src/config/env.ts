@@ -25,6 +25,20 @@ const ConsoleSettings = Type.Object({
   IMS_ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, writeOnly: true, description: 'at least 8 characters long' }),
   ),
+  /** How long the canary of a rolling restart runs the new version before the next node is signalled. */
+  IMS_ROLLOUT_SETTLE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 5000,
+    description: 'milliseconds (0-3600000)',
+  }),
+  /** How long a node has to run a new version before a rolling restart halts. */
+  IMS_ROLLOUT_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 3_600_000,
+    default: 60_000,
+    description: 'milliseconds (1000-3600000)',
+  }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
@@ -71,6 +85,10 @@ export interface ServerEnv {
   trustProxy: boolean | number | string[];
   /** IMS_HTTP_TLS_CERT / IMS_HTTP_TLS_KEY: PEM files; both set, the console speaks HTTPS. */
   tls: { certFile: string; keyFile: string } | undefined;
+  /** IMS_ROLLOUT_SETTLE_MS: the canary's settle time in a rolling restart. */
+  rolloutSettleMs: number;
+  /** IMS_ROLLOUT_TIMEOUT_MS: how long a node has to run a new version in a rolling restart. */
+  rolloutTimeoutMs: number;
 }
 
 export interface LocalNodeEnv {
@@ -94,6 +112,8 @@ function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
       s.IMS_HTTP_TLS_CERT && s.IMS_HTTP_TLS_KEY
         ? { certFile: s.IMS_HTTP_TLS_CERT, keyFile: s.IMS_HTTP_TLS_KEY }
         : undefined,
+    rolloutSettleMs: s.IMS_ROLLOUT_SETTLE_MS,
+    rolloutTimeoutMs: s.IMS_ROLLOUT_TIMEOUT_MS,
   };
 }
 

@@ -56,6 +56,7 @@ export function service(over: Partial<Service> = {}): Service {
     targetVersion,
     pendingRestart: false,
     restartInProgress: false,
+    rollout: null,
     nodes: [node()],
     ...over,
     restart: restart({ targetVersion, ...over.restart }),

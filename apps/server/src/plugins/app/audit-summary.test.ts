@@ -34,6 +34,26 @@ describe('summarizeAudit', () => {
     ],
     [
       {
+        action: 'routing.rolled-back',
+        target: 'routing:v9',
+        details: { from: 8, to: 9, restoredFrom: 7, rolledBack: 8, changes: [] },
+      },
+      'Rolled back to version 7 as version 9 (rolling back version 8): no changes; every node restarted onto it',
+    ],
+    [
+      {
+        action: 'service.restart',
+        target: 'routing:v8',
+        details: { from: 7, to: 8, strategy: 'rolling', order: ['edge-1', 'edge-2'] },
+      },
+      'Restart requested: the nodes are to run version 8 one node at a time (edge-1, edge-2)',
+    ],
+    [
+      { action: 'service.restart', target: 'routing:v8', details: { from: 7, to: 8 } },
+      'Restart requested: the nodes are to run version 8',
+    ],
+    [
+      {
         action: 'service.relay-test',
         target: 'node:local',
         details: { from: '127.0.0.3', passed: true },

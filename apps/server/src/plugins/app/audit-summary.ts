@@ -81,7 +81,18 @@ const SUMMARIES: Record<string, Summarizer> = {
     const restored = from === undefined ? '' : ` (version ${from} restored)`;
     return `Saved version ${versionOf(d, t)}${restored}: ${changesText(d)}`;
   },
-  'service.restart': (d, t) => `Restart requested: the nodes are to run version ${versionOf(d, t)}`,
+  'routing.rolled-back': (d, t) => {
+    const from = num(d.restoredFrom);
+    const back = num(d.rolledBack);
+    const what = back === undefined ? '' : ` (rolling back version ${back})`;
+    return `Rolled back to version ${from ?? '?'} as version ${versionOf(d, t)}${what}: ${changesText(d)}; every node restarted onto it`;
+  },
+  'service.restart': (d, t) => {
+    const rolling = d.strategy === 'rolling';
+    const order = Array.isArray(d.order) ? d.order.filter((n) => typeof n === 'string') : [];
+    const how = rolling ? ` one node at a time (${order.join(', ')})` : '';
+    return `Restart requested: the nodes are to run version ${versionOf(d, t)}${how}`;
+  },
   'service.relay-test': relayTest,
   'mailbox.created': (d, t) => {
     const name = str(d.displayName);

@@ -5,6 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { RolloutRecord } from './rollout-state';
 
 export const NODE_TOKEN_PREFIX = 'imsn_';
 /** A node whose event stream is closed and that has not reported for this long is offline. */
@@ -148,6 +149,44 @@ export function nodesRepository(db: FastifyInstance['db']) {
             requestedBy: row.requested_by,
           }
         : undefined;
+    },
+
+    /**
+     * The version each node is to run where it is not the fleet's target (a
+     * rolling restart in progress or halted), by node id.
+     */
+    pins(): Map<number, number> {
+      const rows = db
+        .prepare('SELECT id, target_version FROM nodes WHERE target_version IS NOT NULL')
+        .all() as { id: number; target_version: number }[];
+      return new Map(rows.map((r) => [r.id, r.target_version]));
+    },
+
+    /** Sets (or, with null, clears) the version one node is to run. */
+    pin(id: number, version: number | null): void {
+      db.prepare('UPDATE nodes SET target_version = ? WHERE id = ?').run(version, id);
+    },
+
+    /** Clears the pins of every node (all of them, or those pinned at `version`). */
+    unpin(version?: number): void {
+      if (version === undefined) db.prepare('UPDATE nodes SET target_version = NULL').run();
+      else
+        db.prepare('UPDATE nodes SET target_version = NULL WHERE target_version = ?').run(version);
+    },
+
+    /** The latest rollout, as it was saved. */
+    rollout(): RolloutRecord | undefined {
+      const row = db.prepare('SELECT record FROM rollouts WHERE id = 1').get() as
+        | { record: string }
+        | undefined;
+      return row ? (JSON.parse(row.record) as RolloutRecord) : undefined;
+    },
+
+    saveRollout(record: RolloutRecord): void {
+      db.prepare(
+        `INSERT INTO rollouts (id, record) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET record = excluded.record`,
+      ).run(JSON.stringify(record));
     },
 
     setTarget(version: number, requestedBy: string): void {

@@ -1,3 +1,4 @@
+import type { Rollout } from '@ims/api-contract';
 import { describe, expect, it } from 'vitest';
 import type { NodeView } from './nodes-repository';
 import { RESTART_WINDOW_MS, restartState, type Signal } from './restart-state';
@@ -30,6 +31,8 @@ const signal = (n: NodeView, version: number): [number, Signal] => [
 interface Case {
   name: string;
   saved: number;
+  pins?: [number, number][];
+  rollout?: Rollout;
   target?: { version: number; requestedAt: string };
   nodes: NodeView[];
   signals?: [number, Signal][];
@@ -141,6 +144,68 @@ const cases: Case[] = [
     failed: ['b'],
     summary: /Version 3 is saved/,
   },
+  {
+    name: 'a rolling restart under way is restarting, whatever the window, with its own sentence',
+    saved: 2,
+    target: { version: 2, requestedAt: longAgo },
+    nodes: [node('a', { runningVersion: 2 }), node('b')],
+    pins: [[node('b').id, 1]],
+    rollout: {
+      version: 2,
+      strategy: 'rolling',
+      state: 'running',
+      order: ['a', 'b'],
+      done: [],
+    },
+    state: 'restarting',
+    behind: [],
+    summary: /^Restarting a \(1 of 2\)…$/,
+  },
+  {
+    name: 'a halted rolling restart has failed; the node it never reached is not behind (pinned at its version)',
+    saved: 2,
+    target: { version: 2, requestedAt: longAgo },
+    nodes: [
+      node('a', { runningVersion: 2 }),
+      node('b', { state: 'error', lastError: 'EISDIR' }),
+      node('c'),
+    ],
+    pins: [
+      [node('b').id, 2],
+      [node('c').id, 1],
+    ],
+    rollout: {
+      version: 2,
+      strategy: 'rolling',
+      state: 'halted',
+      order: ['a', 'b', 'c'],
+      done: ['a'],
+      haltedAt: 'b',
+      error: 'EISDIR',
+    },
+    state: 'failed',
+    failed: ['b'],
+    behind: [],
+    summary: /^Halted: b could not apply version 2: EISDIR\.$/,
+  },
+  {
+    name: 'a rollout halted because a node was late is still the answer',
+    saved: 2,
+    target: { version: 2, requestedAt: longAgo },
+    nodes: [node('a')],
+    pins: [[node('a').id, 2]],
+    rollout: {
+      version: 2,
+      strategy: 'rolling',
+      state: 'halted',
+      order: ['a'],
+      done: [],
+      haltedAt: 'a',
+      error: 'did not run version 2 within 60 s',
+    },
+    state: 'failed',
+    summary: /^Halted: a could not apply version 2: did not run version 2 within 60 s\.$/,
+  },
 ];
 
 describe('restartState: the one answer to "is it applied"', () => {
@@ -151,6 +216,8 @@ describe('restartState: the one answer to "is it applied"', () => {
       nodes: c.nodes,
       signals: new Map(c.signals ?? []),
       now: NOW,
+      pins: new Map(c.pins ?? []),
+      rollout: c.rollout ?? null,
     });
     expect(r.state).toBe(c.state);
     expect(r.summary).toMatch(c.summary);

@@ -5,8 +5,9 @@
  * target, the nodes and what each node was like when it was signalled.
  */
 
-import type { RestartState } from '@ims/api-contract';
+import type { RestartState, Rollout } from '@ims/api-contract';
 import type { NodeView } from './nodes-repository';
+import { rolloutSummary } from './rollout-state';
 
 /** A restart counts as under way for this long after it was requested. */
 export const RESTART_WINDOW_MS = 60_000;
@@ -26,12 +27,23 @@ export interface RestartInput {
   /** The last restart signal each node got, by node id. */
   signals: ReadonlyMap<number, Signal>;
   now: number;
+  /**
+   * The version a node is to run where it is not the target, by node id: a
+   * rolling restart leaves the nodes it has not signalled (yet) where they were.
+   */
+  pins?: ReadonlyMap<number, number>;
+  /** The latest rollout: while it runs, the restart is in progress; its sentence is the summary. */
+  rollout?: Rollout | null;
 }
 
 const behindOf = (n: NodeView, version: number) => (n.runningVersion ?? 0) < version;
 
 /** The error that keeps `n` from the target, or undefined when it has none (yet). */
-function failureOf(n: NodeView, version: number, signal: Signal | undefined): string | undefined {
+export function failureOf(
+  n: NodeView,
+  version: number,
+  signal: Signal | undefined,
+): string | undefined {
   if (!behindOf(n, version)) return undefined;
   const signalled = signal !== undefined && signal.version >= version;
   if (n.online) {
@@ -54,30 +66,43 @@ const runs = (v: number | null) => (v === null ? 'nothing yet' : `version ${v}`)
 export function restartState(input: RestartInput): RestartState & { inProgress: boolean } {
   const { saved, nodes, signals, now } = input;
   const targetVersion = input.target?.version ?? saved;
+  const own = (n: NodeView) => input.pins?.get(n.id) ?? targetVersion;
   const online = nodes.filter((n) => n.online);
   const failed = nodes.flatMap((n) => {
-    const error = failureOf(n, targetVersion, signals.get(n.id));
+    const error = failureOf(n, own(n), signals.get(n.id));
     return error === undefined ? [] : [{ name: n.name, runningVersion: n.runningVersion, error }];
   });
   const failedNames = new Set(failed.map((f) => f.name));
-  const behind = online.filter((n) => behindOf(n, targetVersion) && !failedNames.has(n.name));
+  const behind = online.filter((n) => behindOf(n, own(n)) && !failedNames.has(n.name));
   const waitingFor = nodes.filter(
-    (n) => !n.online && behindOf(n, targetVersion) && !failedNames.has(n.name),
+    (n) => !n.online && behindOf(n, own(n)) && !failedNames.has(n.name),
   );
   const recent =
     input.target !== undefined && now - Date.parse(input.target.requestedAt) < RESTART_WINDOW_MS;
-  const inProgress = (recent && behind.length > 0) || online.some((n) => n.state === 'restarting');
+  // A rolling restart is the answer while it runs or when it halted; a restart
+  // of every node at once is judged from the nodes, as it always was.
+  const rollout = input.rollout?.strategy === 'rolling' ? input.rollout : undefined;
+  const rolling = rollout?.state === 'running';
+  const inProgress =
+    rolling || (recent && behind.length > 0) || online.some((n) => n.state === 'restarting');
   const onlineBehindSaved = online.filter((n) => behindOf(n, saved));
   const noNodeOnline = online.length === 0;
 
   let state: RestartState['state'];
   let summary: string;
-  if (inProgress) {
+  if (rolling && rollout) {
+    state = 'restarting';
+    summary = rolloutSummary(rollout);
+  } else if (inProgress) {
     state = 'restarting';
     summary = `Restarting: version ${targetVersion} is not yet running on ${names(behind).join(', ') || 'every node'}.`;
   } else if (saved > targetVersion) {
     state = 'pending';
     summary = `Version ${saved} is saved; the nodes were last told to run version ${targetVersion}. It takes effect when the Internet Mail Service restarts.`;
+  } else if (rollout?.state === 'halted' && rollout.version === targetVersion) {
+    // A halted rollout: what stopped it, and where (a late node is not "failed" by its report).
+    state = 'failed';
+    summary = rolloutSummary(rollout);
   } else if (failed.length > 0) {
     state = 'failed';
     summary = `Version ${targetVersion} is not running everywhere: ${failed

@@ -20,12 +20,15 @@ export function serviceStatus(app: FastifyInstance) {
     const saved = current.version;
     const target = app.nodes.target();
     const nodes = app.nodes.list(connected);
+    const rollout = app.rollout.current();
     const { inProgress, ...restart } = restartState({
       saved,
       target,
       nodes,
       signals,
       now: Date.now(),
+      pins: app.nodes.pins(),
+      rollout,
     });
     return {
       savedVersion: saved,
@@ -35,11 +38,14 @@ export function serviceStatus(app: FastifyInstance) {
       pendingRestart: nodes.some((n) => n.online && (n.runningVersion ?? 0) < saved),
       restartInProgress: inProgress,
       restart,
+      rollout,
       nodes,
     };
   };
   return {
     snapshot,
+    /** What each node was like when it was last signalled, by node id. */
+    signals: signals as ReadonlyMap<number, Signal>,
     /** Records that these nodes were just told to run `version`. */
     signalled(nodeIds: readonly number[], version: number): void {
       for (const id of nodeIds) {

@@ -130,6 +130,7 @@ describe('/api/v1/service', () => {
         summary:
           'No SMTP node is running: version 1 takes effect when the Internet Mail Service attaches.',
       },
+      rollout: null,
       nodes: [],
     });
     const restart = await app.inject({

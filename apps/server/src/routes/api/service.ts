@@ -5,7 +5,10 @@
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { routes } from '@ims/api-contract';
-import type { FastifyInstance } from 'fastify';
+import { diffConfigs } from '@ims/routing-core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { NodeView } from '../../plugins/app/nodes-repository';
+import { defaultOrder } from '../../plugins/app/rollout-state';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
 
@@ -14,6 +17,64 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
   const connected = (id: number) => app.nodeEvents.isConnected(id);
 
   const targetVersion = () => app.nodes.target()?.version ?? app.routingVersions.current().version;
+  /** The version one node is to run: its own (a rolling restart) or the fleet's. */
+  const targetOf = (nodeId: number) => app.nodes.pins().get(nodeId) ?? targetVersion();
+
+  /**
+   * The version the fleet runs before a rollout to `version`: what every
+   * online node runs when they agree, else the version they were last told
+   * to run. Going on with a rollout to the same version keeps its "before".
+   */
+  const fleetVersion = (nodes: readonly NodeView[], version: number): number => {
+    const latest = app.rollout.record();
+    if (latest && latest.rollout.version === version && latest.rollout.state !== 'done') {
+      return latest.fromVersion;
+    }
+    const running = new Set(
+      nodes.filter((n) => n.online && n.runningVersion !== null).map((n) => n.runningVersion),
+    );
+    const [only] = running;
+    return running.size === 1 && only !== null && only !== undefined ? only : targetVersion();
+  };
+
+  /** Every node onto `version` at once (today's restart); returns how many were reached. */
+  const restartAll = (version: number, fromVersion: number): number => {
+    app.nodes.unpin();
+    const online = app.nodes.list(connected).filter((n) => n.online);
+    // Every online node counts as signalled (one not connected right now gets
+    // the signal when it re-attaches): an error it has now is not its answer.
+    app.serviceStatus.signalled(
+      [...new Set([...app.nodeEvents.connectedNodes(), ...online.map((n) => n.id)])],
+      version,
+    );
+    const signalled = app.nodeEvents.publishToNodes('restart', { version });
+    app.rollout.start(
+      version,
+      'all',
+      online.map((n) => n.name),
+      fromVersion,
+    );
+    return signalled;
+  };
+
+  /** Pins every node at the version it was to run, then signals the first of `order`. */
+  const restartRolling = (version: number, order: string[], fromVersion: number) => {
+    const pins = app.nodes.pins();
+    for (const n of app.nodes.list(connected)) {
+      if (!pins.has(n.id)) app.nodes.pin(n.id, fromVersionOf(n, fromVersion));
+    }
+    app.rollout.start(version, 'rolling', order, fromVersion);
+  };
+  const fromVersionOf = (n: NodeView, fromVersion: number) =>
+    n.runningVersion !== null && n.runningVersion !== undefined ? n.runningVersion : fromVersion;
+
+  const audit = (request: FastifyRequest, version: number, from: number, details: object) =>
+    app.audited(
+      request,
+      'service.restart',
+      { target: `routing:v${version}`, details: { from, to: version, ...details } },
+      () => app.nodes.setTarget(version, request.actor!.name),
+    );
 
   const snapshot = () => app.serviceStatus.snapshot();
   const pushStatus = () => app.serviceStatus.push();
@@ -68,23 +129,102 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
 
   app.route({
     ...routeOptions(routes.restart),
+    // The body is optional: no body is today's restart, every node at once.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
     handler: async (request, reply) => {
-      const actor = request.actor!;
+      const strategy = request.body?.strategy ?? 'all';
       const version = app.routingVersions.current().version;
       const before = snapshot();
-      if (before.targetVersion === version && before.restartInProgress) {
-        return reply.code(202).send({ version, coalesced: true, signalled: 0 });
+      const running = app.rollout.current();
+      if (running?.state === 'running' && running.strategy === 'rolling') {
+        if (strategy === 'rolling' && running.version === version) {
+          return reply.code(202).send({ version, coalesced: true, signalled: 0 });
+        }
+        throw new ProblemError(
+          'conflict',
+          `A rolling restart to version ${running.version} is under way; wait for it to finish or halt.`,
+        );
       }
-      app.audited(
-        request,
-        'service.restart',
-        { target: `routing:v${version}`, details: { from: before.targetVersion, to: version } },
-        () => app.nodes.setTarget(version, actor.name),
+      if (strategy === 'all') {
+        if (request.body?.order !== undefined) {
+          throw new ProblemError('validation-failed', 'An order is for a rolling restart.', {
+            errors: [{ pointer: '/order', detail: 'Only with "strategy": "rolling".' }],
+          });
+        }
+        if (before.targetVersion === version && before.restartInProgress) {
+          return reply.code(202).send({ version, coalesced: true, signalled: 0 });
+        }
+        const from = fleetVersion(before.nodes, version);
+        audit(request, version, before.targetVersion, { strategy });
+        const signalled = restartAll(version, from);
+        pushStatus();
+        return reply.code(202).send({ version, coalesced: false, signalled });
+      }
+      const order = request.body?.order ?? defaultOrder(before.nodes);
+      const unknown = order.flatMap((name, i) =>
+        before.nodes.some((n) => n.name === name)
+          ? []
+          : [{ pointer: `/order/${i}`, detail: `There is no node named ${name}.` }],
       );
-      app.serviceStatus.signalled(app.nodeEvents.connectedNodes(), version);
-      const signalled = app.nodeEvents.publishToNodes('restart', { version });
+      if (unknown.length > 0 || order.length === 0) {
+        throw new ProblemError('validation-failed', 'The order must name registered nodes.', {
+          errors:
+            unknown.length > 0 ? unknown : [{ pointer: '/order', detail: 'No node to restart.' }],
+        });
+      }
+      const from = fleetVersion(before.nodes, version);
+      audit(request, version, before.targetVersion, { strategy, order });
+      restartRolling(version, order, from);
       pushStatus();
-      return reply.code(202).send({ version, coalesced: false, signalled });
+      return reply.code(202).send({ version, coalesced: false, signalled: 1 });
+    },
+  });
+
+  app.route({
+    ...routeOptions(routes.rollback),
+    handler: async (request, reply) => {
+      const latest = app.rollout.record();
+      if (!latest) {
+        throw new ProblemError('conflict', 'There is no restart to roll back.');
+      }
+      const source = app.routingVersions.get(latest.fromVersion);
+      if (!source) {
+        throw new ProblemError('conflict', `Version ${latest.fromVersion} is not saved.`);
+      }
+      const actor = request.actor!;
+      const moved = latest.rollout.version;
+      // One transaction: the new version (a copy of the one the fleet ran
+      // before), the fleet's new target, and the audit entry.
+      const saved = app.audited(
+        request,
+        'routing.rolled-back',
+        ({ before, saved: v }) => ({
+          target: `routing:v${v.version}`,
+          details: {
+            from: before.version,
+            to: v.version,
+            restoredFrom: source.version,
+            rolledBack: moved,
+            changes: diffConfigs(before.config, v.config),
+          },
+        }),
+        () => {
+          const before = app.routingVersions.current();
+          const v = app.routingVersions.save(source.config, before.version, actor.name, {
+            comment: `Rolled back to version ${source.version}`,
+            restoredFrom: source.version,
+          });
+          app.nodes.setTarget(v.version, actor.name);
+          return { before, saved: v };
+        },
+      ).saved;
+      const signalled = restartAll(saved.version, moved);
+      pushStatus();
+      return reply
+        .code(202)
+        .send({ version: saved.version, restoredFrom: source.version, signalled });
     },
   });
 
@@ -113,7 +253,7 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
         config: v.config,
         directory: app.directory.bundleEntries(),
         issuedAt: new Date().toISOString(),
-        targetVersion: targetVersion(),
+        targetVersion: targetOf(request.node!.id),
       };
     },
   });
@@ -126,17 +266,17 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       app.nodes.seen(node.id);
       app.nodeEvents.attachNode(node.id, reply.raw, () => {
         app.nodes.seen(node.id);
-        pushStatus();
+        if (!app.rollout.advance()) pushStatus();
       });
       // A node that missed a restart while it was away gets it now. (A node
       // that has not reported yet is starting: it loads the target version.)
-      const target = app.nodes.target();
+      const target = app.nodes.target() === undefined ? undefined : targetOf(node.id);
       const view = app.nodes.get(node.id, true);
-      if (target && view && view.runningVersion !== null && view.runningVersion < target.version) {
-        app.serviceStatus.signalled([node.id], target.version);
-        app.nodeEvents.publishToNode(node.id, 'restart', { version: target.version });
+      if (target && view && view.runningVersion !== null && view.runningVersion < target) {
+        app.serviceStatus.signalled([node.id], target);
+        app.nodeEvents.publishToNode(node.id, 'restart', { version: target });
       }
-      pushStatus();
+      if (!app.rollout.advance()) pushStatus();
     },
   });
 
@@ -174,7 +314,8 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
       } else {
         app.nodes.report(node.id, status);
       }
-      pushStatus();
+      // A rolling restart waits for exactly this: the node's answer.
+      if (!app.rollout.advance()) pushStatus();
       return reply.code(204).send(null);
     },
   });

@@ -342,3 +342,112 @@ describe('Restart now with an unsaved draft', () => {
     await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
   });
 });
+
+describe('the banner during a rolling restart', () => {
+  const three = [
+    node({ id: 1, name: 'edge-1', runningVersion: 6 }),
+    node({ id: 2, name: 'edge-2', runningVersion: 7 }),
+    node({ id: 3, name: 'edge-3', runningVersion: 6 }),
+  ];
+
+  it('shows which node restarts, then Roll back / Continue when it halts', async () => {
+    let current: Service = service({
+      savedVersion: 7,
+      targetVersion: 7,
+      restartInProgress: true,
+      nodes: three,
+      rollout: {
+        version: 7,
+        strategy: 'rolling',
+        state: 'running',
+        order: ['edge-2', 'edge-1', 'edge-3'],
+        done: ['edge-2'],
+      },
+      restart: restart({
+        state: 'restarting',
+        targetVersion: 7,
+        behind: ['edge-1'],
+        summary: 'Restarting edge-1 (2 of 3)…',
+      }),
+    });
+    const api = mockApi({
+      'GET /service': () => ({ body: current }),
+      'POST /service/restart': () => ({
+        status: 202,
+        body: { version: 7, coalesced: false, signalled: 1 },
+      }),
+      'POST /service/rollback': () => ({
+        status: 202,
+        body: { version: 8, restoredFrom: 6, signalled: 3 },
+      }),
+    });
+    const { user, client } = renderWithClient(
+      <PendingRestartBanner savedHere={undefined} canWrite />,
+    );
+    await waitFor(() => expect(status().textContent).toMatch(/Restarting edge-1 \(2 of 3\)…/));
+    expect(screen.queryByRole('button', { name: 'Roll back' })).toBeNull();
+
+    current = service({
+      ...current,
+      restartInProgress: false,
+      nodes: [
+        node({ ...three[0], state: 'error', lastError: 'listen EADDRINUSE' }),
+        ...three.slice(1),
+      ],
+      rollout: {
+        version: 7,
+        strategy: 'rolling',
+        state: 'halted',
+        order: ['edge-2', 'edge-1', 'edge-3'],
+        done: ['edge-2'],
+        haltedAt: 'edge-1',
+        error: 'listen EADDRINUSE',
+      },
+      restart: restart({
+        state: 'failed',
+        targetVersion: 7,
+        failed: [{ name: 'edge-1', runningVersion: 6, error: 'listen EADDRINUSE' }],
+        summary: 'Halted: edge-1 could not apply version 7: listen EADDRINUSE.',
+      }),
+    });
+    act(() => {
+      client.setQueryData(serviceKeys.status(), current);
+    });
+    await waitFor(() =>
+      expect(status().textContent).toMatch(
+        /Halted: edge-1 could not apply version 7: listen EADDRINUSE\./,
+      ),
+    );
+    expect(screen.queryByRole('button', { name: 'Restart now' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+    await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
+    expect(api.calls('POST /service/restart')[0]?.body).toEqual({
+      strategy: 'rolling',
+      order: ['edge-3'],
+    });
+    await user.click(screen.getByRole('button', { name: 'Roll back' }));
+    await waitFor(() => expect(api.calls('POST /service/rollback')).toHaveLength(1));
+  });
+
+  it('offers a rolling restart next to Restart now when there are several nodes', async () => {
+    const api = mockApi({
+      'GET /service': () => ({
+        body: service({
+          savedVersion: 7,
+          targetVersion: 6,
+          pendingRestart: true,
+          nodes: three,
+          restart: restart({ state: 'pending', targetVersion: 6 }),
+        }),
+      }),
+      'POST /service/restart': () => ({
+        status: 202,
+        body: { version: 7, coalesced: false, signalled: 1 },
+      }),
+    });
+    const { user } = renderWithClient(<PendingRestartBanner savedHere={undefined} canWrite />);
+    await user.click(await screen.findByRole('button', { name: 'Rolling restart' }));
+    await waitFor(() => expect(api.calls('POST /service/restart')).toHaveLength(1));
+    expect(api.calls('POST /service/restart')[0]?.body).toEqual({ strategy: 'rolling' });
+  });
+});

@@ -5,6 +5,7 @@ import { messageOf } from '../../../lib/problem';
 import { type ApplyDraft, useUnsavedDraft } from '../../../lib/unsaved-draft';
 import { useService } from '../api/get-service';
 import { useRestartService } from '../api/restart-service';
+import { useRollbackService } from '../api/rollback-service';
 
 type Phase = 'idle' | 'pending' | 'restarting' | 'applied' | 'failed' | 'waiting';
 
@@ -40,6 +41,14 @@ export function phaseOf(s: Service, savedHere: number | undefined): Exclude<Phas
   if (s.restart.state === 'idle' && savedHere !== undefined && savedHere > s.savedVersion)
     return 'pending';
   return s.restart.state;
+}
+
+/** A rolling restart that stopped at a node, while it is the latest word on the target version. */
+function haltedRollout(s: Service) {
+  const r = s.rollout;
+  return r?.state === 'halted' && r.strategy === 'rolling' && r.version === s.restart.targetVersion
+    ? r
+    : undefined;
 }
 
 /**
@@ -118,6 +127,7 @@ export function PendingRestartBanner({
 }) {
   const service = useService();
   const restart = useRestartService();
+  const rollback = useRollbackService();
   const [phase, setPhase] = useState<Phase>('idle');
   const [requested, setRequested] = useState(false);
   const draft = useUnsavedDraft();
@@ -148,12 +158,35 @@ export function PendingRestartBanner({
   }, [s, shown, requested]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const doRestart = () => {
+  const [rolling, setRolling] = useState(false);
+  const doRestart = (rollingRestart = rolling) => {
     setRequested(true);
-    restart.mutate(undefined, { onError: () => setRequested(false) });
+    restart.mutate(rollingRestart ? { strategy: 'rolling' } : undefined, {
+      onError: () => setRequested(false),
+    });
   };
 
-  const onRestartNow = () => (draft.dirty ? setAskApply(true) : doRestart());
+  const onRestartNow = (rollingRestart: boolean) => {
+    setRolling(rollingRestart);
+    if (draft.dirty) setAskApply(true);
+    else doRestart(rollingRestart);
+  };
+  const halted = s ? haltedRollout(s) : undefined;
+  const onContinue = () => {
+    if (!halted) return;
+    const remaining = halted.order.filter((n) => !halted.done.includes(n) && n !== halted.haltedAt);
+    setRequested(true);
+    restart.mutate(
+      { strategy: 'rolling', order: remaining },
+      { onError: () => setRequested(false) },
+    );
+  };
+  const onRollBack = () => {
+    setRequested(true);
+    rollback.mutate(undefined, { onError: () => setRequested(false) });
+  };
+  const rollingNow = s?.rollout?.state === 'running' && s.rollout.strategy === 'rolling';
+  const busy = restart.isPending || rollback.isPending;
 
   const applyThenRestart = async (apply: ApplyDraft) => {
     setAskApply(false);
@@ -178,6 +211,10 @@ export function PendingRestartBanner({
           <p className="banner-text">
             {phase === 'applied' ? (
               <>Applied: the Internet Mail Service runs version {s.restart.targetVersion}.</>
+            ) : phase === 'restarting' && rollingNow ? (
+              s.restart.summary
+            ) : phase === 'failed' && halted ? (
+              s.restart.summary
             ) : phase === 'restarting' ? (
               <>Restarting the Internet Mail Service… (applying version {s.savedVersion})</>
             ) : phase === 'failed' ? (
@@ -199,19 +236,45 @@ export function PendingRestartBanner({
               s.restart.summary
             )}
           </p>
-          {canWrite && (phase === 'pending' || phase === 'failed') ? (
-            <button
-              type="button"
-              onClick={onRestartNow}
-              // While a save is on its way the draft still looks unsaved: wait for it.
-              disabled={restart.isPending || applying || draft.saving}
-            >
-              Restart now
-            </button>
+          {canWrite && phase === 'failed' && halted ? (
+            <span className="banner-actions">
+              <button type="button" onClick={onRollBack} disabled={busy}>
+                Roll back
+              </button>
+              {halted.order.some((n) => !halted.done.includes(n) && n !== halted.haltedAt) ? (
+                <button type="button" onClick={onContinue} disabled={busy}>
+                  Continue
+                </button>
+              ) : null}
+            </span>
+          ) : canWrite && (phase === 'pending' || phase === 'failed') ? (
+            <span className="banner-actions">
+              <button
+                type="button"
+                onClick={() => onRestartNow(false)}
+                // While a save is on its way the draft still looks unsaved: wait for it.
+                disabled={busy || applying || draft.saving}
+              >
+                Restart now
+              </button>
+              {nodes.length > 1 ? (
+                <button
+                  type="button"
+                  onClick={() => onRestartNow(true)}
+                  disabled={busy || applying || draft.saving}
+                  title="One node at a time, the first by name being the canary; stops at the first node that cannot apply the version"
+                >
+                  Rolling restart
+                </button>
+              ) : null}
+            </span>
           ) : null}
         </div>
         {restart.error ? (
           <p className="field-error">Restart failed: {messageOf(restart.error)}</p>
+        ) : null}
+        {rollback.error ? (
+          <p className="field-error">Roll back failed: {messageOf(rollback.error)}</p>
         ) : null}
         <ul className="banner-nodes" aria-label="SMTP nodes">
           {nodes.length === 0 ? (

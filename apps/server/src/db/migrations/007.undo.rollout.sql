@@ -1,0 +1,2 @@
+DROP TABLE rollouts;
+ALTER TABLE nodes DROP COLUMN target_version;
