@@ -4,6 +4,7 @@
  * every bad variable.
  */
 
+import { availableParallelism } from 'node:os';
 import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
 import { Format } from 'typebox/format';
@@ -33,6 +34,13 @@ const NodeSettings = Type.Object({
   ),
   IMS_SMTP_TLS_CERT: Type.Optional(Type.String({ description: 'a PEM certificate file' })),
   IMS_SMTP_TLS_KEY: Type.Optional(Type.String({ description: 'a PEM key file' })),
+  IMS_SMTP_WORKERS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      description: 'a number of SMTP worker processes (1-256; default: the available cores)',
+    }),
+  ),
   IMS_SMTP_LOG_LEVEL: Type.Optional(
     Type.Union(
       LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -57,6 +65,11 @@ export interface NodeEnv {
    * per-recipient decision log.
    */
   logLevel: LogLevel;
+  /**
+   * SMTP worker processes sharing the listening sockets (IMS_SMTP_WORKERS,
+   * default os.availableParallelism()); 1 runs the node in one process.
+   */
+  workers: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
@@ -75,5 +88,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
     tlsCertFile: s.IMS_SMTP_TLS_CERT,
     tlsKeyFile: s.IMS_SMTP_TLS_KEY,
     logLevel: s.IMS_SMTP_LOG_LEVEL ?? 'info',
+    workers: s.IMS_SMTP_WORKERS ?? availableParallelism(),
   };
 }
