@@ -22,7 +22,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AttachedNode } from '../attach';
 import type { LogLevel } from '../config/env';
@@ -67,13 +67,18 @@ function add(a: Totals, b: Totals): Totals {
   return out;
 }
 
-/** The worker's entry point beside this file (.ts under tsx and in tests, .js when built). */
+/** True in the JavaScript `npm start` builds (scripts/build.mjs): worker.js sits beside main.js. */
+declare const IMS_BUILT: boolean | undefined;
+
+/** The worker's entry point: built JavaScript, or worker.ts beside this file under tsx (and tests). */
 function workerEntry(): { exec: string; execArgv: string[] } {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const exec = fileURLToPath(new URL(`./worker${ext}`, import.meta.url));
-  if (ext !== '.ts') return { exec, execArgv: [] };
+  if (typeof IMS_BUILT !== 'undefined' && IMS_BUILT)
+    return { exec: fileURLToPath(new URL('./worker.js', import.meta.url)), execArgv: [] };
   const tsx = createRequire(import.meta.url).resolve('tsx');
-  return { exec, execArgv: ['--import', pathToFileURL(tsx).href] };
+  return {
+    exec: fileURLToPath(new URL('./worker.ts', import.meta.url)),
+    execArgv: ['--import', pathToFileURL(tsx).href],
+  };
 }
 
 export class ClusterNode implements AttachedNode {
