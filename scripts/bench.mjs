@@ -78,6 +78,29 @@ if (r.smtp) {
       row.ratio !== undefined && row.ratio >= target,
     );
   }
+  for (const m of r.smtp.memory ?? []) {
+    add(
+      'smtp',
+      `${m.label}, ${r.smtp.workers} workers`,
+      m.product,
+      m.postfix ?? '–',
+      '',
+      '',
+      undefined,
+    );
+  }
+  const st = r.smtp.startup;
+  if (st) {
+    add(
+      'smtp',
+      'node start-up to listening (ms) / idle RSS (MB): tsx → built JS',
+      `${st.tsx.startMs} / ${st.tsx.idleRssMb} → ${st.js.startMs} / ${st.js.idleRssMb}`,
+      '',
+      '',
+      '',
+      undefined,
+    );
+  }
 }
 if (r.restart) {
   const x = r.restart;

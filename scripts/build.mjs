@@ -85,20 +85,36 @@ const apps = [
 ];
 
 const started = Date.now();
+// `node scripts/build.mjs --outdir DIR ENTRY…`: other entries the same way
+// (bench/smtp builds its node host with the SMTP worker beside it).
+const at = process.argv.indexOf('--outdir');
+const targets =
+  at >= 0
+    ? [
+        {
+          out: resolve(process.argv[at + 1] ?? ''),
+          entries: process.argv.slice(at + 2).map((e) => resolve(e)),
+          plugins: [externalNpm],
+        },
+      ]
+    : apps.map((app) => ({
+        out: join(root, app.dir, 'build'),
+        entries: app.entries.map((e) => join(root, app.dir, e)),
+        plugins: app.plugins,
+      }));
 await Promise.all(
-  apps.map(async (app) => {
-    const out = join(root, app.dir, 'build');
+  targets.map(async ({ out, entries, plugins }) => {
     rmSync(out, { recursive: true, force: true });
     await build({
       ...common,
-      entryPoints: app.entries.map((e) => join(root, app.dir, e)),
+      entryPoints: entries,
       outdir: out,
       // worker.ts lands beside main.js, where the node forks it from.
       entryNames: '[name]',
-      plugins: app.plugins,
+      plugins,
     });
   }),
 );
 process.stderr.write(
-  `build: server, SMTP node and CLI built to JavaScript in ${Date.now() - started} ms\n`,
+  `build: ${targets.map((t) => t.out.slice(root.length + 1)).join(', ')} built to JavaScript in ${Date.now() - started} ms\n`,
 );

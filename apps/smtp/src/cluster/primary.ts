@@ -260,6 +260,19 @@ export class ClusterNode implements AttachedNode {
     for (const s of this.slots.values()) s.channel.notify('directory', entries);
   }
 
+  /**
+   * Resolves once every worker has written the copies of the messages it
+   * accepted so far (tests, benchmarks); the counters are then current.
+   */
+  async settled(): Promise<void> {
+    await Promise.all(
+      [...this.slots.values()].map(async (s) => {
+        s.totals = await s.channel.request('settled', null);
+      }),
+    );
+    await this.local.settled();
+  }
+
   /** Stops the workers (each drains its sessions), then the queue. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -37,6 +37,8 @@ export interface PrimaryToWorker {
   requests: {
     /** Load this bundle for new sessions; answers the version now running. */
     load: { params: unknown; result: number };
+    /** Resolve once the copies of every message accepted so far are written; answers the counters. */
+    settled: { params: null; result: Totals };
   };
   notes: {
     /** The directory changed (no restart). */

@@ -48,6 +48,10 @@ channel.handle('load', (b) => {
   node.load(b);
   return node.runningVersion ?? 0;
 });
+channel.handle('settled', async () => {
+  await node.settled();
+  return node.counters;
+});
 channel.on('directory', (entries) => node.setDirectory(entries));
 
 const stop = () => {
