@@ -120,8 +120,12 @@ function drive(port: number, sc: Scenario): number {
   return sc.messages / seconds;
 }
 
-/** Resident memory (kB) of a process and all its descendants (Linux /proc). */
-function treeRssKb(pid: number): number {
+/**
+ * Memory (kB) of a process and all its descendants (Linux /proc): RSS summed
+ * as asked, and PSS, which shares each shared page (the node binary, libc)
+ * between the processes that map it, so many processes are not over-counted.
+ */
+function treeMemKb(pid: number): { rss: number; pss: number } {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -133,11 +137,12 @@ function treeRssKb(pid: number): number {
       // gone meanwhile
     }
   }
-  let total = 0;
+  const total = { rss: 0, pss: 0 };
   const walk = (p: number) => {
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      total += Number(m?.[1] ?? 0);
+      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      total.rss += Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+      total.pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
     } catch {
       // gone meanwhile
     }
@@ -147,7 +152,12 @@ function treeRssKb(pid: number): number {
   return total;
 }
 
+function treeRssKb(pid: number): number {
+  return treeMemKb(pid).rss;
+}
+
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+const mem = (m: { rss: number; pss: number }) => `${mb(m.rss)} (PSS ${mb(m.pss)})`;
 
 /** Opens `count` sessions and waits for their greetings; returns them open. */
 async function idleSessions(port: number, count: number): Promise<Socket[]> {
@@ -170,11 +180,18 @@ async function idleSessions(port: number, count: number): Promise<Socket[]> {
 }
 
 /** Runs a scenario while sampling a process tree's RSS; returns the largest sample (kB). */
-async function peakRssDuring(pid: number, port: number, sc: Scenario): Promise<number> {
-  let peak = treeRssKb(pid);
-  const timer = setInterval(() => {
-    peak = Math.max(peak, treeRssKb(pid));
-  }, 100);
+async function peakRssDuring(
+  pid: number,
+  port: number,
+  sc: Scenario,
+): Promise<{ rss: number; pss: number }> {
+  const peak = treeMemKb(pid);
+  const sample = () => {
+    const now = treeMemKb(pid);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.pss = Math.max(peak.pss, now.pss);
+  };
+  const timer = setInterval(sample, 100);
   try {
     await new Promise<void>((ok, fail) => {
       const args = ['-s', String(sc.sessions), '-l', String(sc.size), '-m', String(sc.messages)];
@@ -197,7 +214,8 @@ async function peakRssDuring(pid: number, port: number, sc: Scenario): Promise<n
   } finally {
     clearInterval(timer);
   }
-  return Math.max(peak, treeRssKb(pid));
+  sample();
+  return peak;
 }
 
 /** Starts the node host (built JavaScript or through tsx); resolves when it listens. */
@@ -360,27 +378,25 @@ try {
     ['product', nodePid, productPort],
     ...(postfixPid && postfixPort ? [['postfix', postfixPid, postfixPort] as const] : []),
   ] as const) {
-    const idle = treeRssKb(pid);
+    const idle = treeMemKb(pid);
     const sockets = await idleSessions(port, quick ? 100 : 1000);
     await new Promise((r) => setTimeout(r, 1000));
-    const held = treeRssKb(pid);
+    const held = treeMemKb(pid);
     for (const s of sockets) s.destroy();
     await new Promise((r) => setTimeout(r, 1000));
     const a50 = scenarios.find((sc) => sc.id === 'a50');
-    const peak = a50 ? await peakRssDuring(pid, port, a50) : 0;
-    const put = (label: string, kb: number) => {
+    const peak = a50 ? await peakRssDuring(pid, port, a50) : { rss: 0, pss: 0 };
+    const put = (label: string, kb: { rss: number; pss: number }) => {
       const row = memory.find((m) => m.label === label) ?? { label, product: '' };
       if (!memory.includes(row)) memory.push(row);
-      row[who] = mb(kb);
+      row[who] = mem(kb);
     };
-    put('RSS idle (all processes)', idle);
+    put('RSS idle, all processes', idle);
     put(`RSS at ${quick ? 100 : 1000} idle sessions`, held);
-    put('RSS peak during (a) 50 sessions', peak);
+    put('RSS, peak during (a) 50 sessions', peak);
   }
   for (const m of memory)
-    console.log(
-      `${m.label.padEnd(48)} product ${m.product.padStart(8)}  postfix ${(m.postfix ?? '–').padStart(8)}`,
-    );
+    console.log(`${m.label.padEnd(40)} product ${m.product}  postfix ${m.postfix ?? '–'}`);
   console.log(
     `node start-up to a listening socket: tsx ${startup.tsx.startMs.toFixed(0)} ms, built JS ${startup.js.startMs.toFixed(0)} ms; idle RSS: tsx ${mb(startup.tsx.idleKb)}, built JS ${mb(startup.js.idleKb)}`,
   );
