@@ -543,7 +543,7 @@ describe('relay battery: an unauthorised client on the default configuration', (
       'project',
     );
     record.note(
-      `${cases.length} relay attempts, each in a fresh session from ${CLIENT}, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+      `${cases.length} relay attempts, each in a fresh session from ${CLIENT} to nodes of ${WORKERS} SMTP workers, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
     );
   });
 });
