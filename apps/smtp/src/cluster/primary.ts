@@ -161,7 +161,7 @@ export class ClusterNode implements AttachedNode {
 
   /** Starts a worker in `slot`; resolves once it listens, rejects if it fails to. */
   private fork(slot: number): Promise<void> {
-    const worker = cluster.fork({ IMS_SMTP_WORKER_SLOT: String(slot) });
+    const worker = cluster.fork();
     const port: Port = {
       send: (m) => worker.send(m as never),
       on: (e, fn) => worker.on(e, fn),
