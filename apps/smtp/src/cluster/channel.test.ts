@@ -67,6 +67,18 @@ describe('the primary/worker channel', () => {
     void waiting.catch(() => undefined);
   });
 
+  it('ignores what is not one of its messages, and still answers after it', async () => {
+    const [w, p] = pipe();
+    const worker = new Channel<Up, Down>(w);
+    const primary = new Channel<Down, Up>(p);
+    primary.handle('add', ({ a, b }) => a + b);
+    // Junk on the pipe (another library's IPC, a malformed message): dropped.
+    for (const junk of [null, 42, 'text', {}, { ims: 'x' }, { ims: 'res', id: 999, ok: true }, []])
+      w.send(junk);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await worker.request('add', { a: 1, b: 2 })).toBe(3);
+  });
+
   it('a proxy calls the one instance the other side serves', async () => {
     interface Counter {
       hit(key: string): Promise<number>;
