@@ -106,7 +106,7 @@ if (r.restart) {
   const x = r.restart;
   add(
     'restart',
-    `${x.restarts} restarts under load: failed connections / wrong replies / old sessions moved`,
+    `${x.restarts} restarts under load${x.workers ? ` (${x.workers} SMTP workers)` : ''}: failed connections / wrong replies / old sessions moved`,
     `${x.refused} / ${x.unexpected} / ${x.oldSessionWrong}`,
     '',
     '',
