@@ -1,7 +1,7 @@
 // A node with two SMTP workers (cluster/primary.ts) on loopback: real
 // processes sharing one listening socket.
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '@ims/routing-core';
@@ -135,6 +135,56 @@ describe('a node with two SMTP workers', () => {
         '250 2.6.0 Message accepted',
       );
     }
+  });
+
+  it('kill -9 of a worker mid-stream loses no acknowledged message', async () => {
+    const { node, port, dataDir } = await startCluster();
+    const acked = new Set<string>();
+    let stop = false;
+    const sender = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const token = `k${w}-${i}`;
+        try {
+          const c = await RawSmtp.open(port);
+          try {
+            await c.reply();
+            const r = await sendOn(
+              c,
+              'alice@example.com',
+              `Subject: ${token}\r\nX-Token: ${token}\r\n\r\nHi.`,
+            );
+            if (r === '250 2.6.0 Message accepted') acked.add(token);
+          } finally {
+            c.close();
+          }
+        } catch {
+          // A session of the killed worker: its outcome is unknown, either way allowed.
+        }
+      }
+    };
+    const senders = [0, 1, 2, 3].map(sender);
+    await until(() => (acked.size >= 20 ? true : undefined), 60_000, '20 messages');
+    const [slot, pid] = [...node.workerPids][0] ?? [0, 0];
+    process.kill(pid, 'SIGKILL');
+    await until(
+      () => {
+        const now = node.workerPids.get(slot);
+        return now && now !== pid && node.runningVersion === 1 ? true : undefined;
+      },
+      60_000,
+      'the replacement',
+    );
+    const before = acked.size;
+    await until(() => (acked.size >= before + 10 ? true : undefined), 60_000, '10 more messages');
+    stop = true;
+    await Promise.all(senders);
+    await node.settled();
+    const dir = join(maildirOf(dataDir, 'alice@example.com'), 'new');
+    const found = new Set(
+      readdirSync(dir).map((f) => /X-Token: (\S+)/.exec(readFileSync(join(dir, f), 'utf8'))?.[1]),
+    );
+    const lost = [...acked].filter((t) => !found.has(t));
+    expect(lost).toEqual([]);
   });
 
   it('the one queue runner delivers each relayed message once', async () => {

@@ -49,6 +49,11 @@ interface Slot {
   version?: number;
   listening: string[];
   totals?: Totals;
+  /**
+   * Resolves once it listens (or has exited): requests and notes go to a
+   * worker only then, when its handlers are installed.
+   */
+  ready: Promise<void>;
 }
 
 const ZERO: Totals = {
@@ -168,7 +173,14 @@ export class ClusterNode implements AttachedNode {
       off: (e, fn) => worker.off(e, fn),
     };
     const channel = new Channel<PrimaryToWorker, WorkerToPrimary>(port);
-    const s: Slot = { slot, worker, channel, forkedAt: Date.now(), listening: [] };
+    const s: Slot = {
+      slot,
+      worker,
+      channel,
+      forkedAt: Date.now(),
+      listening: [],
+      ready: Promise.resolve(),
+    };
     this.slots.set(slot, s);
     const call = served(this.shared);
     channel.handle('init', () => ({
@@ -180,7 +192,7 @@ export class ClusterNode implements AttachedNode {
     channel.on('totals', (t) => {
       s.totals = t;
     });
-    return new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       let failure: string | undefined;
       channel.on('failed', ({ error }) => {
         failure = error;
@@ -203,6 +215,15 @@ export class ClusterNode implements AttachedNode {
         this.replace(slot, s);
       });
     });
+    s.ready = started.catch(() => undefined);
+    return started;
+  }
+
+  /** The workers that listen (waiting for those still starting); a worker that exits meanwhile is left out. */
+  private async readySlots(): Promise<Slot[]> {
+    const all = [...this.slots.values()];
+    await Promise.all(all.map((s) => s.ready));
+    return all.filter((s) => s.version !== undefined && !s.worker.isDead());
   }
 
   /** A worker died: another takes its slot at once (later, if they keep dying at start). */
@@ -245,7 +266,7 @@ export class ClusterNode implements AttachedNode {
     this.local.load(bundle);
     this.bundle = bundle;
     const results = await Promise.allSettled(
-      [...this.slots.values()].map(async (s) => {
+      (await this.readySlots()).map(async (s) => {
         s.version = await s.channel.request('load', bundle);
       }),
     );
@@ -257,7 +278,8 @@ export class ClusterNode implements AttachedNode {
     this.local.setDirectory(entries);
     if (this.bundle && typeof this.bundle === 'object')
       this.bundle = { ...(this.bundle as object), directory: entries };
-    for (const s of this.slots.values()) s.channel.notify('directory', entries);
+    for (const s of this.slots.values())
+      void s.ready.then(() => s.channel.notify('directory', entries));
   }
 
   /**
@@ -266,8 +288,12 @@ export class ClusterNode implements AttachedNode {
    */
   async settled(): Promise<void> {
     await Promise.all(
-      [...this.slots.values()].map(async (s) => {
-        s.totals = await s.channel.request('settled', null);
+      (await this.readySlots()).map(async (s) => {
+        try {
+          s.totals = await s.channel.request('settled', null);
+        } catch (err) {
+          throw new Error(`worker ${s.slot} (pid ${s.worker.process.pid}): ${String(err)}`);
+        }
       }),
     );
     await this.local.settled();
