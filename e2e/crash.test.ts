@@ -260,104 +260,152 @@ function countTokens(texts: string[]): Map<string, number> {
   return counts;
 }
 
-describe('kill -9 the SMTP node during a stream of messages', () => {
-  it('every message that got 250 after DATA ends up in a Maildir or at the smart host', async () => {
-    const cycles = 2;
-    const local = new Set<string>();
-    const relayed = new Set<string>();
-    let unknownOutcome = 0;
-    const running = (await stack.service()).nodes[0]?.runningVersion ?? 1;
-    for (let cycle = 0; cycle < cycles; cycle++) {
-      let stopping = false;
-      let acked = 0;
-      const sender = async (w: number) => {
-        for (let i = 0; !stopping; i++) {
-          const token = `n${cycle}-w${w}-i${i}`;
-          const toRelay = (w + i) % 2 === 1;
-          try {
-            const r = await sendMail({
-              port: stack.smtpPort,
-              ...(toRelay ? { auth: { user: ALICE.address, pass: ALICE.password } } : {}),
-              from: toRelay ? ALICE.address : 'sender@remote.example',
-              to: [toRelay ? 'friend@outside.example' : ALICE.address],
-              body: `Subject: crash ${token}\r\nX-Crash-Token: ${token}\r\n\r\n${'line of text\r\n'.repeat(20 + (i % 50))}`,
-            });
-            if (r.data === '250 2.6.0 Message accepted') {
-              (toRelay ? relayed : local).add(token);
-              acked++;
-            } else if (!stopping) {
-              throw new Error(`unexpected replies: ${JSON.stringify(r)}`);
+// With one process, and with two SMTP workers (cluster): then one cycle
+// kills a single worker (the node replaces it) and the next the whole node.
+describe.each([1, 2])(
+  'kill -9 the SMTP node during a stream of messages (%i workers)',
+  (workers) => {
+    it('every message that got 250 after DATA ends up in a Maildir or at the smart host', async () => {
+      const cycles = 2;
+      if (workers > 1) {
+        // The stack started with one process: restart the node with its workers.
+        await stack.killNode();
+        stack.setNodeWorkers(workers);
+        stack.startNode();
+        await until(
+          async () =>
+            stack.nodeWorkerPids().length === (workers > 1 ? workers : 0) ? true : undefined,
+          60_000,
+          `the node's ${workers} workers`,
+        );
+        await until(
+          async () => {
+            const c = await RawSmtp.open(stack.smtpPort);
+            try {
+              return (await c.reply()).startsWith('220 ') ? true : undefined;
+            } finally {
+              c.close();
             }
-          } catch (err) {
-            if (!stopping) throw err;
-            unknownOutcome++;
-            return;
+          },
+          60_000,
+          'the node with workers to greet',
+        );
+      }
+      let workerKills = 0;
+      const local = new Set<string>();
+      const relayed = new Set<string>();
+      let unknownOutcome = 0;
+      const running = (await stack.service()).nodes[0]?.runningVersion ?? 1;
+      for (let cycle = 0; cycle < cycles; cycle++) {
+        let stopping = false;
+        let acked = 0;
+        const sender = async (w: number) => {
+          for (let i = 0; !stopping; i++) {
+            const token = `n${workers}x${cycle}-w${w}-i${i}`;
+            const toRelay = (w + i) % 2 === 1;
+            try {
+              const r = await sendMail({
+                port: stack.smtpPort,
+                ...(toRelay ? { auth: { user: ALICE.address, pass: ALICE.password } } : {}),
+                from: toRelay ? ALICE.address : 'sender@remote.example',
+                to: [toRelay ? 'friend@outside.example' : ALICE.address],
+                body: `Subject: crash ${token}\r\nX-Crash-Token: ${token}\r\n\r\n${'line of text\r\n'.repeat(20 + (i % 50))}`,
+              });
+              if (r.data === '250 2.6.0 Message accepted') {
+                (toRelay ? relayed : local).add(token);
+                acked++;
+              } else if (!stopping) {
+                throw new Error(`unexpected replies: ${JSON.stringify(r)}`);
+              }
+            } catch (err) {
+              if (!stopping) throw err;
+              unknownOutcome++;
+              return;
+            }
           }
+        };
+        const failed: unknown[] = [];
+        const done = Promise.allSettled(
+          [0, 1, 2, 3, 4, 5].map((w) => sender(w).catch((err: unknown) => failed.push(err))),
+        );
+        await until(async () => {
+          if (failed.length > 0) throw new Error(`a sender failed: ${String(failed[0])}`);
+          return acked >= 30 ? true : undefined;
+        }, 60_000);
+        await sleep(cycle * 23);
+        stopping = true;
+        if (workers > 1 && cycle === 0) {
+          // One worker: kill -9; the node lives on and replaces it.
+          const [victim] = stack.nodeWorkerPids();
+          if (victim === undefined) throw new Error('no worker to kill');
+          process.kill(victim, 'SIGKILL');
+          workerKills++;
+          await done;
+          expect(failed).toEqual([]);
+          await until(
+            async () =>
+              stack.nodeWorkerPids().length === workers && !stack.nodeWorkerPids().includes(victim)
+                ? true
+                : undefined,
+            60_000,
+            'the killed worker to be replaced',
+          );
+          continue;
         }
-      };
-      const failed: unknown[] = [];
-      const done = Promise.allSettled(
-        [0, 1, 2, 3, 4, 5].map((w) => sender(w).catch((err: unknown) => failed.push(err))),
-      );
-      await until(async () => {
-        if (failed.length > 0) throw new Error(`a sender failed: ${String(failed[0])}`);
-        return acked >= 30 ? true : undefined;
-      }, 60_000);
-      await sleep(cycle * 23);
-      stopping = true;
-      await stack.killNode();
-      await done;
-      expect(failed).toEqual([]);
-      stack.startNode();
-      // The console may still show the killed process for a while: wait for the new one's greeting too.
-      await stack.waitForRunning(running);
+        await stack.killNode();
+        await done;
+        expect(failed).toEqual([]);
+        stack.startNode();
+        // The console may still show the killed process for a while: wait for the new one's greeting too.
+        await stack.waitForRunning(running);
+        await until(
+          async () => {
+            const c = await RawSmtp.open(stack.smtpPort);
+            try {
+              return (await c.reply()).startsWith('220 ') ? true : undefined;
+            } finally {
+              c.close();
+            }
+          },
+          60_000,
+          'the restarted node to greet',
+        );
+      }
+      // Everything acknowledged shows up: local mail in a Maildir, relayed mail at the smart host.
+      let localCounts = new Map<string, number>();
+      let relayCounts = new Map<string, number>();
       await until(
         async () => {
-          const c = await RawSmtp.open(stack.smtpPort);
-          try {
-            return (await c.reply()).startsWith('220 ') ? true : undefined;
-          } finally {
-            c.close();
-          }
+          localCounts = countTokens(maildirMessages(stack.nodeDataDir));
+          relayCounts = countTokens(stack.sink.messages.map((m) => m.data.toString('latin1')));
+          const missing =
+            [...local].filter((t) => !localCounts.has(t)).length +
+            [...relayed].filter((t) => !relayCounts.has(t)).length;
+          return missing === 0 ? true : undefined;
         },
         60_000,
-        'the restarted node to greet',
+        'every acknowledged message to be delivered',
+      ).catch(() => undefined);
+      for (const token of local) {
+        await record.check(
+          `local message ${token} in a Maildir`,
+          () => expect(localCounts.get(token) ?? 0, token).toBeGreaterThanOrEqual(1),
+          `SMTP node kill -9 (${workers} workers)`,
+        );
+      }
+      for (const token of relayed) {
+        await record.check(
+          `relayed message ${token} at the smart host`,
+          () => expect(relayCounts.get(token) ?? 0, token).toBeGreaterThanOrEqual(1),
+          `SMTP node kill -9 (${workers} workers)`,
+        );
+      }
+      const duplicates =
+        [...localCounts.values()].filter((n) => n > 1).length +
+        [...relayCounts.values()].filter((n) => n > 1).length;
+      record.note(
+        `SMTP node, ${workers} worker(s): ${cycles} kill -9 cycles (${workerKills} of one worker); ${local.size} local and ${relayed.size} relayed messages acknowledged with 250, none lost; ${duplicates} delivered more than once (at-least-once redelivery); ${unknownOutcome} in flight at the kill (outcome unknown).`,
       );
-    }
-    // Everything acknowledged shows up: local mail in a Maildir, relayed mail at the smart host.
-    let localCounts = new Map<string, number>();
-    let relayCounts = new Map<string, number>();
-    await until(
-      async () => {
-        localCounts = countTokens(maildirMessages(stack.nodeDataDir));
-        relayCounts = countTokens(stack.sink.messages.map((m) => m.data.toString('latin1')));
-        const missing =
-          [...local].filter((t) => !localCounts.has(t)).length +
-          [...relayed].filter((t) => !relayCounts.has(t)).length;
-        return missing === 0 ? true : undefined;
-      },
-      60_000,
-      'every acknowledged message to be delivered',
-    ).catch(() => undefined);
-    for (const token of local) {
-      await record.check(
-        `local message ${token} in a Maildir`,
-        () => expect(localCounts.get(token) ?? 0, token).toBeGreaterThanOrEqual(1),
-        'SMTP node kill -9',
-      );
-    }
-    for (const token of relayed) {
-      await record.check(
-        `relayed message ${token} at the smart host`,
-        () => expect(relayCounts.get(token) ?? 0, token).toBeGreaterThanOrEqual(1),
-        'SMTP node kill -9',
-      );
-    }
-    const duplicates =
-      [...localCounts.values()].filter((n) => n > 1).length +
-      [...relayCounts.values()].filter((n) => n > 1).length;
-    record.note(
-      `SMTP node: ${cycles} kill -9 cycles; ${local.size} local and ${relayed.size} relayed messages acknowledged with 250, none lost; ${duplicates} delivered more than once (at-least-once redelivery); ${unknownOutcome} in flight at the kill (outcome unknown).`,
-    );
-  }, 300_000);
-});
+    }, 300_000);
+  },
+);

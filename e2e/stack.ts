@@ -5,7 +5,7 @@
  * for the outside world (the node's smart host).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
@@ -23,6 +23,8 @@ export interface StackOptions {
   listen?: string[];
   /** LOG_LEVEL of the console (default warn), for tests that read its log. */
   consoleLogLevel?: string;
+  /** IMS_SMTP_WORKERS of the node (default 1: one process, the quickest to start). */
+  workers?: number;
 }
 
 function kill9(child: Child | undefined): Promise<void> {
@@ -105,6 +107,7 @@ export class Stack {
       IMS_SMTP_LISTEN: (opts.listen ?? ['127.0.0.1']).join(','),
       IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
       IMS_DATA_DIR: this.temp(),
+      IMS_SMTP_WORKERS: String(opts.workers ?? 1),
     };
     this.startNode();
     await this.waitForRunning(1);
@@ -115,6 +118,30 @@ export class Stack {
     this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
     this.children.push(this.node);
     this.nodes.push(this.node);
+  }
+
+  /** Sets IMS_SMTP_WORKERS for the node's next start. */
+  setNodeWorkers(workers: number): void {
+    this.nodeEnv.IMS_SMTP_WORKERS = String(workers);
+  }
+
+  /** The pids of the SMTP node's worker processes (its children; none with one worker). */
+  nodeWorkerPids(): number[] {
+    const parent = this.node?.proc.pid;
+    if (parent === undefined) return [];
+    const out: number[] = [];
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        // pid (comm) state ppid …: the comm may hold spaces, so split after its ')'.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === parent) out.push(Number(name));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return out;
   }
 
   /** The console's data directory (its SQLite file is there). */

@@ -78,12 +78,35 @@ if (r.smtp) {
       row.ratio !== undefined && row.ratio >= target,
     );
   }
+  for (const m of r.smtp.memory ?? []) {
+    add(
+      'smtp',
+      `${m.label}, ${r.smtp.workers} workers`,
+      m.product,
+      m.postfix ?? '–',
+      '',
+      '',
+      undefined,
+    );
+  }
+  const st = r.smtp.startup;
+  if (st) {
+    add(
+      'smtp',
+      'node start-up to listening (ms) / idle RSS (MB): tsx → built JS',
+      `${st.tsx.startMs} / ${st.tsx.idleRssMb} → ${st.js.startMs} / ${st.js.idleRssMb}`,
+      '',
+      '',
+      '',
+      undefined,
+    );
+  }
 }
 if (r.restart) {
   const x = r.restart;
   add(
     'restart',
-    `${x.restarts} restarts under load: failed connections / wrong replies / old sessions moved`,
+    `${x.restarts} restarts under load${x.workers ? ` (${x.workers} SMTP workers)` : ''}: failed connections / wrong replies / old sessions moved`,
     `${x.refused} / ${x.unexpected} / ${x.oldSessionWrong}`,
     '',
     '',

@@ -22,6 +22,12 @@ import { relayPretty } from './logging';
 
 /** The SMTP node's entry point: started by path, never imported (STYLE.md §4 rule 5). */
 const SMTP_DIR = resolve(import.meta.dirname, '../../smtp');
+/** True in the JavaScript `npm start` builds (scripts/build.mjs); then the node runs built too. */
+declare const IMS_BUILT: boolean | undefined;
+const SMTP_ARGS =
+  typeof IMS_BUILT !== 'undefined' && IMS_BUILT
+    ? ['build/main.js']
+    : ['--import', 'tsx', 'src/main.ts'];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -89,7 +95,7 @@ if (nodeEnv) {
   const pretty = process.stdout.isTTY === true;
   supervisor = new Supervisor({
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/main.ts'],
+    args: SMTP_ARGS,
     cwd: SMTP_DIR,
     env: {
       ...process.env,

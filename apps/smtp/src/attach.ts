@@ -11,8 +11,21 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
 import { type Bundle, loadDirectory, loadGeneration } from './generation';
+import type { OutboundQueue } from './queue';
 import { answerRequest } from './requests';
-import type { SmtpNode } from './smtp-node';
+import type { Counters } from './smtp-node';
+
+/** What the console link drives: an SmtpNode, or the primary of a node's SMTP workers (cluster/). */
+export interface AttachedNode {
+  readonly runningVersion: number | undefined;
+  readonly listening: string[];
+  readonly startedAt: Date;
+  readonly counters: Counters;
+  readonly queue: OutboundQueue;
+  /** Validates and loads a bundle for new sessions; throws (keeping the running one) when it cannot run. */
+  load(bundle: unknown): unknown;
+  setDirectory(entries: unknown): void;
+}
 
 export interface AttachOptions {
   consoleUrl: string;
@@ -41,7 +54,7 @@ export class ConsoleLink {
   private readonly api: ApiClient;
 
   constructor(
-    private readonly node: SmtpNode,
+    private readonly node: AttachedNode,
     private readonly opts: AttachOptions,
   ) {
     this.api = createApiClient({
@@ -134,7 +147,8 @@ export class ConsoleLink {
           loadGeneration(bundle);
           loadDirectory(bundle);
           await this.cache(bundle);
-          this.node.load(bundle);
+          // Awaited: the primary of several workers resolves once every one runs it.
+          await this.node.load(bundle);
         } else {
           this.node.setDirectory(bundle.directory);
           this.opts.log?.({ event: 'reloaded', version: this.node.runningVersion, changed: false });

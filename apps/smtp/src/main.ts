@@ -1,11 +1,14 @@
 /**
  * The process edge of an SMTP node: environment, attach to the console,
- * listen, and SIGHUP (reload) / SIGTERM (drain and stop).
+ * listen, and SIGHUP (reload) / SIGTERM (drain and stop). With more than one
+ * worker (IMS_SMTP_WORKERS) this process is the primary (cluster/primary.ts)
+ * and its workers listen; with one, it listens itself.
  */
 
 import { readFileSync } from 'node:fs';
 import { orExit } from '@ims/settings';
-import { ConsoleLink } from './attach';
+import { type AttachedNode, ConsoleLink } from './attach';
+import { ClusterNode } from './cluster/primary';
 import { readEnv } from './config/env';
 import { consoleFetch, isLoopbackHost } from './console-transport';
 import { createLogger, eventLog } from './log';
@@ -13,7 +16,7 @@ import { SmtpNode } from './smtp-node';
 
 const env = orExit(readEnv);
 const logger = createLogger({ level: env.logLevel });
-const node = new SmtpNode({
+const options = {
   listen: env.listen,
   port: env.port,
   dataDir: env.dataDir,
@@ -26,7 +29,14 @@ const node = new SmtpNode({
   ...(env.tlsCertFile && env.tlsKeyFile
     ? { tls: { cert: readFileSync(env.tlsCertFile), key: readFileSync(env.tlsKeyFile) } }
     : {}),
-});
+};
+const node: AttachedNode & {
+  start(bundle: unknown): Promise<void>;
+  stop(): Promise<void>;
+} =
+  env.workers > 1
+    ? new ClusterNode({ ...options, workers: env.workers, logLevel: env.logLevel })
+    : new SmtpNode(options);
 const link = new ConsoleLink(node, {
   consoleUrl: env.consoleUrl,
   fetch: consoleFetch(
@@ -52,7 +62,12 @@ if (process.send !== undefined) {
 
 await node.start(await link.initialBundle());
 started = true;
-logger.info({ event: 'listening', listen: node.listening, version: node.runningVersion });
+logger.info({
+  event: 'listening',
+  listen: node.listening,
+  version: node.runningVersion,
+  workers: env.workers,
+});
 void link.run();
 
 process.on('SIGHUP', () => void link.requestRestart());

@@ -89,6 +89,12 @@ export interface OutboundQueueOptions {
   /** The node's log. */
   logger?: Logger;
   now?: () => number;
+  /**
+   * An SMTP worker's queue only writes jobs: each one written is handed to
+   * the node's one queue runner (in the primary, `adopt()`), so no message
+   * is delivered twice. start() then neither scans nor delivers.
+   */
+  handOff?: (name: string, nextAttemptAt: number) => void;
 }
 
 /** The most messages `list()` describes (the oldest first). */
@@ -161,6 +167,7 @@ export class OutboundQueue {
 
   /** Picks up every job on disk and starts delivering. */
   async start(): Promise<void> {
+    if (this.opts.handOff) return;
     this.stopped = false;
     this.abort = new AbortController();
     await mkdir(this.queueDir, { recursive: true, mode: 0o700 });
@@ -203,11 +210,22 @@ export class OutboundQueue {
     recipients: { address: string; hop: NextHop }[],
     message: Buffer,
     version?: number,
-    opts: WriteOptions = {},
+    opts: WriteOptions & { skipPresent?: boolean } = {},
   ): Promise<string> {
     // Replaying the journal: a job already queued (or delivered and gone
     // while it ran) is not queued twice.
     if (opts.name && this.due.has(opts.name)) return opts.name;
+    // A worker replaying its journal segment: the runner may hold the job already.
+    if (opts.name && opts.skipPresent && this.opts.handOff) {
+      const present = await stat(join(this.queueDir, opts.name)).then(
+        () => true,
+        () => false,
+      );
+      if (present) {
+        this.opts.handOff(opts.name, this.now());
+        return opts.name;
+      }
+    }
     const job: QueueJob = {
       kind: 'relay',
       mailFrom,
@@ -219,9 +237,17 @@ export class OutboundQueue {
     };
     const path = await writeDurably(this.opts.dir, 'queue', this.serialise(job, message), opts);
     const name = path.slice(this.queueDir.length + 1);
-    this.due.set(name, job.nextAttemptAt);
-    this.pump();
+    if (this.opts.handOff) this.opts.handOff(name, job.nextAttemptAt);
+    else this.adopt(name, job.nextAttemptAt);
     return name;
+  }
+
+  /** Takes a job another process wrote into the queue directory (an SMTP worker's). */
+  adopt(name: string, nextAttemptAt: number): void {
+    // Only a file name, never a path: a worker names a job it wrote.
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) return;
+    if (!this.due.has(name)) this.due.set(name, nextAttemptAt);
+    this.pump();
   }
 
   /** Tries every queued message now (like `postqueue -f`). */

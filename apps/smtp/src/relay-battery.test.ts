@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { battery } from '@ims/reliability';
 import { defaultConfig } from '@ims/routing-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SmtpNode } from './smtp-node';
+import { ClusterNode } from './cluster/primary';
 import { bundle, plain } from './testing/node-fixture';
 import { RawSmtp } from './testing/smtp-client';
 import { SmtpSink } from './testing/smtp-sink';
@@ -51,6 +51,8 @@ const record = battery({
 const IP = '127.0.0.1';
 const SRV = 'mx.example.com';
 const CLIENT = '127.0.0.2';
+/** SMTP workers of each node under test (cluster/): the battery runs against several. */
+const WORKERS = 2;
 
 interface Rcpt {
   /** What follows `RCPT TO:` on the wire. */
@@ -372,21 +374,24 @@ const issue: RelayCase[] = [
 const cases: RelayCase[] = [...nmap, ...msf, ...abuse, ...dsbl, ...issue];
 
 let sink: SmtpSink;
-const nodes: { node: SmtpNode; port: number; dataDir: string }[] = [];
-let defaultNode: { node: SmtpNode; port: number };
-let noRerouteNode: { node: SmtpNode; port: number };
+const nodes: { node: ClusterNode; port: number; dataDir: string }[] = [];
+let defaultNode: { node: ClusterNode; port: number };
+let noRerouteNode: { node: ClusterNode; port: number };
 /** Other safe configurations the same tricks run against. */
-const others: { name: string; node: { node: SmtpNode; port: number } }[] = [];
+const others: { name: string; node: { node: ClusterNode; port: number } }[] = [];
 
 async function node(config = defaultConfig('example.com')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-relay-'));
-  const n = new SmtpNode({
+  // Several SMTP workers sharing the socket, as a node runs by default.
+  const n = new ClusterNode({
     listen: [IP],
     port: 0,
     dataDir,
     hostname: SRV,
     smartHost: { host: sink.host, port: sink.port },
     queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000 },
+    workers: WORKERS,
+    logLevel: 'silent',
   });
   await n.start(bundle(1, config));
   const entry = { node: n, port: Number(n.listening[0]?.split(':').at(-1)), dataDir };
@@ -396,10 +401,12 @@ async function node(config = defaultConfig('example.com')) {
 
 beforeAll(async () => {
   sink = await SmtpSink.start();
-  defaultNode = await node();
   const noReroute = defaultConfig('example.com');
   noReroute.rerouteMode = 'no-reroute';
-  noRerouteNode = await node(noReroute);
+  // Started side by side: each is a primary and its worker processes.
+  const starting = node(noReroute);
+  defaultNode = await node();
+  noRerouteNode = await starting;
   // Reroute on, with routing-table hosts for the testers' own domains (so a
   // relay would land at the sink), an IP allow list and an internal address
   // the client is not on: only the authenticated criterion could let it relay.
@@ -432,7 +439,8 @@ beforeAll(async () => {
     node: await node(busy),
   });
   others.push({ name: '"Do not reroute" with recipient rejection', node: noRerouteNode });
-});
+  // Worker processes start slowly on a busy machine.
+}, 180_000);
 
 afterAll(async () => {
   for (const n of nodes) {
@@ -535,7 +543,7 @@ describe('relay battery: an unauthorised client on the default configuration', (
       'project',
     );
     record.note(
-      `${cases.length} relay attempts, each in a fresh session from ${CLIENT}, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+      `${cases.length} relay attempts, each in a fresh session from ${CLIENT} to nodes of ${WORKERS} SMTP workers, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
     );
   });
 });

@@ -82,6 +82,12 @@ export interface SmtpNodeOptions {
   trafficWindowDays?: number;
   /** Distinct decision-record keys kept at most (default 100,000). */
   trafficMaxKeys?: number;
+  /** The journal's directory (default dataDir/journal); each SMTP worker has its own (cluster/). */
+  journalDir?: string;
+  /** An SMTP worker's: each queue job written goes to the node's one queue runner (queue.ts `handOff`). */
+  queueHandOff?: (name: string, nextAttemptAt: number) => void;
+  /** The addresses the node listens on when its workers do (loop detection); default its own listeners. */
+  selfAddresses?: () => string[];
 }
 
 export interface Counters extends Totals, QueueStats {}
@@ -92,6 +98,7 @@ export class SmtpNode {
   private readonly logger: Logger;
   private readonly store: MessageStore;
   private readonly hooks: HookContext;
+  private readonly ndr: NdrWriter;
   readonly queue: OutboundQueue;
   readonly journal: Journal;
   /** The decision records (decision-records.ts), kept in `traffic.json` of the data directory. */
@@ -103,7 +110,7 @@ export class SmtpNode {
     this.hostname = opts.hostname ?? 'ims.localhost';
     this.logger = opts.logger ?? silentLogger();
     this.journal = new Journal({
-      dir: join(opts.dataDir, 'journal'),
+      dir: opts.journalDir ?? join(opts.dataDir, 'journal'),
       syncRoot: opts.dataDir,
       logger: this.logger,
     });
@@ -112,7 +119,8 @@ export class SmtpNode {
       hostname: this.hostname,
       ...(opts.smartHost ? { smartHost: opts.smartHost } : {}),
       ...opts.queue,
-      isSelf: (t) => isSelf(t, this.listening),
+      isSelf: (t) => isSelf(t, opts.selfAddresses?.() ?? this.listening),
+      ...(opts.queueHandOff ? { handOff: opts.queueHandOff } : {}),
       onBounce: (job, failed, message) =>
         ndr.send(
           job.mailFrom,
@@ -139,6 +147,7 @@ export class SmtpNode {
       hostname: this.hostname,
       logger: this.logger,
     });
+    this.ndr = ndr;
     this.store = new MessageStore({
       dataDir: opts.dataDir,
       journal: this.journal,
@@ -301,6 +310,24 @@ export class SmtpNode {
     // (passwords never cross a network in the clear): say so at start.
     const warning = cleartextAuthWarning(this.opts.listen, this.opts.tls !== undefined);
     if (warning) this.logger.warn(warning);
+  }
+
+  /**
+   * Replays the journal segments another process left in `dir` (an SMTP
+   * worker that was killed), as start() replays the node's own.
+   */
+  async replayJournal(dir: string): Promise<void> {
+    const journal = new Journal({ dir, syncRoot: this.opts.dataDir, logger: this.logger });
+    const store = new MessageStore({
+      dataDir: this.opts.dataDir,
+      journal,
+      queue: this.queue,
+      ndr: this.ndr,
+      logger: this.logger,
+    });
+    await store.replay();
+    await store.settled();
+    await journal.close();
   }
 
   /** Resolves once the copies of every message accepted so far are written (tests, shutdown). */

@@ -10,18 +10,25 @@
  * reporting the new version (p50, p99; target p99 < 500 ms); and checks that
  * a session opened before each restart finishes under the old version.
  *
- *   pnpm --filter @ims/bench-restart run bench [--restarts 50]   (--quick: 5)
+ *   pnpm --filter @ims/bench-restart run bench [--restarts 50] [--workers N]   (--quick: 5)
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Stack } from '@ims/e2e/stack';
 import type { RoutingConfig } from '@ims/routing-core';
 import { RawSmtp } from '@ims/smtp/testing';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, restarts: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    restarts: { type: 'string' },
+    workers: { type: 'string' },
+  },
 });
+/** The node's SMTP workers (IMS_SMTP_WORKERS; default the available cores, as the node runs). */
+const workers = Number(values.workers ?? availableParallelism());
 const restarts = Number(values.restarts ?? (values.quick ? 5 : 50));
 
 const DENIED = '550 5.7.1 Relaying is prohibited';
@@ -50,7 +57,7 @@ function hasSmtpSource(): boolean {
   }
 }
 
-const stack = await Stack.start();
+const stack = await Stack.start({ workers });
 const port = stack.smtpPort;
 const result = {
   restarts,
@@ -160,6 +167,7 @@ process.stdout.write(
   `\n${JSON.stringify({
     bench: 'restart',
     restarts,
+    workers,
     probes: result.probes,
     refused: result.refused.length,
     unexpected: result.unexpected.length,

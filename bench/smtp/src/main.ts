@@ -12,9 +12,10 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@ims/test-support';
 import { installPostfix, PrivatePostfix, postfixInstalled } from './postfix';
@@ -24,8 +25,11 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     runs: { type: 'string' },
     messages: { type: 'string' },
+    workers: { type: 'string' },
   },
 });
+/** The node's SMTP workers (as IMS_SMTP_WORKERS; default the available cores). */
+const workers = Number(values.workers ?? availableParallelism());
 const quick = values.quick ?? false;
 const runs = Number(values.runs ?? (quick ? 1 : 3));
 const messages = Number(values.messages ?? (quick ? 50 : 2000));
@@ -116,6 +120,131 @@ function drive(port: number, sc: Scenario): number {
   return sc.messages / seconds;
 }
 
+/**
+ * Memory (kB) of a process and all its descendants (Linux /proc): RSS summed
+ * as asked, and PSS, which shares each shared page (the node binary, libc)
+ * between the processes that map it, so many processes are not over-counted.
+ */
+function treeMemKb(pid: number): { rss: number; pss: number } {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const total = { rss: 0, pss: 0 };
+  const walk = (p: number) => {
+    try {
+      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      total.rss += Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+      total.pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return total;
+}
+
+function treeRssKb(pid: number): number {
+  return treeMemKb(pid).rss;
+}
+
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+const mem = (m: { rss: number; pss: number }) => `${mb(m.rss)} (PSS ${mb(m.pss)})`;
+
+/** Opens `count` sessions and waits for their greetings; returns them open. */
+async function idleSessions(port: number, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(50, count - i) },
+        () =>
+          new Promise<void>((ok, fail) => {
+            const s = connect(port, '127.0.0.1');
+            sockets.push(s);
+            s.once('data', () => ok());
+            s.once('error', fail);
+          }),
+      ),
+    );
+  }
+  return sockets;
+}
+
+/** Runs a scenario while sampling a process tree's RSS; returns the largest sample (kB). */
+async function peakRssDuring(
+  pid: number,
+  port: number,
+  sc: Scenario,
+): Promise<{ rss: number; pss: number }> {
+  const peak = treeMemKb(pid);
+  const sample = () => {
+    const now = treeMemKb(pid);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.pss = Math.max(peak.pss, now.pss);
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    await new Promise<void>((ok, fail) => {
+      const args = ['-s', String(sc.sessions), '-l', String(sc.size), '-m', String(sc.messages)];
+      const child = spawn(
+        'smtp-source',
+        [
+          ...args,
+          '-f',
+          'sender@remote.example',
+          '-t',
+          sc.to,
+          '-M',
+          'source.bench.example',
+          `127.0.0.1:${port}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`smtp-source: ${code}`))));
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  return peak;
+}
+
+/** Starts the node host (built JavaScript or through tsx); resolves when it listens. */
+async function startHost(
+  kind: 'tsx' | 'js',
+  port: number,
+  dataDir: string,
+): Promise<{ child: ChildProcess; startMs: number }> {
+  const args =
+    kind === 'js'
+      ? [join(import.meta.dirname, '../build/node-host.js')]
+      : ['--import', 'tsx', join(import.meta.dirname, 'node-host.ts')];
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [...args, String(port), dataDir, String(workers)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await waitForLine(child, /listening \d+/);
+  return { child, startMs: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+async function stopHost(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((ok) => {
+    child.once('exit', () => ok());
+    child.kill('SIGTERM');
+  });
+}
+
 async function waitForLine(child: ChildProcess, re: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -160,22 +289,37 @@ try {
     process.exit(quick ? 0 : 1);
   }
 
-  // The product's node, as its own process.
+  // The product's node, as its own process: first through tsx (as before
+  // `npm start` built it), then as the built JavaScript that `npm start` runs,
+  // which is the one measured below.
   const productPort = await freePort();
-  const node = spawn(
+  const repo = resolve(import.meta.dirname, '../../..');
+  execFileSync(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      join(repo, 'scripts/build.mjs'),
+      '--outdir',
+      join(import.meta.dirname, '../build'),
       join(import.meta.dirname, 'node-host.ts'),
-      String(productPort),
-      join(work, 'node'),
+      join(repo, 'apps/smtp/src/cluster/worker.ts'),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: 'inherit' },
   );
-  children.push(node);
-  await waitForLine(node, /listening \d+/);
-
+  const memory: { label: string; product: string; postfix?: string }[] = [];
+  const startup: Record<'tsx' | 'js', { startMs: number; idleKb: number }> = {
+    tsx: { startMs: 0, idleKb: 0 },
+    js: { startMs: 0, idleKb: 0 },
+  };
+  for (const kind of ['tsx', 'js'] as const) {
+    const host = await startHost(kind, productPort, join(work, `node-${kind}`));
+    await new Promise((r) => setTimeout(r, 1000));
+    startup[kind] = { startMs: host.startMs, idleKb: treeRssKb(host.child.pid ?? 0) };
+    console.log(
+      `node (${workers} worker${workers > 1 ? 's' : ''}) through ${kind === 'tsx' ? 'tsx' : 'built JS'}: listening after ${startup[kind].startMs.toFixed(0)} ms, idle RSS ${mb(startup[kind].idleKb)} (all its processes)`,
+    );
+    await stopHost(host.child);
+  }
+  const node = (await startHost('js', productPort, join(work, 'node'))).child;
   // Postfix, private (needs root to start).
   let postfixPort: number | undefined;
   if (root) {
@@ -227,8 +371,37 @@ try {
       }/s  ratio ${ratio}${row.ceiling ? `  (generator ceiling ${row.ceiling.toFixed(0)}/s)` : ''}`,
     );
   }
+  // Memory: 1,000 idle sessions, and the peak during the 50-session run.
+  const nodePid = node.pid ?? 0;
+  const postfixPid = postfix?.masterPid();
+  for (const [who, pid, port] of [
+    ['product', nodePid, productPort],
+    ...(postfixPid && postfixPort ? [['postfix', postfixPid, postfixPort] as const] : []),
+  ] as const) {
+    const idle = treeMemKb(pid);
+    const sockets = await idleSessions(port, quick ? 100 : 1000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = treeMemKb(pid);
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 1000));
+    const a50 = scenarios.find((sc) => sc.id === 'a50');
+    const peak = a50 ? await peakRssDuring(pid, port, a50) : { rss: 0, pss: 0 };
+    const put = (label: string, kb: { rss: number; pss: number }) => {
+      const row = memory.find((m) => m.label === label) ?? { label, product: '' };
+      if (!memory.includes(row)) memory.push(row);
+      row[who] = mem(kb);
+    };
+    put('RSS idle, all processes', idle);
+    put(`RSS at ${quick ? 100 : 1000} idle sessions`, held);
+    put('RSS, peak during (a) 50 sessions', peak);
+  }
+  for (const m of memory)
+    console.log(`${m.label.padEnd(40)} product ${m.product}  postfix ${m.postfix ?? '–'}`);
+  console.log(
+    `node start-up to a listening socket: tsx ${startup.tsx.startMs.toFixed(0)} ms, built JS ${startup.js.startMs.toFixed(0)} ms; idle RSS: tsx ${mb(startup.tsx.idleKb)}, built JS ${mb(startup.js.idleKb)}`,
+  );
   process.stdout.write(
-    `\n${JSON.stringify({ bench: 'smtp', runs, messages, rows: rows.map((r) => ({ id: r.sc.id, title: r.sc.title, product: Math.round(r.product), postfix: r.postfix && Math.round(r.postfix), ratio: r.postfix && +(r.product / r.postfix).toFixed(2), ceiling: r.ceiling && Math.round(r.ceiling) })) })}\n`,
+    `\n${JSON.stringify({ bench: 'smtp', runs, messages, workers, memory, startup: { tsx: { startMs: Math.round(startup.tsx.startMs), idleRssMb: Math.round(startup.tsx.idleKb / 1024) }, js: { startMs: Math.round(startup.js.startMs), idleRssMb: Math.round(startup.js.idleKb / 1024) } }, rows: rows.map((r) => ({ id: r.sc.id, title: r.sc.title, product: Math.round(r.product), postfix: r.postfix && Math.round(r.postfix), ratio: r.postfix && +(r.product / r.postfix).toFixed(2), ceiling: r.ceiling && Math.round(r.ceiling) })) })}\n`,
   );
 } finally {
   cleanup();

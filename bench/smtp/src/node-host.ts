@@ -2,23 +2,30 @@
  * The product's SMTP node for the benchmark, as its own process: the
  * default configuration of a new install (site domain example.com,
  * authenticated relay only), alice@example.com (and 1alice … 50alice) in the
- * directory, no console.
+ * directory, no console. With more than one worker (the third argument,
+ * default the available cores, as IMS_SMTP_WORKERS) it is a primary and its
+ * SMTP workers sharing the socket, as the node runs.
  * Prints `listening <port>` once ready.
  *
- * Usage: node --import tsx src/node-host.ts <port> <dataDir>
+ * Usage: node --import tsx src/node-host.ts <port> <dataDir> [workers]
+ *        node build/node-host.js …   (built by main.ts with scripts/build.mjs)
  */
 
+import { availableParallelism } from 'node:os';
 import { defaultConfig } from '@ims/routing-core';
-import { SmtpNode } from '@ims/smtp';
+import { ClusterNode, SmtpNode } from '@ims/smtp';
 
-const [port = '0', dataDir = '/tmp/ims-bench-node'] = process.argv.slice(2);
-const node = new SmtpNode({
+const [port = '0', dataDir = '/tmp/ims-bench-node', workers] = process.argv.slice(2);
+const n = Number(workers ?? availableParallelism());
+const options = {
   listen: ['127.0.0.1'],
   port: Number(port),
   dataDir,
   hostname: 'ims.bench.example',
-  maxClients: 1000,
-});
+  maxClients: 2000,
+};
+const node =
+  n > 1 ? new ClusterNode({ ...options, workers: n, logLevel: 'warn' }) : new SmtpNode(options);
 await node.start({
   version: 1,
   config: defaultConfig('example.com'),

@@ -6,7 +6,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function postfixInstalled(): boolean {
@@ -130,6 +130,16 @@ export class PrivatePostfix {
       ].join('\n')}\n`,
     );
     execFileSync('postfix', ['-c', this.etc, 'start'], { stdio: 'ignore' });
+  }
+
+  /** The master process's pid (its pid file), once started. */
+  masterPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'queue', 'pid', 'master.pid'), 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   stop(): void {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { readEnv } from './env';
 
@@ -30,6 +31,7 @@ describe("the SMTP node's settings", () => {
         errorSleepMs: 1000,
       },
       maxRecipients: 100,
+      workers: availableParallelism(),
     });
     expect(
       readEnv({
@@ -130,5 +132,15 @@ describe('readEnv: the log level', () => {
     expect(() => readEnv({ ...NEEDED, IMS_SMTP_LOG_LEVEL: 'loud' })).toThrow(
       /IMS_SMTP_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "loud"/,
     );
+  });
+});
+
+describe('readEnv: SMTP workers', () => {
+  it('default to the available cores; IMS_SMTP_WORKERS sets them; 0 or a word is an error', () => {
+    expect(readEnv(NEEDED).workers).toBe(availableParallelism());
+    expect(readEnv({ ...NEEDED, IMS_SMTP_WORKERS: '1' }).workers).toBe(1);
+    expect(readEnv({ ...NEEDED, IMS_SMTP_WORKERS: '4' }).workers).toBe(4);
+    expect(() => readEnv({ ...NEEDED, IMS_SMTP_WORKERS: '0' })).toThrow(/IMS_SMTP_WORKERS/);
+    expect(() => readEnv({ ...NEEDED, IMS_SMTP_WORKERS: 'many' })).toThrow(/IMS_SMTP_WORKERS/);
   });
 });

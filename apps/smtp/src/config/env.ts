@@ -4,6 +4,7 @@
  * every bad variable.
  */
 
+import { availableParallelism } from 'node:os';
 import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
 import { Format } from 'typebox/format';
@@ -83,6 +84,12 @@ const NodeSettings = Type.Object({
   IMS_SMTP_AUTH_CONCURRENCY: Count(
     2,
     'a number of AUTH exchanges per client address at once (0 = no limit)',
+  IMS_SMTP_WORKERS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      description: 'a number of SMTP worker processes (1-256; default: the available cores)',
+    }),
   ),
   IMS_SMTP_LOG_LEVEL: Type.Optional(
     Type.Union(
@@ -118,6 +125,11 @@ export interface NodeEnv {
   sessionLimits: Omit<SessionLimits, 'greetingDelayMs'>;
   /** RCPT commands per session. */
   maxRecipients: number;
+  /**
+   * SMTP worker processes sharing the listening sockets (IMS_SMTP_WORKERS,
+   * default os.availableParallelism()); 1 runs the node in one process.
+   */
+  workers: number;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
@@ -155,5 +167,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
       errorSleepMs: s.IMS_SMTP_ERROR_SLEEP * 1000,
     },
     maxRecipients: s.IMS_SMTP_MAX_RECIPIENTS,
+    workers: s.IMS_SMTP_WORKERS ?? availableParallelism(),
   };
 }

@@ -1,0 +1,287 @@
+// A node with two SMTP workers (cluster/primary.ts) on loopback: real
+// processes sharing one listening socket.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '@ims/routing-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { maildirOf } from '../maildir';
+import { bundle, plain } from '../testing/node-fixture';
+import { RawSmtp } from '../testing/smtp-client';
+import { SmtpSink } from '../testing/smtp-sink';
+import { ClusterNode, type ClusterNodeOptions } from './primary';
+
+async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`${what}: not met in time`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function startCluster(extra: Partial<ClusterNodeOptions> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ims-cluster-'));
+  const node = new ClusterNode({
+    listen: ['127.0.0.1'],
+    port: 0,
+    dataDir,
+    hostname: 'mx.example.com',
+    drainTimeoutMs: 2000,
+    workers: 2,
+    logLevel: 'silent',
+    ...extra,
+  });
+  onTestFinished(async () => {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await node.start(bundle(1));
+  const port = Number(node.listening[0]?.split(':').at(-1));
+  return { node, port, dataDir };
+}
+
+async function greeted(port: number): Promise<RawSmtp> {
+  const c = await RawSmtp.open(port);
+  onTestFinished(() => c.close());
+  expect(await c.reply()).toMatch(/^220 mx\.example\.com/);
+  return c;
+}
+
+/** One whole transaction on an open, greeted session; resolves with the reply to the message. */
+async function sendOn(c: RawSmtp, to: string, body: string, auth = false): Promise<string> {
+  expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+  if (auth)
+    expect(await c.cmd(`AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`)).toMatch(
+      /^235/,
+    );
+  expect(
+    await c.cmd(`MAIL FROM:<${auth ? 'alice@example.com' : 'someone@remote.example'}>`),
+  ).toMatch(/^250 /);
+  expect(await c.cmd(`RCPT TO:<${to}>`)).toMatch(/^250 /);
+  expect(await c.cmd('DATA')).toMatch(/^354 /);
+  return c.cmd(`${body}\r\n.`);
+}
+
+function inbox(dataDir: string, mailbox: string): string[] {
+  try {
+    return readdirSync(join(maildirOf(dataDir, mailbox), 'new'));
+  } catch {
+    return [];
+  }
+}
+
+describe('a node with two SMTP workers', () => {
+  it('listens on one port, delivers, and runs the version every worker runs', async () => {
+    const { node, port, dataDir } = await startCluster();
+    expect(node.workerPids.size).toBe(2);
+    expect(new Set(node.workerPids.values()).size).toBe(2);
+    expect(node.listening).toEqual([`127.0.0.1:${port}`]);
+    expect(node.runningVersion).toBe(1);
+    for (let i = 0; i < 4; i++) {
+      const c = await greeted(port);
+      expect(await sendOn(c, 'alice@example.com', `Subject: ${i}\r\n\r\nHello.`)).toBe(
+        '250 2.6.0 Message accepted',
+      );
+    }
+    await until(() => (inbox(dataDir, 'alice@example.com').length === 4 ? true : undefined));
+    // Each worker journals in its own segment directory.
+    expect(
+      readdirSync(join(dataDir, 'journal'))
+        .filter((n) => n.startsWith('w'))
+        .sort(),
+    ).toEqual(['w1', 'w2']);
+    await until(() => (node.counters.messagesAccepted === 4 ? true : undefined), 5000, 'counters');
+  });
+
+  it('a worker killed with SIGKILL is replaced at once; the other worker’s sessions go on', async () => {
+    const { node, port } = await startCluster();
+    // Round-robin: of several sessions, some are on each worker.
+    const sessions = await Promise.all([0, 1, 2, 3, 4, 5].map(() => greeted(port)));
+    for (const c of sessions) expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+    const [slot, pid] = [...node.workerPids][0] ?? [0, 0];
+    process.kill(pid, 'SIGKILL');
+    const replaced = await until(() => {
+      const now = node.workerPids.get(slot);
+      return now && now !== pid && node.runningVersion === 1 ? now : undefined;
+    });
+    expect(replaced).not.toBe(pid);
+    // The killed worker's sessions are gone; the others' finish their transaction.
+    let survived = 0;
+    for (const c of sessions) {
+      const alive = await c.cmd('NOOP').then(
+        (r) => r.startsWith('250'),
+        () => false,
+      );
+      if (!alive) continue;
+      survived++;
+      expect(await c.cmd('MAIL FROM:<someone@remote.example>')).toMatch(/^250 /);
+      expect(await c.cmd('RCPT TO:<alice@example.com>')).toMatch(/^250 /);
+      expect(await c.cmd('DATA')).toMatch(/^354 /);
+      expect(await c.cmd('Subject: on\r\n\r\nStill here.\r\n.')).toBe('250 2.6.0 Message accepted');
+    }
+    expect(survived).toBeGreaterThan(0);
+    expect(survived).toBeLessThan(sessions.length);
+    // New sessions are served (by either worker).
+    for (let i = 0; i < 4; i++) {
+      const c = await greeted(port);
+      expect(await sendOn(c, 'alice@example.com', 'Subject: after\r\n\r\nHi.')).toBe(
+        '250 2.6.0 Message accepted',
+      );
+    }
+  });
+
+  it('kill -9 of a worker mid-stream loses no acknowledged message', async () => {
+    const { node, port, dataDir } = await startCluster();
+    const acked = new Set<string>();
+    let stop = false;
+    const sender = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const token = `k${w}-${i}`;
+        try {
+          const c = await RawSmtp.open(port);
+          try {
+            await c.reply();
+            const r = await sendOn(
+              c,
+              'alice@example.com',
+              `Subject: ${token}\r\nX-Token: ${token}\r\n\r\nHi.`,
+            );
+            if (r === '250 2.6.0 Message accepted') acked.add(token);
+          } finally {
+            c.close();
+          }
+        } catch {
+          // A session of the killed worker: its outcome is unknown, either way allowed.
+        }
+      }
+    };
+    const senders = [0, 1, 2, 3].map(sender);
+    await until(() => (acked.size >= 20 ? true : undefined), 60_000, '20 messages');
+    const [slot, pid] = [...node.workerPids][0] ?? [0, 0];
+    process.kill(pid, 'SIGKILL');
+    await until(
+      () => {
+        const now = node.workerPids.get(slot);
+        return now && now !== pid && node.runningVersion === 1 ? true : undefined;
+      },
+      60_000,
+      'the replacement',
+    );
+    const before = acked.size;
+    await until(() => (acked.size >= before + 10 ? true : undefined), 60_000, '10 more messages');
+    stop = true;
+    await Promise.all(senders);
+    await node.settled();
+    const dir = join(maildirOf(dataDir, 'alice@example.com'), 'new');
+    const found = new Set(
+      readdirSync(dir).map((f) => /X-Token: (\S+)/.exec(readFileSync(join(dir, f), 'utf8'))?.[1]),
+    );
+    const lost = [...acked].filter((t) => !found.has(t));
+    expect(lost).toEqual([]);
+  });
+
+  it('the one queue runner delivers each relayed message once', async () => {
+    const sink = await SmtpSink.start();
+    onTestFinished(() => sink.close());
+    const { node, port } = await startCluster({
+      smartHost: { host: '127.0.0.1', port: sink.port },
+    });
+    const count = 16;
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const c = await greeted(port);
+        expect(
+          await sendOn(
+            c,
+            `friend${i}@outside.example`,
+            `Subject: r${i}\r\nX-Token: t${i}\r\n\r\nHi.`,
+            true,
+          ),
+        ).toBe('250 2.6.0 Message accepted');
+      }),
+    );
+    await sink.waitFor(count, 20_000);
+    await node.queue.idle(20_000);
+    // A little longer: a second runner would deliver again now.
+    await new Promise((r) => setTimeout(r, 500));
+    const tokens = sink.messages.map((m) => /X-Token: (\S+)/.exec(m.data.toString())?.[1]);
+    expect(tokens).toHaveLength(count);
+    expect(new Set(tokens).size).toBe(count);
+    expect(node.counters.outboundDelivered).toBe(count);
+  });
+
+  it('runningVersion moves only once every worker runs the new version', async () => {
+    const { node, port } = await startCluster();
+    const [, stoppedPid] = [...node.workerPids][1] ?? [0, 0];
+    // One worker cannot answer: the restart waits for it.
+    process.kill(stoppedPid, 'SIGSTOP');
+    let done = false;
+    const loading = node.load(bundle(2)).then(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(done).toBe(false);
+    expect(node.runningVersion).toBe(1);
+    process.kill(stoppedPid, 'SIGCONT');
+    await loading;
+    expect(node.runningVersion).toBe(2);
+    // A bundle that cannot run is refused, and both keep running version 2.
+    await expect(
+      node.load({ version: 3, config: { nonsense: true }, directory: [] }),
+    ).rejects.toThrow(/not a valid configuration/);
+    expect(node.runningVersion).toBe(2);
+    const c = await greeted(port);
+    expect(await sendOn(c, 'alice@example.com', 'Subject: v2\r\n\r\nHi.')).toBe(
+      '250 2.6.0 Message accepted',
+    );
+  });
+
+  it('restarts under load refuse no connection, and open sessions keep their generation', async () => {
+    const { node, port } = await startCluster();
+    // A session opened under version 1, where only example.com is local.
+    const old = await greeted(port);
+    expect(await old.cmd('EHLO client.example')).toMatch(/^250/);
+    const v2 = defaultConfig('example.com');
+    v2.routes.push({ sentTo: 'second.example', routeTo: '<inbound>' });
+    let stop = false;
+    let refused = 0;
+    let served = 0;
+    const load = async () => {
+      while (!stop) {
+        try {
+          const c = await RawSmtp.open(port);
+          const greeting = await c.reply();
+          if (greeting.startsWith('220 ')) served++;
+          else refused++;
+          c.close();
+        } catch {
+          refused++;
+        }
+      }
+    };
+    const clients = [load(), load(), load(), load()];
+    for (let v = 2; v <= 6; v++) {
+      await node.load(bundle(v, v2));
+      expect(node.runningVersion).toBe(v);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stop = true;
+    await Promise.all(clients);
+    expect(refused).toBe(0);
+    expect(served).toBeGreaterThan(0);
+    // The old session still routes by version 1: second.example is not local there.
+    expect(await old.cmd('MAIL FROM:<a@remote.example>')).toMatch(/^250 /);
+    expect(await old.cmd('RCPT TO:<x@second.example>')).toMatch(/^550 5\.7\.1/);
+    const fresh = await greeted(port);
+    expect(await fresh.cmd('EHLO client.example')).toMatch(/^250/);
+    expect(await fresh.cmd('MAIL FROM:<a@remote.example>')).toMatch(/^250 /);
+    expect(await fresh.cmd('RCPT TO:<x@second.example>')).not.toMatch(/^550 5\.7\.1/);
+  });
+});
