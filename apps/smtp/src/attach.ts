@@ -10,6 +10,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
+import type { TrafficStore } from './decision-records';
 import { type Bundle, loadDirectory, loadGeneration } from './generation';
 import type { OutboundQueue } from './queue';
 import { answerRequest } from './requests';
@@ -22,6 +23,8 @@ export interface AttachedNode {
   readonly startedAt: Date;
   readonly counters: Counters;
   readonly queue: OutboundQueue;
+  /** The node's decision records (one store per node, whatever its workers). */
+  readonly traffic: TrafficStore;
   /** Validates and loads a bundle for new sessions; throws (keeping the running one) when it cannot run. */
   load(bundle: unknown): unknown;
   setDirectory(entries: unknown): void;

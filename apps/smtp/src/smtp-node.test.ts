@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '@ims/routing-core';
@@ -9,6 +10,23 @@ import { bundle, hash, plain, session, startNode } from './testing/node-fixture'
 import { RawSmtp } from './testing/smtp-client';
 
 describe('SMTP node: the wire', () => {
+  it('a client that resets its connection mid-transaction ends its session only; the node goes on', async () => {
+    const { port } = await startNode();
+    for (let i = 0; i < 5; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      // In a transaction (MAIL FROM given), then a TCP reset with a command unread.
+      socket.write('EHLO reset.example\r\nMAIL FROM:<a@remote.example>\r\n');
+      await new Promise((r) => setTimeout(r, 200));
+      socket.write('RCPT TO:<bob@example.com>\r\n');
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const c = await session(port);
+    expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+  });
+
   it('EHLO advertises AUTH PLAIN LOGIN, PIPELINING, 8BITMIME, SIZE and ENHANCEDSTATUSCODES', async () => {
     const { port } = await startNode();
     const c = await session(port);

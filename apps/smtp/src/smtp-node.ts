@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
 import { cleartextAuthWarning } from './auth-policy';
-import { TrafficStore } from './decision-records';
+import { type DecisionRecorder, TrafficStore } from './decision-records';
 import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
 import { DEFAULT_SESSION_LIMITS, type ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
@@ -82,6 +82,11 @@ export interface SmtpNodeOptions {
   trafficWindowDays?: number;
   /** Distinct decision-record keys kept at most (default 100,000). */
   trafficMaxKeys?: number;
+  /**
+   * Where RCPT decisions are counted instead of this node's own store: an SMTP
+   * worker's forwards them to its primary, which keeps the node's one store.
+   */
+  trafficRecorder?: DecisionRecorder;
   /** The journal's directory (default dataDir/journal); each SMTP worker has its own (cluster/). */
   journalDir?: string;
   /** An SMTP worker's: each queue job written goes to the node's one queue runner (queue.ts `handOff`). */
@@ -103,6 +108,8 @@ export class SmtpNode {
   readonly journal: Journal;
   /** The decision records (decision-records.ts), kept in `traffic.json` of the data directory. */
   readonly traffic: TrafficStore;
+  /** Per-client counting (limits/anvil.ts); the primary of several workers serves its own to them. */
+  readonly anvil: Anvil;
   readonly startedAt = new Date();
   private readonly hostname: string;
 
@@ -156,14 +163,16 @@ export class SmtpNode {
       logger: this.logger,
     });
     this.traffic = new TrafficStore({
-      file: join(opts.dataDir, 'traffic.json'),
+      // A worker's own store stays empty and in memory: its primary keeps the file.
+      ...(opts.trafficRecorder ? {} : { file: join(opts.dataDir, 'traffic.json') }),
       ...(opts.trafficWindowDays === undefined ? {} : { windowDays: opts.trafficWindowDays }),
       ...(opts.trafficMaxKeys === undefined ? {} : { maxKeys: opts.trafficMaxKeys }),
       logger: this.logger,
     });
     const anvil = opts.anvil ?? new InProcessAnvil(opts.clientLimits);
+    this.anvil = anvil;
     this.hooks = {
-      traffic: this.traffic,
+      traffic: opts.trafficRecorder ?? this.traffic,
       state: this.state,
       logger: this.logger,
       auth: new AuthChecker(this.state, anvil),
@@ -301,6 +310,12 @@ export class SmtpNode {
         server.once('error', reject);
         server.listen(this.opts.port, host, () => {
           server.off('error', reject);
+          // A session's socket error (a client's reset mid-transaction) is
+          // that session's end, logged: never the node's (an unheard 'error'
+          // event would end the process).
+          server.on('error', (err: Error) =>
+            this.logger.warn({ event: 'session-error', error: err.message }),
+          );
           resolve();
         });
       });

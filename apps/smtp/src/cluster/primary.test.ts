@@ -192,6 +192,8 @@ describe('a node with two SMTP workers', () => {
     onTestFinished(() => sink.close());
     const { node, port } = await startCluster({
       smartHost: { host: '127.0.0.1', port: sink.port },
+      // 16 AUTHs from one address at once: past the default concurrency cap.
+      clientLimits: { maxConcurrentAuthPerClient: 0 },
     });
     const count = 16;
     await Promise.all(
@@ -284,4 +286,52 @@ describe('a node with two SMTP workers', () => {
     expect(await fresh.cmd('MAIL FROM:<a@remote.example>')).toMatch(/^250 /);
     expect(await fresh.cmd('RCPT TO:<x@second.example>')).not.toMatch(/^550 5\.7\.1/);
   });
+
+  it('per-client limits count across workers, and a dead worker releases the sessions it held', async () => {
+    const { node, port } = await startCluster({ clientLimits: { maxConnectionsPerClient: 3 } });
+    // Round-robin spreads these over both workers; the limit is the node's, not each worker's.
+    const held = [await greeted(port), await greeted(port), await greeted(port)];
+    const fourth = await RawSmtp.open(port);
+    onTestFinished(() => fourth.close());
+    expect(await fourth.reply()).toMatch(/^421 4\.7\.0 .*too many connections from 127\.0\.0\.1/);
+    expect(held).toHaveLength(3);
+    // Kill every worker: their sessions die with them and are no longer counted.
+    for (const pid of node.workerPids.values()) process.kill(pid, 'SIGKILL');
+    await until(
+      async () => {
+        if (node.workerPids.size < 2 || node.runningVersion === undefined) return undefined;
+        try {
+          const c = await RawSmtp.open(port);
+          const line = await c.reply();
+          c.close();
+          return line.startsWith('220') ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      'a new session from the same address',
+    );
+  }, 60_000);
+
+  it("the workers' RCPT decisions reach the node's one store of decision records", async () => {
+    const { node, port } = await startCluster();
+    for (let i = 0; i < 4; i++) {
+      const c = await greeted(port);
+      expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+      expect(await c.cmd('MAIL FROM:<someone@remote.example>')).toMatch(/^250 /);
+      expect(await c.cmd('RCPT TO:<bob@elsewhere.example>')).toMatch(/^550 5\.7\.1/);
+      c.close();
+    }
+    const relayDenied = await until(
+      () => {
+        const records = node.traffic.snapshot().records;
+        const n = records.reduce((sum, r) => sum + r.counts.reject, 0);
+        return n >= 4 ? n : undefined;
+      },
+      20_000,
+      'four refusals recorded',
+    );
+    expect(relayDenied).toBe(4);
+  }, 60_000);
 });

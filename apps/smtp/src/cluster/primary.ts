@@ -22,16 +22,19 @@
 import cluster, { type Worker } from 'node:cluster';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AttachedNode } from '../attach';
 import type { LogLevel } from '../config/env';
+import type { TrafficStore } from '../decision-records';
 import { type Logger, silentLogger } from '../log';
 import type { Totals } from '../node-state';
 import type { OutboundQueue } from '../queue';
 import { type Counters, SmtpNode, type SmtpNodeOptions } from '../smtp-node';
 import { Channel, type Port, served } from './channel';
-import type { PrimaryToWorker, QueueRunner, WorkerToPrimary } from './protocol';
+import type { PrimaryToWorker, QueueRunner, TrafficSink, WorkerToPrimary } from './protocol';
+import { forWorker } from './shared-anvil';
 
 export interface ClusterNodeOptions extends Omit<SmtpNodeOptions, 'journalDir' | 'queueHandOff'> {
   /** Worker processes (IMS_SMTP_WORKERS), at least 1. */
@@ -64,6 +67,7 @@ const ZERO: Totals = {
   messagesAccepted: 0,
   authFailures: 0,
   ndrsSent: 0,
+  connectionsRefused: 0,
 };
 
 function add(a: Totals, b: Totals): Totals {
@@ -97,6 +101,8 @@ export class ClusterNode implements AttachedNode {
   private bundle: unknown;
   private stopping = false;
   private lastListening: string[] = [];
+  /** The port the workers listen on, when the options said 0 (chosen at start). */
+  private port: number | undefined;
   /** Waits between replacing workers that die at once (a crash loop), per slot. */
   private readonly backoff = new Map<number, number>();
   readonly startedAt = new Date();
@@ -113,6 +119,18 @@ export class ClusterNode implements AttachedNode {
       adopt: async (name, at) => queue.adopt(name, at),
     };
     this.shared.set('queue', runner);
+    // One store of decision records per node: the workers send theirs in batches.
+    const traffic: TrafficSink = {
+      recordBatch: async (batch) => {
+        for (const [key, action] of batch) this.local.traffic.record(key, action);
+      },
+    };
+    this.shared.set('traffic', traffic);
+  }
+
+  /** The node's decision records (the impact preview): the workers' counted in one store. */
+  get traffic(): TrafficStore {
+    return this.local.traffic;
   }
 
   get queue(): OutboundQueue {
@@ -156,6 +174,10 @@ export class ClusterNode implements AttachedNode {
     for (const name of (await readdir(journal)).filter((n) => /^w\d+$/.test(n)).sort()) {
       await this.local.replayJournal(join(journal, name));
     }
+    // Port 0 (tests) is chosen once, here: cluster shares a socket per
+    // (address, port) asked for, and a replacement started after every worker
+    // died (the shared socket closed) must come back on the same port.
+    if (this.opts.port === 0) this.port = await freePort(this.opts.listen[0] ?? '127.0.0.1');
     const { exec, execArgv } = workerEntry();
     cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
     await Promise.all(
@@ -182,7 +204,9 @@ export class ClusterNode implements AttachedNode {
       ready: Promise.resolve(),
     };
     this.slots.set(slot, s);
-    const call = served(this.shared);
+    // The node's one Anvil, seen through this worker (released when it dies).
+    const anvil = forWorker(this.local.anvil);
+    const call = served(new Map([...this.shared, ['anvil', anvil]]));
     channel.handle('init', () => ({
       slot,
       settings: this.workerSettings(),
@@ -207,6 +231,7 @@ export class ClusterNode implements AttachedNode {
       });
       worker.once('exit', (code, signal) => {
         channel.close();
+        void anvil.release();
         if (this.slots.get(slot) === s) this.slots.delete(slot);
         if (s.totals) this.retired = add(this.retired, s.totals);
         reject(new Error(failure ?? `worker ${slot} exited (${signal ?? code}) before listening`));
@@ -253,6 +278,7 @@ export class ClusterNode implements AttachedNode {
     // Node-wide limits are shared out between the workers.
     return {
       ...rest,
+      ...(this.port === undefined ? {} : { port: this.port }),
       maxClients: Math.max(1, Math.ceil((maxClients ?? 500) / n)),
       maxBytesInFlight: Math.max(1, Math.ceil((maxBytesInFlight ?? 256 * 1024 * 1024) / n)),
     };
@@ -314,4 +340,17 @@ export class ClusterNode implements AttachedNode {
     );
     await this.local.stop();
   }
+}
+
+/** A port free on `host` now (the kernel's choice for port 0). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }

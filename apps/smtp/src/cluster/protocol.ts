@@ -3,6 +3,7 @@
  * (cluster/channel.ts carries it).
  */
 
+import type { Action, TrafficKey } from '@ims/routing-core';
 import type { LogLevel } from '../config/env';
 import type { Totals } from '../node-state';
 import type { SmtpNodeOptions } from '../smtp-node';
@@ -11,7 +12,7 @@ import type { Call } from './channel';
 /** The settings a worker starts with: the node's, minus what cannot cross a pipe. */
 export type WorkerSettings = Omit<
   SmtpNodeOptions,
-  'logger' | 'queue' | 'journalDir' | 'queueHandOff' | 'selfAddresses'
+  'logger' | 'queue' | 'journalDir' | 'queueHandOff' | 'selfAddresses' | 'anvil' | 'trafficRecorder'
 > & { logLevel: LogLevel };
 
 /** Worker → primary. */
@@ -49,4 +50,10 @@ export interface PrimaryToWorker {
 /** What a worker calls on the primary's queue runner, by the name `queue`. */
 export interface QueueRunner {
   adopt(name: string, nextAttemptAt: number): Promise<void>;
+}
+
+/** What a worker calls on the primary's decision records, by the name `traffic`. */
+export interface TrafficSink {
+  /** A batch of RCPT decisions the worker counted (decision-records.ts keys and actions). */
+  recordBatch(batch: readonly (readonly [TrafficKey, Action])[]): Promise<void>;
 }

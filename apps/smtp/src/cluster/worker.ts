@@ -6,10 +6,13 @@
  */
 
 import { join } from 'node:path';
+import type { Action, TrafficKey } from '@ims/routing-core';
+import type { DecisionRecorder } from '../decision-records';
+import type { Anvil } from '../limits/anvil';
 import { createLogger } from '../log';
 import { SmtpNode } from '../smtp-node';
-import { Channel, type Port, proxy } from './channel';
-import type { PrimaryToWorker, QueueRunner, WorkerToPrimary } from './protocol';
+import { type Call, Channel, type Port, proxy } from './channel';
+import type { PrimaryToWorker, QueueRunner, TrafficSink, WorkerToPrimary } from './protocol';
 
 if (process.send === undefined) {
   process.stderr.write('cluster/worker.ts is started by the node (main.ts), not on its own\n');
@@ -28,13 +31,36 @@ for (const signal of ['SIGINT', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal
 const { slot, settings, bundle } = await channel.request('init', null);
 const { logLevel, ...options } = settings;
 const logger = createLogger({ level: logLevel }).child({ worker: slot });
-const runner = proxy<QueueRunner>((call) => channel.request('call', call), 'queue', ['adopt']);
+const call = (c: Call) => channel.request('call', c);
+// Per-client limits count across workers: the primary holds the node's one Anvil.
+const anvil = proxy<Anvil>(call, 'anvil', ['connect', 'disconnect', 'authAllowed', 'authDone']);
+// Decision records go to the primary's one store, in batches (record() never waits).
+const sink = proxy<TrafficSink>(call, 'traffic', ['recordBatch']);
+let batch: [TrafficKey, Action][] = [];
+const flushTraffic = () => {
+  if (batch.length === 0) return;
+  const out = batch;
+  batch = [];
+  sink
+    .recordBatch(out)
+    .catch((err: unknown) => logger.warn({ event: 'traffic-forward-failed', error: String(err) }));
+};
+setInterval(flushTraffic, 250).unref();
+const trafficRecorder: DecisionRecorder = {
+  record: (key, action) => {
+    batch.push([key, action]);
+    if (batch.length >= 500) flushTraffic();
+  },
+};
+const runner = proxy<QueueRunner>(call, 'queue', ['adopt']);
 const node = new SmtpNode({
   ...options,
   ...(options.tls
     ? { tls: { cert: Buffer.from(options.tls.cert), key: Buffer.from(options.tls.key) } }
     : {}),
   logger,
+  anvil,
+  trafficRecorder,
   journalDir: join(options.dataDir, 'journal', `w${slot}`),
   queueHandOff: (name, at) =>
     void runner
@@ -55,6 +81,7 @@ channel.handle('settled', async () => {
 channel.on('directory', (entries) => node.setDirectory(entries));
 
 const stop = () => {
+  flushTraffic();
   setTimeout(() => process.exit(0), 35_000).unref();
   node
     .stop()

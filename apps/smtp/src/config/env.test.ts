@@ -22,7 +22,7 @@ describe("the SMTP node's settings", () => {
         connectionRatePerMinute: 600,
         authFailureLimit: 10,
         authCoolOffMs: 900_000,
-        maxConcurrentAuthPerClient: 2,
+        maxConcurrentAuthPerClient: 10,
       },
       sessionLimits: {
         greetingTimeoutMs: 30_000,

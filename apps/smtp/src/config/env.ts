@@ -82,8 +82,9 @@ const NodeSettings = Type.Object({
   IMS_SMTP_AUTH_FAILURE_LIMIT: Count(10, 'a number of failed AUTH attempts (0 = no limit)'),
   IMS_SMTP_AUTH_LOCKOUT: Seconds(900),
   IMS_SMTP_AUTH_CONCURRENCY: Count(
-    2,
+    10,
     'a number of AUTH exchanges per client address at once (0 = no limit)',
+  ),
   IMS_SMTP_WORKERS: Type.Optional(
     Type.Integer({
       minimum: 1,

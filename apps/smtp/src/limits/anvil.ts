@@ -29,7 +29,7 @@ export const DEFAULT_ANVIL_LIMITS: Readonly<AnvilLimits> = Object.freeze({
   connectionRatePerMinute: 600,
   authFailureLimit: 10,
   authCoolOffMs: 15 * 60_000,
-  maxConcurrentAuthPerClient: 2,
+  maxConcurrentAuthPerClient: 10,
 });
 
 export type ConnectVerdict =
