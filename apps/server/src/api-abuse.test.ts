@@ -29,6 +29,7 @@ import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
+import { TEST_PASSWORD_COST } from './testing/helper';
 
 const record = battery({
   id: 'api-abuse',
@@ -103,6 +104,7 @@ beforeAll(async () => {
     },
   });
   app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: ':memory:',
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,

@@ -9,6 +9,7 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
     dataDir,
     siteDomain: env.siteDomain,
     adminPassword: env.adminPassword,
+    metricsTokenRequired: env.metricsTokenRequired,
     // Readable lines on a terminal, JSON otherwise.
     logger: { level: env.logLevel, stream: prettyStream(process.stdout.isTTY === true) },
     onAdminCreated: (password, generated) => {

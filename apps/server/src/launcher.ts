@@ -16,7 +16,9 @@ import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
 import { readLauncherEnv } from './config/env';
 import { buildConsole } from './console-from-env';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
+import { localNodeEnv } from './local-node/node-env';
 import { Supervisor } from './local-node/supervisor';
 import { relayPretty } from './logging';
 
@@ -38,6 +40,17 @@ const { console: env, localNode: nodeEnv } = orExit(() =>
   readLauncherEnv(!values['no-local-node']),
 );
 const dataDir = resolve(env.dataDir);
+
+// One launcher per data directory: a second one refuses before it opens the database.
+let lock: ReturnType<typeof lockDataDir>;
+try {
+  lock = lockDataDir(dataDir);
+} catch (err) {
+  if (!(err instanceof DataDirLockedError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+process.once('exit', () => lock.release());
 
 const app = await buildConsole(env, dataDir);
 
@@ -67,6 +80,7 @@ closeWithGrace({ delay: 20_000 }, async ({ err, signal }) => {
   await supervisor?.stop();
   if (wrotePid) rmSync(pidPath(dataDir), { force: true });
   await app.close();
+  lock.release();
 });
 
 await app.listen({ host: env.httpHost, port: env.httpPort });
@@ -91,15 +105,15 @@ if (nodeEnv) {
     command: process.execPath,
     args: ['--import', 'tsx', 'src/main.ts'],
     cwd: SMTP_DIR,
-    env: {
-      ...process.env,
+    // An allow list: IMS_ADMIN_PASSWORD and the console's other settings stay here.
+    env: localNodeEnv(process.env, {
       IMS_CONSOLE_URL: consoleUrl,
       IMS_NODE_TOKEN: node.token,
       IMS_DATA_DIR: dataDir,
       IMS_SMTP_LISTEN: nodeEnv.smtpListen,
       IMS_SMTP_PORT: String(nodeEnv.smtpPort),
-      ...(nodeEnv.smartHost ? { IMS_SMART_HOST: nodeEnv.smartHost } : {}),
-    },
+      IMS_SMART_HOST: nodeEnv.smartHost,
+    }),
     stdio: pretty ? 'pipe' : 'inherit',
     onStart: (pid) => {
       const child = supervisor?.process;

@@ -18,7 +18,7 @@ import { defaultConfig } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from './app';
-import { ADMIN_PASSWORD } from './testing/helper';
+import { ADMIN_PASSWORD, TEST_PASSWORD_COST } from './testing/helper';
 
 interface Console {
   app: FastifyInstance;
@@ -30,6 +30,7 @@ interface Console {
 async function startConsole(): Promise<Console> {
   const dir = mkdtempSync(join(tmpdir(), 'ims-console-'));
   const app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: dir,
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,

@@ -4,7 +4,7 @@
  * every bad variable.
  */
 
-import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
+import { AddressList, Flag, flagOn, listItems, Port, parseSettings } from '@ims/settings';
 import { type Static, Type } from 'typebox';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,6 +18,8 @@ const ConsoleSettings = Type.Object({
   IMS_ADMIN_PASSWORD: Type.Optional(
     Type.String({ minLength: 8, writeOnly: true, description: 'at least 8 characters long' }),
   ),
+  /** /metrics answers only with a read (or write) token or a session (default: open, as on loopback). */
+  IMS_METRICS_TOKEN_REQUIRED: Flag(false),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
@@ -39,6 +41,8 @@ export interface ServerEnv {
   /** Bootstraps the `admin` account on first start; a random one is printed when unset. */
   adminPassword: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** IMS_METRICS_TOKEN_REQUIRED: /metrics needs a bearer token (or a session). */
+  metricsTokenRequired: boolean;
 }
 
 export interface LocalNodeEnv {
@@ -56,6 +60,7 @@ function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
     siteDomain: s.IMS_SITE_DOMAIN,
     adminPassword: s.IMS_ADMIN_PASSWORD,
     logLevel: s.LOG_LEVEL,
+    metricsTokenRequired: flagOn(s.IMS_METRICS_TOKEN_REQUIRED),
   };
 }
 

@@ -17,7 +17,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../../app';
-import { ADMIN_PASSWORD } from '../../testing/helper';
+import { ADMIN_PASSWORD, TEST_PASSWORD_COST } from '../../testing/helper';
 
 const stuck: QueuedMessage = {
   id: '1764403200000.P1Q1R1.mx',
@@ -41,6 +41,7 @@ interface Console {
 async function startConsole(requestTimeoutMs = 5000): Promise<Console> {
   const dir = mkdtempSync(join(tmpdir(), 'ims-console-'));
   const app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: dir,
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,

@@ -10,6 +10,8 @@ import { routeOptions } from '../route-options';
 /** Failed sign-ins allowed per client address in a window before it must wait. */
 export const MAX_FAILED_LOGINS = 5;
 const WINDOW_MS = 15 * 60 * 1000;
+/** The largest sign-in body: a user name and a password fit in far less. */
+export const SIGN_IN_BODY_LIMIT = 4096;
 
 export default async function sessionRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -17,6 +19,8 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
 
   app.route({
     ...routeOptions(routes.signIn),
+    // A user name and a password: a larger body is refused (413) before it is parsed.
+    bodyLimit: SIGN_IN_BODY_LIMIT,
     config: { public: true },
     handler: async (request, reply) => {
       const now = Date.now();
@@ -50,7 +54,10 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       }
       failures.delete(request.ip);
       const session = app.audited(request, 'login', { actor: username }, () =>
-        app.auth.createSession(userId),
+        app.auth.createSession(userId, {
+          clientAddress: request.ip,
+          userAgent: request.headers['user-agent'] ?? '',
+        }),
       );
       reply.setCookie(SESSION_COOKIE, session.id, {
         path: '/',
