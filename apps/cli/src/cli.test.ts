@@ -82,7 +82,7 @@ beforeAll(async () => {
     60_000,
     'the node to attach',
   );
-});
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all(children.map((c) => c.stop()));

@@ -81,7 +81,7 @@ describe('PUT /api/v1/session/password', () => {
         newPassword: NEW_PASSWORD,
       });
       expect(problem(res, 403, 'forbidden').errors).toEqual([
-        { pointer: '/currentPassword', detail: 'is not the current password' },
+        { pointer: '/currentPassword', detail: 'is not right' },
       ]);
     }
     const sixth = await changePassword(app, me.write, {

@@ -52,7 +52,7 @@ export default async function sessionsRoutes(fastify: FastifyInstance) {
       if ((await app.auth.checkPassword(actor.name, currentPassword)) !== userId) {
         app.audited(request, 'password.failed', { target: actor.name });
         throw new ProblemError('forbidden', 'The current password is not right.', {
-          errors: [{ pointer: '/currentPassword', detail: 'is not the current password' }],
+          errors: [{ pointer: '/currentPassword', detail: 'is not right' }],
         });
       }
       wrong.delete(sessionHash);
