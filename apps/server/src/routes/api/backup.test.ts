@@ -66,7 +66,7 @@ describe('POST /api/v1/backup', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/vnd.sqlite3');
     expect(res.headers['content-disposition']).toMatch(
-      /^attachment; filename="ims-backup-.+\.db"$/,
+      /^attachment; filename="ims-backup-.+\.sqlite3"$/,
     );
     expect(res.rawPayload.subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
     expect(app.audit.list({ limit: 1 })[0]).toMatchObject({

@@ -5,7 +5,7 @@
  * copies; the copy is the database as of one moment. It holds password and
  * token hashes: a signed-in user or a write token may take it, and each one
  * taken is in the audit log. To restore: stop the console, put the file at
- * IMS_DATA_DIR/ims.db (with no ims.db-wal or ims.db-shm beside it), start.
+ * IMS_DATA_DIR under the name DB_FILE (with no -wal or -shm file beside it), start.
  */
 
 import { createReadStream } from 'node:fs';
@@ -35,7 +35,7 @@ export default async function backupRoutes(app: FastifyInstance) {
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         return reply
           .type('application/vnd.sqlite3')
-          .header('content-disposition', `attachment; filename="ims-backup-${stamp}.db"`)
+          .header('content-disposition', `attachment; filename="ims-backup-${stamp}.sqlite3"`)
           .header('content-length', size)
           .header('cache-control', 'no-store')
           .send(body);
