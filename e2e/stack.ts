@@ -97,7 +97,8 @@ export class Stack {
       displayName: 'Alice',
       password: ALICE.password,
     });
-    const node = await this.client.nodes.register('e2e');
+    // Only a signed-in user registers nodes.
+    const node = await browser.nodes.register('e2e');
     this.nodeEnv = {
       IMS_CONSOLE_URL: this.url,
       IMS_NODE_TOKEN: node.token,

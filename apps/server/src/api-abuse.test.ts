@@ -1042,7 +1042,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '{"name":',
         },
         [400],
@@ -1052,7 +1052,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: 'null',
         },
         [400],
@@ -1062,7 +1062,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '42',
         },
         [400],
@@ -1072,7 +1072,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'text/plain' },
+          headers: { ...write(), 'content-type': 'text/plain' },
           payload: 'name=x',
         },
         // Fastify reads text/plain as a string, which the body schema refuses.
@@ -1083,7 +1083,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { ...write(), 'content-type': 'application/x-www-form-urlencoded' },
           payload: 'name=x&scope=write',
         },
         [415],
@@ -1093,7 +1093,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'multipart/form-data; boundary=x' },
+          headers: { ...write(), 'content-type': 'multipart/form-data; boundary=x' },
           payload: '--x\r\n\r\n--x--',
         },
         [415],
@@ -1103,7 +1103,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '\ufeff{"name":"bom","scope":"read"}',
         },
         [201, 400],
@@ -1113,7 +1113,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '{"name":"dup","scope":"read","scope":"admin"}',
         },
         [400],
@@ -1123,7 +1123,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/nodes',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: JSON.stringify({ name: 'n'.repeat(101) }),
         },
         [400],
@@ -1133,7 +1133,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '',
         },
         [400],
@@ -1398,7 +1398,7 @@ describe('the Queues routes and node answers (issue 17 §4)', () => {
       return undefined;
     });
     try {
-      const otherNode = await post('/api/v1/nodes', { name: 'abuse-other-node' }, writeAuth);
+      const otherNode = await post('/api/v1/nodes', { name: 'abuse-other-node' }, write());
       expect(otherNode.statusCode).toBe(201);
       secrets.otherNodeToken = otherNode.json<{ token: string }>().token;
       const listing = app.inject({

@@ -25,6 +25,8 @@ interface Console {
   url: string;
   /** The administrator's side, with a write token, as a script would use. */
   admin: ApiClient;
+  /** The signed-in administrator (a session): only a session registers nodes. */
+  browser: ApiClient;
 }
 
 async function startConsole(): Promise<Console> {
@@ -48,7 +50,7 @@ async function startConsole(): Promise<Console> {
     csrfToken: session.csrfToken,
   });
   const { token } = await browser.tokens.create('test', 'write');
-  return { app, url, admin: createApiClient({ baseUrl: url, token }) };
+  return { app, url, admin: createApiClient({ baseUrl: url, token }), browser };
 }
 
 /** The status of a refused request (the ApiProblem it threw). */
@@ -144,7 +146,7 @@ class FakeNode {
 }
 
 async function register(c: Console, name: string): Promise<FakeNode> {
-  const created = await c.admin.nodes.register(name);
+  const created = await c.browser.nodes.register(name);
   return new FakeNode(c, created.token);
 }
 
