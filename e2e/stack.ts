@@ -188,6 +188,19 @@ export class Stack {
     return this.client.raw<T>(method, path, body, extra);
   }
 
+  /**
+   * A signed-in administrator (a session, as a browser has): what only a
+   * session may do (mint tokens, register nodes) goes through it.
+   */
+  async signIn(): Promise<ApiClient> {
+    const session = await createApiClient({ baseUrl: this.url }).login('admin', this.adminPassword);
+    return createApiClient({
+      baseUrl: this.url,
+      cookie: session.cookie,
+      csrfToken: session.csrfToken,
+    });
+  }
+
   /** Saves a change to the routing configuration (acknowledging critical findings); returns the new version. */
   async save(change: (config: RoutingConfig) => void): Promise<number> {
     const current = await this.api<{ config: RoutingConfig }>('GET', '/api/v1/routing');
