@@ -39,9 +39,7 @@ describe('Change Password', () => {
     await user.clear(screen.getByLabelText('Confirm new password:'));
     await user.type(screen.getByLabelText('Confirm new password:'), 'new password 1');
     await user.click(screen.getByRole('button', { name: 'OK' }));
-    expect(
-      await screen.findByText('The current password is not right.'),
-    ).toBeTruthy();
+    expect(await screen.findByText('The current password is not right.')).toBeTruthy();
 
     await user.clear(screen.getByLabelText('Current password:'));
     await user.type(screen.getByLabelText('Current password:'), 'right password');
