@@ -102,11 +102,13 @@ describe('kill -9 the console during a stream of concurrent saves', () => {
           }
         }
       };
+      // Only a signed-in user mints tokens (the session survives the console's restarts).
+      const admin = await stack.signIn();
       const tokenMaker = async (w: number) => {
         for (let i = 0; !stopping; i++) {
           const name = `crash-c${cycle}-w${w}-i${i}`;
           try {
-            const res = await stack.api('POST', '/api/v1/tokens', { name, scope: 'read' });
+            const res = await admin.raw('POST', '/api/v1/tokens', { name, scope: 'read' });
             if (res.status === 201) tokens.push(name);
             else throw new Error(`POST token: ${res.status}`);
           } catch (err) {

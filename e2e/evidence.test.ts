@@ -56,15 +56,14 @@ beforeAll(async () => {
     'the console',
   );
   const session = await createApiClient({ baseUrl: url }).login('admin', password);
-  token = (
-    await createApiClient({
-      baseUrl: url,
-      cookie: session.cookie,
-      csrfToken: session.csrfToken,
-    }).tokens.create('deploy', 'write')
-  ).token;
-  const nodeToken = (await api<{ token: string }>('POST', '/api/v1/nodes', { name: 'local' })).body
-    .token;
+  const signedIn = createApiClient({
+    baseUrl: url,
+    cookie: session.cookie,
+    csrfToken: session.csrfToken,
+  });
+  token = (await signedIn.tokens.create('deploy', 'write')).token;
+  // Only a signed-in user registers nodes.
+  const nodeToken = (await signedIn.nodes.register('local')).token;
   children.push(
     start(join(root, 'apps/smtp'), 'src/main.ts', {
       IMS_CONSOLE_URL: url,

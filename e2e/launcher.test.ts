@@ -149,7 +149,8 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     await expect(RawSmtp.open(smtpPort)).rejects.toThrow();
 
     // Second start on the same data: the same node, no new password; SIGTERM.
-    const second = launch(env);
+    // IMS_ADMIN_PASSWORD is set this time: it must not reach the node (issue 13 item 11).
+    const second = launch({ ...env, IMS_ADMIN_PASSWORD: 'never-in-the-node-env' });
     await until(
       async () => {
         const n = (await service()).nodes;
@@ -160,6 +161,22 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     );
     expect(second.output()).not.toContain('password is');
     const secondPid = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+    // The node's environment, as the kernel holds it: an allow list.
+    const nodeEnv = readFileSync(`/proc/${secondPid}/environ`, 'utf8').split('\0');
+    expect(nodeEnv.some((kv) => kv.startsWith('IMS_NODE_TOKEN='))).toBe(true);
+    expect(nodeEnv.some((kv) => kv.startsWith('IMS_ADMIN_PASSWORD='))).toBe(false);
+    expect(nodeEnv.join('\n')).not.toContain('never-in-the-node-env');
+    // A launcher on the same data directory while this one runs: refused, clearly.
+    const twin = launch(env);
+    expect(await exited(twin)).toBe(1);
+    await until(
+      async () => (twin.output().includes('Another console') ? true : undefined),
+      10_000,
+      "the twin's message",
+    );
+    expect(twin.output()).toContain(
+      `Another console (pid ${second.proc.pid}) is running on the data directory ${dataDir}: stop it first.`,
+    );
     second.proc.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
     expect(alive(secondPid)).toBe(false);

@@ -54,7 +54,8 @@ beforeAll(async () => {
     baseUrl: url,
     token: (await signedIn.tokens.create('e2e-queues', 'write')).token,
   });
-  const node = await admin.nodes.register('local');
+  // Only a signed-in user registers nodes.
+  const node = await signedIn.nodes.register('local');
   children.push(
     start(join(root, 'apps/smtp'), 'src/main.ts', {
       IMS_CONSOLE_URL: url,

@@ -99,7 +99,8 @@ export class Stack {
       displayName: 'Alice',
       password: ALICE.password,
     });
-    const node = await this.client.nodes.register('e2e');
+    // Only a signed-in user registers nodes.
+    const node = await browser.nodes.register('e2e');
     this.nodeEnv = {
       IMS_CONSOLE_URL: this.url,
       IMS_NODE_TOKEN: node.token,
@@ -212,6 +213,19 @@ export class Stack {
     extra: Record<string, string> = {},
   ): Promise<{ status: number; body: T; headers: Headers }> {
     return this.client.raw<T>(method, path, body, extra);
+  }
+
+  /**
+   * A signed-in administrator (a session, as a browser has): what only a
+   * session may do (mint tokens, register nodes) goes through it.
+   */
+  async signIn(): Promise<ApiClient> {
+    const session = await createApiClient({ baseUrl: this.url }).login('admin', this.adminPassword);
+    return createApiClient({
+      baseUrl: this.url,
+      cookie: session.cookie,
+      csrfToken: session.csrfToken,
+    });
   }
 
   /** Saves a change to the routing configuration (acknowledging critical findings); returns the new version. */

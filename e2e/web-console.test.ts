@@ -74,8 +74,8 @@ beforeAll(async () => {
     csrfToken: session.csrfToken,
   });
   token = (await signedIn.tokens.create('e2e-web', 'write')).token;
-  const nodeToken = (await api<{ token: string }>('POST', '/api/v1/nodes', { name: 'local' })).body
-    .token;
+  // Only a signed-in user registers nodes.
+  const nodeToken = (await signedIn.nodes.register('local')).token;
   children.push(
     start(join(root, 'apps/smtp'), 'src/main.ts', {
       IMS_CONSOLE_URL: url,

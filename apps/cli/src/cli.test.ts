@@ -47,7 +47,8 @@ beforeAll(async () => {
   children.push(server);
   await until(
     async () => ((await createApiClient({ baseUrl: url }).health()) ? true : undefined),
-    60_000,
+    // The first start hashes two passwords at OWASP's scrypt cost (0.3 s each, far more on a loaded machine).
+    180_000,
     'console',
   );
   home = temp();
@@ -57,7 +58,13 @@ beforeAll(async () => {
   const login = await run(['login', '--username', 'admin', '--password-stdin'], `${PASSWORD}\n`);
   expect(login.stderr).toBe('');
   expect(login.code).toBe(0);
-  const node = await json<{ token: string }>(['node', 'register', 'local']);
+  // A node token is minted only by a signed-in user: the password, again.
+  const registered = await run(
+    ['node', 'register', 'local', '--password-stdin', '--json'],
+    `${PASSWORD}\n`,
+  );
+  expect(registered.stderr).toBe('');
+  const node = JSON.parse(registered.stdout) as { token: string };
   children.push(
     startProcess(join(ROOT, 'apps/smtp'), 'src/main.ts', {
       IMS_CONSOLE_URL: url,
@@ -76,7 +83,7 @@ beforeAll(async () => {
     60_000,
     'the node to attach',
   );
-});
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all(children.map((c) => c.stop()));
@@ -561,6 +568,76 @@ describe('ims against a real console and SMTP node', () => {
     });
     expect((await run(['impact'])).code).toBe(2);
   }, 300_000);
+
+  it('token create/list/revoke, sessions, backup and passwd (issue 13 items 10 and 13)', async () => {
+    // A token cannot mint a token: the stored one gets 403 through the API.
+    const stored = JSON.parse(readFileSync(join(home, 'xdg', 'ims', 'config.json'), 'utf8')) as {
+      token: string;
+    };
+    const byToken = createApiClient({ baseUrl: url, token: stored.token });
+    await expect(byToken.tokens.create('child', 'write')).rejects.toMatchObject({ status: 403 });
+
+    const created = await run(
+      [
+        'token',
+        'create',
+        'nightly',
+        '--scope',
+        'read',
+        '--expires-in',
+        '3600',
+        '--password-stdin',
+        '--json',
+      ],
+      `${PASSWORD}\n`,
+    );
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout) as { id: number; token: string; expiresAt: string };
+    expect(token.expiresAt).toMatch(/Z$/);
+    const list = await run(['token', 'list']);
+    expect(list.stdout.split('\n')[0]).toMatch(
+      /^ID\s+NAME\s+SCOPE\s+CREATED BY\s+CREATED\s+LAST USED\s+EXPIRES$/,
+    );
+    expect(list.stdout).toMatch(new RegExp(`\\n${token.id}\\s+nightly\\s+read\\s+admin\\s`));
+    expect((await run(['token', 'revoke', String(token.id)])).stdout).toBe(
+      `Token ${token.id} revoked.\n`,
+    );
+
+    // A browser session shows in `ims sessions`, and revoking it ends it.
+    const browser = await createApiClient({ baseUrl: url }).login('admin', PASSWORD);
+    const sessions = await json<{ sessions: { id: string; current: boolean }[] }>(['sessions']);
+    expect(sessions.sessions.length).toBeGreaterThanOrEqual(1);
+    const text = await run(['sessions']);
+    expect(text.stdout.split('\n')[0]).toMatch(
+      /^ID\s+USER\s+CREATED\s+LAST SEEN\s+ADDRESS\s+USER AGENT$/,
+    );
+    const target = sessions.sessions[0]?.id ?? '';
+    expect((await run(['sessions', 'revoke', target])).code).toBe(0);
+    await expect(
+      createApiClient({ baseUrl: url, cookie: browser.cookie }).whoami(),
+    ).rejects.toMatchObject({ status: 401 });
+
+    // A backup: the SQLite file, 0600.
+    const file = join(temp(), 'ims.db');
+    const backup = await run(['backup', file]);
+    expect(backup.code).toBe(0);
+    expect(backup.stdout).toMatch(/^Backup written to .+ \(\d+ bytes\)\.\n$/);
+    expect(readFileSync(file).subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // passwd --stdin: current, then new; the stored token keeps working.
+    const next = 'the new cli admin password';
+    const changed = await run(['passwd', '--stdin'], `${PASSWORD}\n${next}\n`);
+    expect(changed.stderr).toBe('');
+    expect(changed.stdout).toMatch(/^Password of admin changed; \d+ other session\(s\) signed out/);
+    await expect(createApiClient({ baseUrl: url }).login('admin', PASSWORD)).rejects.toMatchObject({
+      status: 401,
+    });
+    await createApiClient({ baseUrl: url }).login('admin', next);
+    expect((await run(['status'])).code).toBe(0);
+    // And back, for the tests after this one.
+    expect((await run(['passwd', '--stdin'], `${next}\n${PASSWORD}\n`)).code).toBe(0);
+  });
 
   it('logout revokes the token and forgets it', async () => {
     const r = await run(['logout']);

@@ -4,7 +4,7 @@
  * options anywhere after them. Exit codes: see exit-codes.ts.
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
@@ -200,6 +200,47 @@ const sameEntry = (a: { ip: string; mask: string }, b: { ip: string; mask: strin
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Where `ims` asks for a password: --password-stdin, else the terminal. */
+async function passwordOf(ctx: Ctx, question: string): Promise<string> {
+  if (ctx.values['password-stdin']) return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+  if (ctx.io.promptSecret) return ctx.io.promptSecret(question);
+  throw new CliError('No terminal to ask for the password: use --password-stdin.', EXIT.usage);
+}
+
+/**
+ * Runs `work` in a session signed in with the user's password (what a token
+ * may not do: mint tokens, register nodes, change the password), then signs
+ * that session out again.
+ */
+async function withSession<T>(
+  ctx: Ctx,
+  work: (api: ApiClient, username: string) => Promise<T>,
+  password?: string,
+): Promise<T> {
+  const username = str(ctx.values.username) ?? 'admin';
+  const secret = password ?? (await passwordOf(ctx, `Password for ${username} at ${ctx.url}: `));
+  const timeoutMs = timeoutOf(ctx.values);
+  const session = await createApiClient({ baseUrl: ctx.url, timeoutMs }).login(username, secret);
+  const api = createApiClient({
+    baseUrl: ctx.url,
+    cookie: session.cookie,
+    csrfToken: session.csrfToken,
+    timeoutMs,
+  });
+  try {
+    return await work(api, username);
+  } finally {
+    await api.logout().catch(() => undefined);
+  }
+}
+
+const SESSION_OPTIONS: Options = {
+  username: { type: 'string', short: 'u' },
+  'password-stdin': { type: 'boolean' },
+};
+
+const when = (iso: string | undefined) => (iso ? iso.replace(/\.\d+Z$/, 'Z') : '-');
 
 // ---- commands ------------------------------------------------------------
 
@@ -949,13 +990,17 @@ const commands: Command[] = [
   {
     name: 'node register',
     summary: 'Register an SMTP node running elsewhere; prints its token once',
-    usage: 'ims node register NAME [--json]',
+    usage: 'ims node register NAME [--username NAME] [--password-stdin] [--json]',
     details:
-      'Start the node with IMS_CONSOLE_URL=<this console> IMS_NODE_TOKEN=<the token> (see the README, "Attaching a node running elsewhere").',
-    examples: ['ims node register edge-1'],
+      'A node token is a credential: only a signed-in user may mint one, so this asks for your password (or reads it from standard input with --password-stdin), signs in, registers, and signs out. Start the node with IMS_CONSOLE_URL=<this console> IMS_NODE_TOKEN=<the token> (see the README, "Attaching a node running elsewhere").',
+    examples: [
+      'ims node register edge-1',
+      'printf %s "$ADMIN_PASSWORD" | ims node register edge-1 --password-stdin',
+    ],
+    options: SESSION_OPTIONS,
     args: [1, 1],
     async run(ctx) {
-      const created = await ctx.api().nodes.register(ctx.positionals[0] ?? '');
+      const created = await withSession(ctx, (api) => api.nodes.register(ctx.positionals[0] ?? ''));
       if (ctx.json) ctx.outJson(created);
       else
         ctx.out(
@@ -981,6 +1026,193 @@ const commands: Command[] = [
       const id = intArg(ctx.positionals[0], 'The node id');
       await ctx.api().nodes.remove(id);
       return ctx.show({ removed: id }, () => `Node ${id} removed.`);
+    },
+  },
+  {
+    name: 'token list',
+    summary: 'API tokens: scope, who created them, last use, expiry (never their secrets)',
+    usage: 'ims token list [--json]',
+    examples: ['ims token list', 'ims token list --json | jq ".tokens[] | select(.expiresAt)"'],
+    async run(ctx) {
+      const list = await ctx.api().tokens.list();
+      return ctx.show(list, () =>
+        list.tokens.length === 0
+          ? 'No tokens.'
+          : table(
+              ['ID', 'NAME', 'SCOPE', 'CREATED BY', 'CREATED', 'LAST USED', 'EXPIRES'],
+              list.tokens.map((t) => [
+                String(t.id),
+                t.name,
+                t.scope,
+                t.createdBy,
+                when(t.createdAt),
+                when(t.lastUsedAt),
+                t.expiresAt
+                  ? `${when(t.expiresAt)}${Date.parse(t.expiresAt) <= Date.now() ? ' (expired)' : ''}`
+                  : 'never',
+              ]),
+            ),
+      );
+    },
+  },
+  {
+    name: 'token create',
+    summary: 'Create an API token (signs in with your password); prints it once',
+    usage:
+      'ims token create NAME [--scope read|write] [--expires-in SECONDS] [--username NAME] [--password-stdin] [--json]',
+    details:
+      'Only a signed-in user may mint a token, so this asks for your password. The token is tied to the sign-in that made it only in that revoking that session (ims sessions revoke) revokes it; this command signs its session out normally, so the token stays until it is revoked or expires.',
+    examples: [
+      'ims token create deploy --scope write --expires-in 86400',
+      'printf %s "$ADMIN_PASSWORD" | ims token create prometheus --scope read --password-stdin',
+    ],
+    options: { ...SESSION_OPTIONS, scope: { type: 'string' }, 'expires-in': { type: 'string' } },
+    args: [1, 1],
+    async run(ctx) {
+      const scope = str(ctx.values.scope) ?? 'write';
+      if (scope !== 'write' && scope !== 'read') {
+        throw new CliError('--scope is write or read.', EXIT.usage);
+      }
+      const expiresText = str(ctx.values['expires-in']);
+      const expiresIn =
+        expiresText === undefined ? undefined : intArg(expiresText, '--expires-in (seconds)');
+      const created = await withSession(ctx, (api) =>
+        api.tokens.create(
+          ctx.positionals[0] ?? '',
+          scope,
+          expiresIn === undefined ? {} : { expiresIn },
+        ),
+      );
+      if (ctx.json) ctx.outJson(created);
+      else
+        ctx.out(
+          [
+            `Token ${created.name} (id ${created.id}, ${created.scope}${
+              created.expiresAt ? `, expires ${when(created.expiresAt)}` : ''
+            }). Shown only now:`,
+            '',
+            `    ${created.token}`,
+          ].join('\n'),
+        );
+      return EXIT.ok;
+    },
+  },
+  {
+    name: 'token revoke',
+    summary: 'Revoke an API token',
+    usage: 'ims token revoke ID',
+    examples: ['ims token revoke 3'],
+    args: [1, 1],
+    async run(ctx) {
+      const id = intArg(ctx.positionals[0], 'The token id');
+      await ctx.api().tokens.revoke(id);
+      return ctx.show({ revoked: id }, () => `Token ${id} revoked.`);
+    },
+  },
+  {
+    name: 'sessions',
+    summary: 'Signed-in sessions: created, last seen, client address, user agent',
+    usage: 'ims sessions [--json]\n       ims sessions revoke ID',
+    examples: ['ims sessions', 'ims sessions revoke 3f2a…'],
+    async run(ctx) {
+      const list = await ctx.api().sessions.list();
+      return ctx.show(list, () =>
+        list.sessions.length === 0
+          ? 'No one is signed in.'
+          : table(
+              ['ID', 'USER', 'CREATED', 'LAST SEEN', 'ADDRESS', 'USER AGENT'],
+              list.sessions.map((x) => [
+                `${x.id}${x.current ? ' *' : ''}`,
+                x.username,
+                when(x.createdAt),
+                when(x.lastSeenAt),
+                x.clientAddress || '-',
+                x.userAgent || '-',
+              ]),
+            ),
+      );
+    },
+  },
+  {
+    name: 'sessions revoke',
+    summary: 'Revoke a session, and the tokens created in it',
+    usage: 'ims sessions revoke ID',
+    examples: ['ims sessions revoke 3f2a9c0d1e2b3a4f5c6d7e8f'],
+    args: [1, 1],
+    async run(ctx) {
+      const id = ctx.positionals[0] ?? '';
+      const r = await ctx.api().sessions.revoke(id);
+      return ctx.show(
+        { revoked: id, ...r },
+        () =>
+          `Session ${id} revoked${r.revokedTokens > 0 ? `, with ${r.revokedTokens} token(s) created in it` : ''}.`,
+      );
+    },
+  },
+  {
+    name: 'passwd',
+    summary: 'Change your console password; your other sessions are signed out',
+    usage: 'ims passwd [--username NAME] [--stdin]',
+    details:
+      'Asks for the current password and the new one twice. With --stdin, reads two lines from standard input: the current password, then the new one. Every other session of the user is signed out, and tokens made in those sessions are revoked; stored tokens from `ims login` keep working.',
+    examples: ['ims passwd', 'printf "%s\\n%s\\n" "$OLD" "$NEW" | ims passwd --stdin'],
+    options: { username: { type: 'string', short: 'u' }, stdin: { type: 'boolean' } },
+    async run(ctx) {
+      const username = str(ctx.values.username) ?? 'admin';
+      let current: string;
+      let next: string;
+      if (ctx.values.stdin) {
+        const [a, b] = (await ctx.io.readStdin()).split(/\r?\n/);
+        if (!a || !b) {
+          throw new CliError(
+            '--stdin reads two lines: the current password, then the new one.',
+            EXIT.usage,
+          );
+        }
+        current = a;
+        next = b;
+      } else if (ctx.io.promptSecret) {
+        current = await ctx.io.promptSecret(`Current password for ${username} at ${ctx.url}: `);
+        next = await ctx.io.promptSecret('New password: ');
+        if ((await ctx.io.promptSecret('New password again: ')) !== next) {
+          throw new CliError('The two new passwords differ; nothing was changed.', EXIT.usage);
+        }
+      } else {
+        throw new CliError('No terminal to ask for the passwords: use --stdin.', EXIT.usage);
+      }
+      const r = await withSession(ctx, (api) => api.changePassword(current, next), current);
+      return ctx.show(
+        { username, ...r },
+        () =>
+          `Password of ${username} changed; ${r.revokedSessions} other session(s) signed out${
+            r.revokedTokens > 0 ? ` and ${r.revokedTokens} token(s) made in them revoked` : ''
+          }.`,
+      );
+    },
+  },
+  {
+    name: 'backup',
+    summary: 'Save a consistent copy of the console database to FILE (restore: see the README)',
+    usage: 'ims backup FILE',
+    details:
+      "Taken while the console runs, with SQLite's online backup API. The file holds password and token hashes: it is written readable only by you (0600). To restore: stop the console, copy the file to IMS_DATA_DIR/ims.db (removing any ims.db-wal and ims.db-shm), start it.",
+    examples: ['ims backup /var/backups/ims-$(date +%F).db'],
+    args: [1, 1],
+    async run(ctx) {
+      const file = ctx.positionals[0] ?? '';
+      const bytes = await ctx.api().backup({ timeoutMs: timeoutOf(ctx.values, 300_000) });
+      const partial = `${file}.partial-${process.pid}`;
+      try {
+        writeFileSync(partial, bytes, { mode: 0o600, flag: 'wx' });
+        renameSync(partial, file);
+      } catch (err) {
+        rmSync(partial, { force: true });
+        throw new CliError(`Cannot write ${file}: ${(err as Error).message}`, EXIT.failed);
+      }
+      return ctx.show(
+        { file, bytes: bytes.length },
+        () => `Backup written to ${file} (${bytes.length} bytes).`,
+      );
     },
   },
 ];

@@ -29,6 +29,7 @@ import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
+import { TEST_PASSWORD_COST } from './testing/helper';
 
 const record = battery({
   id: 'api-abuse',
@@ -103,6 +104,7 @@ beforeAll(async () => {
     },
   });
   app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: ':memory:',
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,
@@ -130,8 +132,9 @@ beforeAll(async () => {
   ).toBe(204);
   writeAuth = { authorization: `Bearer ${writeToken.token}` };
   readAuth = { authorization: `Bearer ${readToken.token}` };
-  const node = await post('/api/v1/nodes', { name: 'abuse-node' }, writeAuth);
-  const victimNode = await post('/api/v1/nodes', { name: 'abuse-victim-node' }, writeAuth);
+  // Node tokens are minted only by a signed-in user (issue 13 item 10).
+  const node = await post('/api/v1/nodes', { name: 'abuse-node' }, w);
+  const victimNode = await post('/api/v1/nodes', { name: 'abuse-victim-node' }, w);
   nodeAuth = { authorization: `Bearer ${node.json<{ token: string }>().token}` };
   const mailbox = await post(
     '/api/v1/directory/mailboxes',
@@ -184,11 +187,14 @@ function snapshot(): string {
       unknown
     >[];
     if (t === 'tokens') rows = rows.map(({ last_used_at: _, ...r }) => r);
-    if (t === 'audit_log') rows = rows.filter((r) => r.action !== 'login.failed');
+    if (t === 'audit_log')
+      rows = rows.filter((r) => r.action !== 'login.failed' && r.action !== 'password.failed');
     // The latest rollout moves with the clock too (a node that does not answer
     // in time halts it), not only with requests; what a restart request
     // changes is in service_state, nodes and the audit log.
     if (t === 'rollouts') rows = [];
+    // A session's last request is written down (at most once a minute).
+    if (t === 'sessions') rows = rows.map(({ last_seen_at: _, ...r }) => r);
     out[t] = rows;
   }
   return JSON.stringify(out);
@@ -354,7 +360,11 @@ function writeRoutes(): WriteRoute[] {
   return routes;
 }
 
+/** Routes only a signed-in user may use (a token gets 403): minting credentials, the password. */
+const SESSION_ONLY = new Set(['/api/v1/tokens', '/api/v1/nodes', '/api/v1/session/password']);
+
 function authFor(path: string): Record<string, string> {
+  if (SESSION_ONLY.has(path)) return write();
   return path.startsWith('/api/v1/node/') ? nodeAuth : writeAuth;
 }
 
@@ -714,6 +724,44 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
       ).statusCode,
     ).toBe(204);
     const revoked = (globalThis as Record<string, unknown>).__revokedToken as string;
+    // A token past its expiresAt (issue 13 item 10).
+    const expiring = await post(
+      '/api/v1/tokens',
+      { name: 'abuse-expiring', scope: 'write', expiresIn: 60 },
+      write(),
+    );
+    expect(expiring.statusCode).toBe(201);
+    app.db
+      .prepare('UPDATE tokens SET expires_at = ? WHERE id = ?')
+      .run('2000-01-01T00:00:00.000Z', expiring.json<{ id: number }>().id);
+    // A token made in a session that was then revoked: it goes with the session.
+    const doomedSession = await login();
+    const orphan = await post(
+      '/api/v1/tokens',
+      { name: 'abuse-orphan', scope: 'write' },
+      { cookie: doomedSession.cookie, 'x-csrf-token': doomedSession.csrf },
+    );
+    expect(orphan.statusCode).toBe(201);
+    const sessionId = (
+      await app.inject({
+        method: 'GET',
+        url: '/api/v1/sessions',
+        headers: { cookie: doomedSession.cookie },
+      })
+    )
+      .json<{ sessions: { id: string; current: boolean }[] }>()
+      .sessions.find((x) => x.current)?.id;
+    expect(
+      (
+        await app.inject({
+          method: 'DELETE',
+          url: `/api/v1/sessions/${sessionId}`,
+          headers: write(),
+        })
+      ).statusCode,
+    ).toBe(200);
+    secrets.expiredToken = expiring.json<{ token: string }>().token;
+    secrets.orphanToken = orphan.json<{ token: string }>().token;
     const routes = app.registeredRoutes.filter(
       (r) =>
         r.url.startsWith('/api/v1/') &&
@@ -735,6 +783,9 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
       ],
       ['expired session', { cookie: expired.cookie, 'x-csrf-token': expired.csrf }],
       ['signed-out session', { cookie: gone.cookie, 'x-csrf-token': gone.csrf }],
+      ['expired token', { authorization: `Bearer ${secrets.expiredToken}` }],
+      ['token of a revoked session', { authorization: `Bearer ${secrets.orphanToken}` }],
+      ['revoked session', { cookie: doomedSession.cookie, 'x-csrf-token': doomedSession.csrf }],
       ['forged cookie', { cookie: 'ims_session=forged', 'x-csrf-token': 'forged' }],
     ];
     const before = snapshot();
@@ -757,6 +808,9 @@ describe('credentials: missing, wrong, revoked, expired, wrong scope, no CSRF', 
         cases.push(['a session cookie on the node API', write(), 401]);
       } else {
         cases.push(['a node token', nodeAuth, 403]);
+        if (SESSION_ONLY.has(route.url) && isWrite) {
+          cases.push(['a write token (a session only)', writeAuth, 403]);
+        }
         if (isWrite && !readOnlyPost) {
           cases.push(['a read token', readAuth, 403]);
           cases.push(['a cookie without CSRF', { cookie: browser.cookie }, 403]);
@@ -1043,6 +1097,92 @@ describe("the console's edge (issue 13, items 7-9)", () => {
   }, 300_000);
 });
 
+// ---- accounts: password change, sessions, sign-in body (issue 13 items 10, 11) ----
+
+describe('accounts: the password, sessions and the sign-in body', () => {
+  it('guessing the current password through a stolen session stops after five tries, even at the right one', async () => {
+    await record.check(
+      'password change brute force',
+      async () => {
+        const s = await login();
+        const headers = { cookie: s.cookie, 'x-csrf-token': s.csrf };
+        const statuses: number[] = [];
+        for (let i = 0; i < 8; i++) {
+          const res = await app.inject({
+            method: 'PUT',
+            url: '/api/v1/session/password',
+            headers,
+            payload: { currentPassword: WRONG_PASSWORDS[i % 2], newPassword: 'pwned password!' },
+          });
+          problemOk(res);
+          statuses.push(res.statusCode);
+        }
+        expect(statuses.slice(0, 5)).toEqual([403, 403, 403, 403, 403]);
+        expect(statuses.slice(5).every((x) => x === 429)).toBe(true);
+        const right = await app.inject({
+          method: 'PUT',
+          url: '/api/v1/session/password',
+          headers,
+          payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'pwned password!' },
+        });
+        expect(right.statusCode).toBe(429);
+        // The password is unchanged.
+        await login();
+      },
+      'accounts',
+    );
+  });
+
+  it('a session id that is not one (malformed, unknown, traversal) is 400 or 404 and revokes nothing', async () => {
+    const before = snapshot();
+    for (const id of [
+      '0',
+      'x'.repeat(24),
+      '..%2f..',
+      'a'.repeat(25),
+      '0'.repeat(24),
+      "1' OR '1'='1",
+    ]) {
+      await record.check(
+        `revoke session ${id}`,
+        async () => {
+          const res = await app.inject({
+            method: 'DELETE',
+            url: `/api/v1/sessions/${encodeURIComponent(id)}`,
+            headers: write(),
+          });
+          expect([400, 404]).toContain(res.statusCode);
+          problemOk(res);
+        },
+        'accounts',
+      );
+    }
+    expect(snapshot()).toBe(before);
+  });
+
+  it('the sign-in body is refused over 4 KB (413) before it is parsed or checked', async () => {
+    for (const size of [4097, 64 * 1024, 1024 * 1024]) {
+      await record.check(
+        `sign-in body of ${size} bytes`,
+        async () => {
+          const before = snapshot();
+          const res = await app.inject({
+            method: 'POST',
+            url: '/api/v1/session',
+            remoteAddress: '10.9.0.1',
+            headers: { 'content-type': 'application/json' },
+            payload: `{"username":"admin","password":"${'p'.repeat(size)}"}`,
+          });
+          expect(res.statusCode).toBe(413);
+          problemOk(res);
+          expect(snapshot()).toBe(before);
+        },
+        'accounts',
+      );
+    }
+  });
+});
+
 // ---- oversized and malformed bodies ------------------------------------------------
 
 describe('oversized and malformed bodies', () => {
@@ -1117,7 +1257,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '{"name":',
         },
         [400],
@@ -1127,7 +1267,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: 'null',
         },
         [400],
@@ -1137,7 +1277,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '42',
         },
         [400],
@@ -1147,7 +1287,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'text/plain' },
+          headers: { ...write(), 'content-type': 'text/plain' },
           payload: 'name=x',
         },
         // Fastify reads text/plain as a string, which the body schema refuses.
@@ -1158,7 +1298,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { ...write(), 'content-type': 'application/x-www-form-urlencoded' },
           payload: 'name=x&scope=write',
         },
         [415],
@@ -1168,7 +1308,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'multipart/form-data; boundary=x' },
+          headers: { ...write(), 'content-type': 'multipart/form-data; boundary=x' },
           payload: '--x\r\n\r\n--x--',
         },
         [415],
@@ -1178,7 +1318,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '\ufeff{"name":"bom","scope":"read"}',
         },
         [201, 400],
@@ -1188,7 +1328,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '{"name":"dup","scope":"read","scope":"admin"}',
         },
         [400],
@@ -1198,7 +1338,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/nodes',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: JSON.stringify({ name: 'n'.repeat(101) }),
         },
         [400],
@@ -1208,7 +1348,7 @@ describe('oversized and malformed bodies', () => {
         {
           method: 'POST',
           url: '/api/v1/tokens',
-          headers: { ...writeAuth, 'content-type': 'application/json' },
+          headers: { ...write(), 'content-type': 'application/json' },
           payload: '',
         },
         [400],
@@ -1478,7 +1618,7 @@ describe('the Queues routes and node answers (issue 17 §4)', () => {
       return undefined;
     });
     try {
-      const otherNode = await post('/api/v1/nodes', { name: 'abuse-other-node' }, writeAuth);
+      const otherNode = await post('/api/v1/nodes', { name: 'abuse-other-node' }, write());
       expect(otherNode.statusCode).toBe(201);
       secrets.otherNodeToken = otherNode.json<{ token: string }>().token;
       const listing = app.inject({

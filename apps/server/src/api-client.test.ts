@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ApiNetworkError, ApiProblem, createApiClient } from '@ims/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
+import { TEST_PASSWORD_COST } from './testing/helper';
 
 const PASSWORD = 'api-client test password';
 let app: Awaited<ReturnType<typeof buildApp>>;
@@ -9,7 +10,12 @@ let baseUrl: string;
 let token: string;
 
 beforeAll(async () => {
-  app = await buildApp({ dataDir: ':memory:', siteDomain: 'example.com', adminPassword: PASSWORD });
+  app = await buildApp({
+    dataDir: ':memory:',
+    siteDomain: 'example.com',
+    adminPassword: PASSWORD,
+    passwordCost: TEST_PASSWORD_COST,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   baseUrl = `http://127.0.0.1:${address.port}/`;

@@ -10,7 +10,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { routes } from '@ims/api-contract';
+import { NO_CONTROL_CHARACTERS, routes } from '@ims/api-contract';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
@@ -25,7 +25,7 @@ import authenticate from './plugins/app/authenticate';
 import bootstrap, { type BootstrapOptions } from './plugins/app/bootstrap';
 import nodeEvents, { type NodeEventsOptions } from './plugins/app/node-events';
 import nodeRequests, { type NodeRequestsOptions } from './plugins/app/node-requests';
-import repositories from './plugins/app/repositories';
+import repositories, { type RepositoriesOptions } from './plugins/app/repositories';
 import rollout, { type RolloutOptions } from './plugins/app/rollout';
 import serviceStatus from './plugins/app/service-status';
 import signInThrottle from './plugins/app/sign-in-throttle';
@@ -33,6 +33,7 @@ import db from './plugins/external/db';
 import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
+import backupRoutes from './routes/api/backup';
 import directoryRoutes from './routes/api/directory';
 import impactRoutes from './routes/api/impact';
 import queueRoutes from './routes/api/queue';
@@ -40,6 +41,7 @@ import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
 import serviceRoutes from './routes/api/service';
 import sessionRoutes from './routes/api/session';
+import sessionsRoutes from './routes/api/sessions';
 import tokenRoutes from './routes/api/tokens';
 import healthRoutes from './routes/health';
 import metricsRoutes from './routes/metrics';
@@ -56,9 +58,12 @@ export interface AppOptions
     NodeEventsOptions,
     NodeRequestsOptions,
     AllowedHostsOptions,
-    RolloutOptions {
+    RolloutOptions,
+    RepositoriesOptions {
   /** Data directory, or `:memory:` (tests). */
   dataDir: string;
+  /** IMS_METRICS_TOKEN_REQUIRED: /metrics needs an API token or a session. */
+  metricsTokenRequired?: boolean | undefined;
   /** The built web app to serve at `/` (default: apps/web/dist, when it exists). */
   webDir?: string;
   logger?: FastifyServerOptions['logger'];
@@ -110,7 +115,9 @@ function fieldErrors(issues: readonly AjvIssue[]): FieldError[] {
     const detail =
       e.keyword === 'additionalProperties'
         ? `Unknown field "${String(e.params.additionalProperty)}".`
-        : `${e.message ?? 'is not valid'}`;
+        : e.keyword === 'pattern' && e.params.pattern === NO_CONTROL_CHARACTERS
+          ? 'must not contain control characters'
+          : `${e.message ?? 'is not valid'}`;
     return { pointer, detail };
   });
 }
@@ -290,7 +297,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     handler: async () => app.swagger(),
   });
   await app.register(db, { dataDir: opts.dataDir });
-  await app.register(repositories);
+  await app.register(repositories, { passwordCost: opts.passwordCost });
 
   // App plugins.
   await app.register(
@@ -313,11 +320,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // Routes.
   await app.register(healthRoutes);
-  await app.register(metricsRoutes);
+  await app.register(metricsRoutes, { tokenRequired: opts.metricsTokenRequired });
   await app.register(sessionRoutes);
+  await app.register(sessionsRoutes);
   await app.register(tokenRoutes);
   await app.register(routingRoutes);
   await app.register(auditRoutes);
+  await app.register(backupRoutes);
   await app.register(webApp, { webDir: opts.webDir ?? DEFAULT_WEB_DIR });
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);

@@ -16,6 +16,7 @@ export function buildConsole(env: ServerEnv, dataDir: string = env.dataDir) {
     tls: env.tls && { cert: readFileSync(env.tls.certFile), key: readFileSync(env.tls.keyFile) },
     rolloutSettleMs: env.rolloutSettleMs,
     rolloutTimeoutMs: env.rolloutTimeoutMs,
+    metricsTokenRequired: env.metricsTokenRequired,
     // Readable lines on a terminal, JSON otherwise.
     logger: { level: env.logLevel, stream: prettyStream(process.stdout.isTTY === true) },
     onAdminCreated: (password, generated) => {

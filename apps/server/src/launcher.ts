@@ -16,7 +16,9 @@ import { orExit } from '@ims/settings';
 import closeWithGrace from 'close-with-grace';
 import { readLauncherEnv } from './config/env';
 import { buildConsole, schemeOf } from './console-from-env';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
+import { localNodeEnv } from './local-node/node-env';
 import { Supervisor } from './local-node/supervisor';
 import { relayPretty } from './logging';
 
@@ -44,6 +46,17 @@ const { console: env, localNode: nodeEnv } = orExit(() =>
   readLauncherEnv(!values['no-local-node']),
 );
 const dataDir = resolve(env.dataDir);
+
+// One launcher per data directory: a second one refuses before it opens the database.
+let lock: ReturnType<typeof lockDataDir>;
+try {
+  lock = lockDataDir(dataDir);
+} catch (err) {
+  if (!(err instanceof DataDirLockedError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+process.once('exit', () => lock.release());
 
 const app = await buildConsole(env, dataDir);
 
@@ -73,6 +86,7 @@ closeWithGrace({ delay: 20_000 }, async ({ err, signal }) => {
   await supervisor?.stop();
   if (wrotePid) rmSync(pidPath(dataDir), { force: true });
   await app.close();
+  lock.release();
 });
 
 await app.listen({ host: env.httpHost, port: env.httpPort });
@@ -97,8 +111,8 @@ if (nodeEnv) {
     command: process.execPath,
     args: SMTP_ARGS,
     cwd: SMTP_DIR,
-    env: {
-      ...process.env,
+    // An allow list: IMS_ADMIN_PASSWORD and the console's other settings stay here.
+    env: localNodeEnv(process.env, {
       IMS_CONSOLE_URL: consoleUrl,
       // A console on HTTPS: its node trusts the console's certificate (console-transport.ts).
       ...(env.tls ? { IMS_CONSOLE_CA: env.tls.certFile } : {}),
@@ -106,8 +120,8 @@ if (nodeEnv) {
       IMS_DATA_DIR: dataDir,
       IMS_SMTP_LISTEN: nodeEnv.smtpListen,
       IMS_SMTP_PORT: String(nodeEnv.smtpPort),
-      ...(nodeEnv.smartHost ? { IMS_SMART_HOST: nodeEnv.smartHost } : {}),
-    },
+      IMS_SMART_HOST: nodeEnv.smartHost,
+    }),
     stdio: pretty ? 'pipe' : 'inherit',
     onStart: (pid) => {
       const child = supervisor?.process;

@@ -3,6 +3,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
 import { prettyStream, relayPretty } from './logging';
+import { TEST_PASSWORD_COST } from './testing/helper';
 
 const apps: { close: () => Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -25,6 +26,7 @@ async function consoleAt(level: 'info' | 'debug') {
     },
   });
   const app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: ':memory:',
     siteDomain: 'example.com',
     adminPassword: 'logging test password',

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from './app';
 import { DB_FILE } from './plugins/external/db';
-import { ADMIN_PASSWORD, login } from './testing/helper';
+import { ADMIN_PASSWORD, login, TEST_PASSWORD_COST } from './testing/helper';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ims-console-'));
@@ -15,7 +15,12 @@ function tempDir(): string {
 }
 
 const start = (dataDir: string, adminPassword = ADMIN_PASSWORD) =>
-  buildApp({ dataDir, siteDomain: 'Corp.Example.', adminPassword });
+  buildApp({
+    dataDir,
+    siteDomain: 'Corp.Example.',
+    adminPassword,
+    passwordCost: TEST_PASSWORD_COST,
+  });
 
 describe('a real database file', () => {
   it('keeps every acknowledged version across a restart, and seeds only once', async () => {

@@ -18,18 +18,21 @@ import { defaultConfig } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from './app';
-import { ADMIN_PASSWORD } from './testing/helper';
+import { ADMIN_PASSWORD, TEST_PASSWORD_COST } from './testing/helper';
 
 interface Console {
   app: FastifyInstance;
   url: string;
   /** The administrator's side, with a write token, as a script would use. */
   admin: ApiClient;
+  /** The signed-in administrator (a session): only a session registers nodes. */
+  browser: ApiClient;
 }
 
 async function startConsole(): Promise<Console> {
   const dir = mkdtempSync(join(tmpdir(), 'ims-console-'));
   const app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: dir,
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,
@@ -47,7 +50,7 @@ async function startConsole(): Promise<Console> {
     csrfToken: session.csrfToken,
   });
   const { token } = await browser.tokens.create('test', 'write');
-  return { app, url, admin: createApiClient({ baseUrl: url, token }) };
+  return { app, url, admin: createApiClient({ baseUrl: url, token }), browser };
 }
 
 /** The status of a refused request (the ApiProblem it threw). */
@@ -143,7 +146,7 @@ class FakeNode {
 }
 
 async function register(c: Console, name: string): Promise<FakeNode> {
-  const created = await c.admin.nodes.register(name);
+  const created = await c.browser.nodes.register(name);
   return new FakeNode(c, created.token);
 }
 

@@ -36,6 +36,7 @@ import {
   type NodeRequest,
   type NodeRequestMethod,
   type NodeStatusBodySchema,
+  type PasswordChanged,
   type Problem,
   type QueuedMessage,
   type QueueList,
@@ -55,6 +56,9 @@ import {
   type ServiceSchema,
   type Session,
   type SessionInfo,
+  type SessionList,
+  type SessionRevoked,
+  type SessionView,
   type TokenCreatedSchema,
   type TokenListSchema,
   type TokenScope,
@@ -101,6 +105,7 @@ export type {
   NodeAnswerBody,
   NodeRequest,
   NodeRequestMethod,
+  PasswordChanged,
   Problem,
   QueuedMessage,
   QueueList,
@@ -111,6 +116,9 @@ export type {
   RoutingState,
   Session,
   SessionInfo,
+  SessionList,
+  SessionRevoked,
+  SessionView,
   VersionSummary,
 };
 
@@ -581,10 +589,34 @@ export function createApiClient(options: ApiClientOptions) {
     whoami: (opts?: RequestOptions) => data(call('whoami', {}, opts)),
     logout: (opts?: RequestOptions) => data(call('signOut', {}, opts)),
 
+    /** Change the signed-in user's password (a session only); the user's other sessions end. */
+    changePassword: (currentPassword: string, newPassword: string, opts?: RequestOptions) =>
+      data(call('changePassword', { body: { currentPassword, newPassword } }, opts)),
+
+    /** Signed-in sessions; revoking one revokes the tokens created in it. */
+    sessions: {
+      list: (opts?: RequestOptions) => data(call('listSessions', {}, opts)),
+      revoke: (id: string, opts?: RequestOptions) =>
+        data(call('revokeSession', { params: { id } }, opts)),
+    },
+
     tokens: {
       list: (opts?: RequestOptions) => data(call('listTokens', {}, opts)),
-      create: (name: string, scope: TokenScope, opts?: RequestOptions) =>
-        data(call('createToken', { body: { name, scope } }, opts)),
+      /** A new token (a signed-in session only); `expiresIn` seconds, or until revoked. */
+      create: (name: string, scope: TokenScope, opts?: RequestOptions & { expiresIn?: number }) =>
+        data(
+          call(
+            'createToken',
+            {
+              body: {
+                name,
+                scope,
+                ...(opts?.expiresIn === undefined ? {} : { expiresIn: opts.expiresIn }),
+              },
+            },
+            opts,
+          ),
+        ),
       revoke: (id: number, opts?: RequestOptions) =>
         data(call('revokeToken', { params: { id } }, opts)),
     },
@@ -678,5 +710,32 @@ export function createApiClient(options: ApiClientOptions) {
 
     audit: (query: Partial<AuditQuery> = {}, opts?: RequestOptions) =>
       data(call('audit', { query }, opts)),
+
+    /**
+     * A consistent copy of the console database (POST /api/v1/backup), as
+     * the bytes of the SQLite file.
+     */
+    async backup(opts: RequestOptions = {}): Promise<Uint8Array> {
+      const route = routes.backup;
+      const wire: Wire = { method: route.method, path: route.path };
+      const timeoutMs = opts.timeoutMs ?? defaultTimeout;
+      const { res, timedOut } = await send(
+        wire,
+        opts,
+        'application/vnd.sqlite3, application/problem+json',
+        timeoutMs,
+      );
+      if (!res.ok) throw await fail(res, wire);
+      try {
+        return new Uint8Array(await res.arrayBuffer());
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+        throw new ApiNetworkError(
+          `The backup from ${base || 'the console'} was cut off${timedOut() ? ` after ${timeoutMs} ms` : ''}.`,
+          timedOut(),
+          err,
+        );
+      }
+    },
   };
 }

@@ -21,7 +21,16 @@ const PasswordSchema = Type.String({
   maxLength: 1000,
   description: 'Write-only: stored as a slow salted hash, never returned',
 });
-const DisplayNameSchema = Type.String({ maxLength: 200 });
+/**
+ * No control characters (C0, DEL, C1, line and paragraph separators): a
+ * display name ends up in headers, logs and terminals.
+ */
+export const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$';
+const DisplayNameSchema = Type.String({
+  maxLength: 200,
+  pattern: NO_CONTROL_CHARACTERS,
+  description: 'Any text without control characters',
+});
 
 export const MailboxCreateBodySchema = Type.Object(
   {

@@ -38,11 +38,16 @@ import {
   HealthSchema,
   IdParamsSchema,
   LoginBodySchema,
+  PasswordChangeBodySchema,
+  PasswordChangedSchema,
   ProblemSchema,
   RestoreBodySchema,
   RoutingPutBodySchema,
   RoutingStateSchema,
   SessionInfoSchema,
+  SessionListSchema,
+  SessionParamsSchema,
+  SessionRevokedSchema,
   SessionSchema,
   TokenCreateBodySchema,
   TokenCreatedSchema,
@@ -128,7 +133,12 @@ export const routes = {
     security: noAuth,
     // Prometheus text exposition, not JSON: the typed client has no method for it.
     produces: ['text/plain'],
-    responses: { 200: Type.String({ description: 'Prometheus text exposition' }) },
+    // With IMS_METRICS_TOKEN_REQUIRED: 401 without a token, 403 for a node token.
+    responses: {
+      200: Type.String({ description: 'Prometheus text exposition' }),
+      401: problem,
+      403: problem,
+    },
   },
   openapi: {
     method: 'GET',
@@ -147,7 +157,7 @@ export const routes = {
     summary: 'Sign in: sets the session cookie and returns the CSRF token',
     security: noAuth,
     body: LoginBodySchema,
-    responses: { 200: SessionSchema, 400: problem, 401: problem, 429: problem },
+    responses: { 200: SessionSchema, 400: problem, 401: problem, 413: problem, 429: problem },
   },
   whoami: {
     method: 'GET',
@@ -185,6 +195,43 @@ export const routes = {
     summary: 'Revoke an API token',
     params: IdParamsSchema,
     responses: { 204: NoContentSchema, 400: problem, 401: problem, 403: problem, 404: problem },
+  },
+  changePassword: {
+    method: 'PUT',
+    path: '/api/v1/session/password',
+    tags: ['session'],
+    summary:
+      "Change the signed-in user's password (a browser session, not a token); every other session of the user is revoked",
+    body: PasswordChangeBodySchema,
+    responses: {
+      200: PasswordChangedSchema,
+      400: problem,
+      401: problem,
+      403: problem,
+      413: problem,
+      429: problem,
+    },
+  },
+  listSessions: {
+    method: 'GET',
+    path: '/api/v1/sessions',
+    tags: ['session'],
+    summary: 'Signed-in sessions: created, last seen, client address, user agent',
+    responses: { 200: SessionListSchema, 401: problem },
+  },
+  revokeSession: {
+    method: 'DELETE',
+    path: '/api/v1/sessions/:id',
+    tags: ['session'],
+    summary: 'Revoke a session, and the tokens created in it',
+    params: SessionParamsSchema,
+    responses: {
+      200: SessionRevokedSchema,
+      400: problem,
+      401: problem,
+      403: problem,
+      404: problem,
+    },
   },
 
   // ---- Routing ----
@@ -352,6 +399,21 @@ export const routes = {
     summary: 'Audit log, newest first; page with `before`',
     query: AuditQuerySchema,
     responses: { 200: AuditPageSchema, 400: problem, 401: problem },
+  },
+
+  // ---- Backup ----
+  backup: {
+    method: 'POST',
+    path: '/api/v1/backup',
+    tags: ['operations'],
+    summary:
+      "A consistent copy of the console database, taken online with SQLite's backup API (restore: see the README)",
+    produces: ['application/vnd.sqlite3'],
+    responses: {
+      200: Type.String({ description: 'the SQLite database file' }),
+      401: problem,
+      403: problem,
+    },
   },
 
   // ---- Service: node registry, status, restart, live events ----

@@ -205,12 +205,16 @@ export const SessionInfoSchema = Type.Object({
 });
 export type SessionInfo = Static<typeof SessionInfoSchema>;
 
+/** The longest a token may be made to last: ten years. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 366 * 24 * 3600;
 export const TokenScopeSchema = Type.Union([Type.Literal('read'), Type.Literal('write')]);
 export type TokenScope = Static<typeof TokenScopeSchema>;
 export const TokenCreateBodySchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }),
     scope: TokenScopeSchema,
+    /** Seconds until the token expires (none: it lasts until revoked). */
+    expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: MAX_TOKEN_LIFETIME_SECONDS })),
   },
   { additionalProperties: false },
 );
@@ -221,6 +225,8 @@ export const TokenSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   createdBy: ActorSchema,
   lastUsedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** When it stops working (absent: until revoked). */
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
 export const TokenCreatedSchema = Type.Object({
   ...TokenSchema.properties,
@@ -229,6 +235,47 @@ export const TokenCreatedSchema = Type.Object({
 });
 export const TokenListSchema = Type.Object({ tokens: Type.Array(TokenSchema) });
 export const IdParamsSchema = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+/** PUT /api/v1/session/password: the signed-in user's own password. */
+export const PasswordChangeBodySchema = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1000 }),
+    newPassword: Type.String({ minLength: 8, maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type PasswordChangeBody = Static<typeof PasswordChangeBodySchema>;
+export const PasswordChangedSchema = Type.Object({
+  /** The user's other sessions, signed out by the change. */
+  revokedSessions: Type.Integer(),
+  /** Tokens those sessions had created, revoked with them. */
+  revokedTokens: Type.Integer(),
+});
+export type PasswordChanged = Static<typeof PasswordChangedSchema>;
+
+/** One browser session (or `ims` sign-in) of a console user. */
+export const SessionViewSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  clientAddress: Type.String(),
+  userAgent: Type.String(),
+  /** The session this request came from. */
+  current: Type.Boolean(),
+});
+export type SessionView = Static<typeof SessionViewSchema>;
+export const SessionListSchema = Type.Object({ sessions: Type.Array(SessionViewSchema) });
+export type SessionList = Static<typeof SessionListSchema>;
+export const SessionParamsSchema = Type.Object({
+  id: Type.String({ pattern: '^[0-9a-f]{24}$' }),
+});
+export const SessionRevokedSchema = Type.Object({
+  /** Tokens created in that session, revoked with it. */
+  revokedTokens: Type.Integer(),
+});
+export type SessionRevoked = Static<typeof SessionRevokedSchema>;
 
 // ---- Audit ----------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_PARAMS,
   DUMMY_HASH,
+  dummyHashFor,
   formatHash,
   hashPassword,
   LIMITS,
@@ -24,7 +25,7 @@ const key32 = Buffer.alloc(32, 7).toString('base64');
 describe('hashPassword', () => {
   it('writes scrypt$N$r$p$salt$key with the default cost, a 16-byte salt and a 32-byte key', async () => {
     const hash = await hashPassword('correct horse');
-    expect(hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    expect(hash).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
     expect(parseHash(hash)?.params).toEqual(DEFAULT_PARAMS);
   });
 
@@ -146,6 +147,26 @@ describe('needsRehash', () => {
   });
 
   it('is false for a hash dearer than the current cost', () => {
-    expect(needsRehash(`scrypt$65536$8$2$${salt16}$${key32}`)).toBe(false);
+    expect(needsRehash(`scrypt$262144$8$1$${salt16}$${key32}`)).toBe(false);
+  });
+
+  it('asks to rehash what the previous default (N = 2^15) wrote', () => {
+    expect(needsRehash(`scrypt$32768$8$1$${salt16}$${key32}`)).toBe(true);
+  });
+});
+
+describe('the default cost', () => {
+  it("is at least OWASP's minimum for scrypt: N = 2^17, r = 8, p = 1", () => {
+    expect(DEFAULT_PARAMS.N).toBeGreaterThanOrEqual(2 ** 17);
+    expect(DEFAULT_PARAMS.r).toBeGreaterThanOrEqual(8);
+    expect(DEFAULT_PARAMS.p).toBeGreaterThanOrEqual(1);
+    expect(parseHash(DUMMY_HASH)?.params).toEqual(DEFAULT_PARAMS);
+  });
+
+  it('dummyHashFor(params) carries that cost and matches nothing', async () => {
+    const dummy = dummyHashFor(FAST);
+    expect(parseHash(dummy)?.params).toEqual(FAST);
+    expect(await verifyPassword('', dummy)).toBe(false);
+    expect(await verifyPassword('anything', dummy)).toBe(false);
   });
 });

@@ -28,8 +28,13 @@ export interface ParsedHash {
   key: Buffer;
 }
 
-/** The cost of new hashes: N = 2^15, r = 8, p = 1 (32 MiB, about 50 ms). */
-export const DEFAULT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
+/**
+ * The cost of new hashes: N = 2^17, r = 8, p = 1, OWASP's current minimum
+ * for scrypt (Password Storage Cheat Sheet): 128 MiB and about 0.3 s per
+ * hash. Older, cheaper hashes still verify (each carries its own cost) and
+ * are hashed again at this cost at the next successful sign-in (needsRehash).
+ */
+export const DEFAULT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
 
 /** What a stored hash may say; anything else is malformed. */
 export const LIMITS = Object.freeze({
@@ -148,12 +153,13 @@ export function needsRehash(stored: string, params: ScryptParams = DEFAULT_PARAM
 }
 
 /**
- * A hash at the default cost that matches no password: verifying against it
- * spends the same time as against a real one, so a caller can check unknown
- * users too and the timing does not tell who exists.
+ * A hash at the cost `params` that matches no password: verifying against it
+ * spends the same time as against a real hash of that cost, so a caller can
+ * check unknown users too and the timing does not tell who exists.
  */
-export const DUMMY_HASH = formatHash({
-  params: DEFAULT_PARAMS,
-  salt: Buffer.alloc(SALT_BYTES),
-  key: Buffer.alloc(KEY_BYTES),
-});
+export function dummyHashFor(params: ScryptParams): string {
+  return formatHash({ params, salt: Buffer.alloc(SALT_BYTES), key: Buffer.alloc(KEY_BYTES) });
+}
+
+/** The dummy hash at the default cost. */
+export const DUMMY_HASH = dummyHashFor(DEFAULT_PARAMS);

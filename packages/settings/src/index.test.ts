@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { AddressList, listItems, Port, parseSettings, SettingsError } from './index';
+import { AddressList, Flag, flagOn, listItems, Port, parseSettings, SettingsError } from './index';
 
 const Schema = Type.Object({
   IMS_HTTP_PORT: Port(8080),
@@ -110,5 +110,21 @@ describe('parseSettings', () => {
     expect(problems).toHaveLength(10);
     expect(problems[0]).toBe('IMS_CHOICE must be a letter from a to j, not "z"');
     expect(problems[9]).toBe('IMS_PORT_8 must be a port number (0-65535), not "x"');
+  });
+});
+
+describe('Flag', () => {
+  const schema = Type.Object({ IMS_FLAG: Flag(false) });
+  it('reads true/false, 1/0, yes/no, on/off, with its default when unset', () => {
+    expect(flagOn(parseSettings(schema, {}).IMS_FLAG)).toBe(false);
+    for (const yes of ['true', '1', 'yes', 'on'])
+      expect(flagOn(parseSettings(schema, { IMS_FLAG: yes }).IMS_FLAG)).toBe(true);
+    for (const no of ['false', '0', 'no', 'off'])
+      expect(flagOn(parseSettings(schema, { IMS_FLAG: no }).IMS_FLAG)).toBe(false);
+  });
+  it('refuses anything else, naming the variable', () => {
+    expect(() => parseSettings(schema, { IMS_FLAG: 'maybe' })).toThrow(
+      'IMS_FLAG must be true or false (or 1/0, yes/no, on/off), not "maybe"',
+    );
   });
 });

@@ -154,3 +154,15 @@ export function trustProxyValue(text: string): boolean | number | string[] {
   if (/^\d+$/.test(text)) return Number(text);
   return listItems(text);
 }
+
+const FLAG_WORDS = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
+
+/** A yes/no setting, as text: true/false, 1/0, yes/no or on/off (read it with `flagOn`). */
+export const Flag = (defaultValue: boolean) =>
+  Type.Union(
+    FLAG_WORDS.map((word) => Type.Literal(word)),
+    { default: String(defaultValue), description: 'true or false (or 1/0, yes/no, on/off)' },
+  );
+
+/** Whether a `Flag` setting's text means yes. */
+export const flagOn = (text: string): boolean => ['true', '1', 'yes', 'on'].includes(text);

@@ -15,7 +15,9 @@ describe('the console settings', () => {
       tls: undefined,
       rolloutSettleMs: 5000,
       rolloutTimeoutMs: 60_000,
+      metricsTokenRequired: false,
     });
+    expect(readEnv({ IMS_METRICS_TOKEN_REQUIRED: 'true' }).metricsTokenRequired).toBe(true);
     expect(
       readLauncherEnv(true, { IMS_SMTP_LISTEN: '127.0.0.1, ::1', IMS_SMTP_PORT: '25' }),
     ).toMatchObject({ localNode: { smtpListen: '127.0.0.1,::1', smtpPort: 25 } });

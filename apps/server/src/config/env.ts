@@ -6,6 +6,8 @@
 
 import {
   AddressList,
+  Flag,
+  flagOn,
   listItems,
   Port,
   parseSettings,
@@ -39,6 +41,8 @@ const ConsoleSettings = Type.Object({
     default: 60_000,
     description: 'milliseconds (1000-3600000)',
   }),
+  /** /metrics answers only with a read (or write) token or a session (default: open, as on loopback). */
+  IMS_METRICS_TOKEN_REQUIRED: Flag(false),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
@@ -89,6 +93,8 @@ export interface ServerEnv {
   rolloutSettleMs: number;
   /** IMS_ROLLOUT_TIMEOUT_MS: how long a node has to run a new version in a rolling restart. */
   rolloutTimeoutMs: number;
+  /** IMS_METRICS_TOKEN_REQUIRED: /metrics needs a bearer token (or a session). */
+  metricsTokenRequired: boolean;
 }
 
 export interface LocalNodeEnv {
@@ -114,6 +120,7 @@ function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
         : undefined,
     rolloutSettleMs: s.IMS_ROLLOUT_SETTLE_MS,
     rolloutTimeoutMs: s.IMS_ROLLOUT_TIMEOUT_MS,
+    metricsTokenRequired: flagOn(s.IMS_METRICS_TOKEN_REQUIRED),
   };
 }
 

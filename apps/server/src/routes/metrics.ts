@@ -3,7 +3,16 @@
 import { routes } from '@ims/api-contract';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { actorOf } from '../plugins/app/authenticate';
 import { routeOptions } from './route-options';
+
+export interface MetricsOptions {
+  /**
+   * IMS_METRICS_TOKEN_REQUIRED: /metrics answers only a request with an API
+   * token (read is enough) or a session; otherwise 401/403. Default off.
+   */
+  tokenRequired?: boolean | undefined;
+}
 
 const escapeLabel = (v: string) =>
   v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -14,7 +23,7 @@ const labels = (l: Record<string, string>) =>
 
 // Not encapsulated: its onResponse hook must see every route.
 export default fp(
-  async function metricsRoutes(app: FastifyInstance) {
+  async function metricsRoutes(app: FastifyInstance, opts: MetricsOptions) {
     const requests = new Map<string, { labels: Record<string, string>; count: number }>();
     const durations = new Map<string, { sum: number; count: number }>();
 
@@ -34,7 +43,9 @@ export default fp(
     app.route({
       ...routeOptions(routes.metrics),
       config: { public: true },
-      handler: async (_request, reply) => {
+      handler: async (request, reply) => {
+        // Outside /api/v1, so the authenticate hook does not see it: checked here.
+        if (opts.tokenRequired) request.actor = actorOf(app, request);
         const lines: string[] = [];
         const metric = (
           name: string,
@@ -110,5 +121,5 @@ export default fp(
       },
     });
   },
-  { name: 'metrics' },
+  { name: 'metrics', dependencies: ['authenticate'] },
 );

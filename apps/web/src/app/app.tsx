@@ -2,6 +2,10 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
+import {
+  ChangePasswordDialog,
+  SessionsDialog,
+} from '../features/account/components/account-dialog';
 import { sessionKeys, useSession } from '../features/auth/api/get-session';
 import { useSignOut } from '../features/auth/api/sign-out';
 import { SignInPage } from '../features/auth/components/sign-in-page';
@@ -48,6 +52,7 @@ function Desktop({
   const signOut = useSignOut();
   const dirty = draftState.dirty;
   const [confirmSignOut, setConfirmSignOut] = useState(false);
+  const [account, setAccount] = useState<'password' | 'sessions' | undefined>(undefined);
   const [savedHere, setSavedHere] = useState<number | undefined>(undefined);
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
@@ -75,6 +80,16 @@ function Desktop({
           Signed in as <strong>{username}</strong>
           {canWrite ? null : ' (read-only)'}
         </span>
+        {canWrite ? (
+          <>
+            <button type="button" onClick={() => setAccount('password')}>
+              Change password…
+            </button>
+            <button type="button" onClick={() => setAccount('sessions')}>
+              Sessions…
+            </button>
+          </>
+        ) : null}
         <button
           type="button"
           onClick={() => (dirty ? setConfirmSignOut(true) : signOut.mutate())}
@@ -110,6 +125,10 @@ function Desktop({
           />
         )}
       </main>
+      {account === 'password' ? (
+        <ChangePasswordDialog onClose={() => setAccount(undefined)} />
+      ) : null}
+      {account === 'sessions' ? <SessionsDialog onClose={() => setAccount(undefined)} /> : null}
       {confirmSignOut ? (
         <ConfirmDialog
           title="Sign out?"

@@ -106,6 +106,22 @@ const SUMMARIES: Record<string, Summarizer> = {
     return `Token ${named(t, 'token')} created${scope ? ` (${scope} access)` : ''}`;
   },
   'token.revoked': (_d, t) => `Token ${named(t, 'token')} revoked`,
+  'password.changed': (d, t) => {
+    const n = num(d.revokedSessions) ?? 0;
+    return `Password of ${t ?? '(unknown)'} changed; ${n} other session(s) signed out`;
+  },
+  'password.failed': (_d, t) =>
+    `Password change of ${t ?? '(unknown)'} refused: wrong current password`,
+  'session.revoked': (d, t) => {
+    const n = num(d.revokedTokens) ?? 0;
+    return `Session of ${str(d.username) ?? '(unknown)'} revoked (${t ?? '?'})${
+      n > 0 ? `, with ${n} token(s) created in it` : ''
+    }`;
+  },
+  'backup.taken': (d) => {
+    const bytes = num(d.bytes);
+    return `Backup of the console database taken${bytes === undefined ? '' : ` (${bytes} bytes)`}`;
+  },
   'node.registered': (d, t) =>
     `Node ${named(t, 'node')} registered${d.embedded === true ? ' (the embedded local node)' : ''}`,
   'node.removed': (_d, t) => `Node ${named(t, 'node')} removed`,

@@ -48,7 +48,7 @@ describe('app.audited', () => {
     const before = app.audit.list({ limit: 1 })[0]?.id;
     expect(() =>
       app.audited(request('192.0.2.7', { actor: 'alice' }), 'test.failed', {}, () => {
-        app.auth.createToken('rolled-back', 'read', 'alice');
+        app.auth.createToken('rolled-back', 'read', 'alice', 'a'.repeat(24));
         throw new Error('no');
       }),
     ).toThrow('no');

@@ -43,6 +43,12 @@ declare module 'fastify' {
     public?: boolean;
     /** A POST that changes nothing (advice, what-if): a read token may use it. */
     readOnly?: boolean;
+    /**
+     * Only a signed-in user (a session), never a bearer token: minting
+     * credentials (tokens, node tokens), changing the password, taking a
+     * backup. A stolen token cannot mint itself successors.
+     */
+    sessionOnly?: boolean;
   }
 }
 
@@ -110,6 +116,12 @@ export default fp(
       }
       const actor = actorOf(app, request);
       request.actor = actor;
+      if (request.routeOptions.config.sessionOnly && actor.via !== 'session') {
+        throw new ProblemError(
+          'forbidden',
+          'Only a signed-in user may do this, not a token: sign in (POST /api/v1/session, or the ims command with your password).',
+        );
+      }
       if (!WRITE_METHODS.has(request.method) || request.routeOptions.config.readOnly) return;
       if (actor.scope !== 'write') {
         throw new ProblemError('forbidden', 'This token may read but not write.');

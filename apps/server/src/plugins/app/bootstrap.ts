@@ -7,7 +7,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '@ims/passwords';
 import { defaultConfig, validate } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -67,7 +66,7 @@ export default fp(
     if (!app.auth.hasUsers()) {
       const generated = opts.adminPassword === undefined;
       const password = opts.adminPassword ?? randomBytes(12).toString('base64url');
-      const hash = await hashPassword(password);
+      const hash = await app.auth.hash(password);
       app.db.transaction(() => {
         app.auth.insertUser('admin', hash);
         app.audit.record({

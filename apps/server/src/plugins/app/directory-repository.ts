@@ -5,7 +5,7 @@
  * case-insensitive; passwords only as scrypt hashes.
  */
 
-import { hashPassword } from '@ims/passwords';
+import { DEFAULT_PARAMS, hashPassword, type ScryptParams } from '@ims/passwords';
 import { parsePath } from '@ims/routing-core';
 import type { FastifyInstance } from 'fastify';
 
@@ -99,7 +99,15 @@ export interface MailboxUpdate {
  */
 export type InTransaction<T> = (result: T) => void;
 
-export function directoryRepository(db: FastifyInstance['db']) {
+/**
+ * @param passwordCost the scrypt cost of new hashes. SMTP nodes verify the
+ *   hashes in their bundle and cannot write them back, so a mailbox hashed at
+ *   an older, cheaper cost is upgraded when its password is next set here.
+ */
+export function directoryRepository(
+  db: FastifyInstance['db'],
+  passwordCost: ScryptParams = DEFAULT_PARAMS,
+) {
   const all = db.prepare('SELECT * FROM mailboxes ORDER BY address');
   const byId = db.prepare('SELECT * FROM mailboxes WHERE id = ?');
   const byAddress = db.prepare('SELECT id FROM mailboxes WHERE address = ?');
@@ -145,7 +153,7 @@ export function directoryRepository(db: FastifyInstance['db']) {
       const address = canonical.address;
       // Fail fast, before spending a hash on it; the UNIQUE index still decides.
       if (byAddress.get(address) !== undefined) throw new DuplicateMailboxError(address);
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await hashPassword(input.password, passwordCost);
       try {
         return db.transaction(() => {
           const now = new Date().toISOString();
@@ -177,7 +185,9 @@ export function directoryRepository(db: FastifyInstance['db']) {
     ): Promise<Mailbox | undefined> {
       if (!get(id)) return undefined;
       const passwordHash =
-        change.password === undefined ? undefined : await hashPassword(change.password);
+        change.password === undefined
+          ? undefined
+          : await hashPassword(change.password, passwordCost);
       return db.transaction(() => {
         // Read again: it may have been deleted while the password was hashed.
         const before = get(id);

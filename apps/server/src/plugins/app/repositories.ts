@@ -4,6 +4,7 @@
  * routes and app plugins reach data only through a repository.
  */
 
+import type { ScryptParams } from '@ims/passwords';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { auditRepository } from './audit-repository';
@@ -22,11 +23,20 @@ declare module 'fastify' {
   }
 }
 
+export interface RepositoriesOptions {
+  /**
+   * The scrypt cost of new password hashes (default @ims/passwords'
+   * DEFAULT_PARAMS, OWASP's minimum). Only tests set it, to a cheaper cost;
+   * the process edges (console-from-env.ts) never do.
+   */
+  passwordCost?: ScryptParams | undefined;
+}
+
 export default fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: RepositoriesOptions) => {
     app.decorate('audit', auditRepository(app.db));
-    app.decorate('auth', authRepository(app.db));
-    app.decorate('directory', directoryRepository(app.db));
+    app.decorate('auth', authRepository(app.db, opts.passwordCost));
+    app.decorate('directory', directoryRepository(app.db, opts.passwordCost));
     app.decorate('nodes', nodesRepository(app.db));
     app.decorate('routingVersions', routingRepository(app.db));
   },

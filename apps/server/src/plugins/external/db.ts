@@ -15,6 +15,8 @@ declare module 'fastify' {
     db: Database.Database;
     /** Throws unless the database answers a query (the health check). */
     checkDb: () => void;
+    /** Writes a consistent copy of the live database to `file` (SQLite's online backup API). */
+    backupDb: (file: string) => Promise<void>;
   }
 }
 
@@ -49,6 +51,9 @@ export default fp(
     app.decorate('db', db);
     app.decorate('checkDb', () => {
       db.prepare('SELECT 1').get();
+    });
+    app.decorate('backupDb', async (file: string) => {
+      await db.backup(file);
     });
     app.addHook('onClose', async () => {
       db.close();

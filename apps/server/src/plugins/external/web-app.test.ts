@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../../app';
+import { TEST_PASSWORD_COST } from '../../testing/helper';
 
 describe('the built web app', () => {
   it('is served at / with index.html for client routes; the API keeps its answers', async () => {
@@ -10,6 +11,7 @@ describe('the built web app', () => {
     writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>IMS</title>');
     writeFileSync(join(webDir, 'app.js'), 'console.log(1)');
     const app = await buildApp({
+      passwordCost: TEST_PASSWORD_COST,
       dataDir: ':memory:',
       siteDomain: 'example.com',
       adminPassword: 'x'.repeat(12),
@@ -34,6 +36,7 @@ describe('the built web app', () => {
 
   it('is simply absent when it was not built', async () => {
     const app = await buildApp({
+      passwordCost: TEST_PASSWORD_COST,
       dataDir: ':memory:',
       siteDomain: 'example.com',
       adminPassword: 'x'.repeat(12),

@@ -67,6 +67,44 @@ async function auditLog(app: FastifyInstance, browser: Browser) {
   return res;
 }
 
+describe('display names refuse control characters (issue 13 item 11)', () => {
+  it('400 with a per-field error on create and update, and nothing is stored', async () => {
+    const { app, browser } = await setup();
+    for (const displayName of [
+      'Eve\r\nBcc: x@evil.example',
+      'Tab\there',
+      'NUL\u0000',
+      'C1\u0085',
+      'LS\u2028',
+    ]) {
+      const res = await create(app, browser.write, {
+        address: 'eve@example.com',
+        displayName,
+        password: PASSWORD,
+      });
+      expect(problem(res, 400, 'validation-failed').errors, JSON.stringify(displayName)).toEqual([
+        { pointer: '/displayName', detail: 'must not contain control characters' },
+      ]);
+    }
+    expect(app.directory.isKnown('eve@example.com')).toBe(false);
+    const ok = await create(app, browser.write, {
+      address: 'eve@example.com',
+      displayName: 'Ève Ünïcode 😀',
+      password: PASSWORD,
+    });
+    expect(ok.statusCode).toBe(201);
+    const id = ok.json<{ id: number }>().id;
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: `${URL}/${id}`,
+      headers: browser.write,
+      payload: { displayName: 'Bad\u001bName' },
+    });
+    problem(patch, 400, 'validation-failed');
+    expect(app.directory.list().find((m) => m.id === id)?.displayName).toBe('Ève Ünïcode 😀');
+  });
+});
+
 describe('POST /api/v1/directory/mailboxes', () => {
   it('creates a mailbox, stored canonical and lower-case, with a scrypt hash', async () => {
     const { app, browser } = await setup();

@@ -17,7 +17,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../../app';
-import { ADMIN_PASSWORD } from '../../testing/helper';
+import { ADMIN_PASSWORD, TEST_PASSWORD_COST } from '../../testing/helper';
 
 const stuck: QueuedMessage = {
   id: '1764403200000.P1Q1R1.mx',
@@ -36,11 +36,14 @@ interface Console {
   admin: ApiClient;
   reader: ApiClient;
   anonymous: ApiClient;
+  /** The signed-in administrator: only a session registers nodes. */
+  browser: ApiClient;
 }
 
 async function startConsole(requestTimeoutMs = 5000): Promise<Console> {
   const dir = mkdtempSync(join(tmpdir(), 'ims-console-'));
   const app = await buildApp({
+    passwordCost: TEST_PASSWORD_COST,
     dataDir: dir,
     siteDomain: 'example.com',
     adminPassword: ADMIN_PASSWORD,
@@ -68,6 +71,7 @@ async function startConsole(requestTimeoutMs = 5000): Promise<Console> {
     admin: createApiClient({ baseUrl: url, token: write.token }),
     reader: createApiClient({ baseUrl: url, token: read.token }),
     anonymous: createApiClient({ baseUrl: url }),
+    browser,
   };
 }
 
@@ -97,7 +101,7 @@ function queueOf(messages: QueuedMessage[]): Behaviour {
 
 /** Registers a node, attaches it and answers its requests with `behave` (undefined: no answer). */
 async function attachNode(c: Console, name: string, behave: Behaviour) {
-  const { token } = await c.admin.nodes.register(name);
+  const { token } = await c.browser.nodes.register(name);
   const api = createApiClient({ baseUrl: c.url, token });
   const requests: NodeRequest[] = [];
   const answers: { id: string; status: number }[] = [];
@@ -143,7 +147,7 @@ describe('GET /api/v1/service/queue', () => {
     const c = await startConsole();
     expect(await c.admin.queue.list()).toEqual({ nodes: [] });
     const edge = await attachNode(c, 'edge-1', queueOf([{ ...stuck }]));
-    await c.admin.nodes.register('edge-2');
+    await c.browser.nodes.register('edge-2');
     expect(await c.reader.queue.list()).toEqual({ nodes: [{ name: 'edge-1', messages: [stuck] }] });
     expect(edge.requests).toEqual([
       { id: expect.stringMatching(/^[0-9a-f-]{36}$/), method: 'queue.list', params: {} },
@@ -153,7 +157,7 @@ describe('GET /api/v1/service/queue', () => {
 
   it('503 when every registered node is offline; 504 when a node does not answer', async () => {
     const c = await startConsole(300);
-    await c.admin.nodes.register('edge-2');
+    await c.browser.nodes.register('edge-2');
     const offline = await c.admin.raw('GET', Q);
     expect(offline.status).toBe(503);
     expect(offline.body).toMatchObject({ type: '/problems/node-offline', status: 503 });
@@ -275,7 +279,7 @@ describe('POST /api/v1/service/queue/{node}/{id}/retry and DELETE /api/v1/servic
 
   it('an offline node is 503; a node that never answers is 504; neither is audited', async () => {
     const c = await startConsole(300);
-    await c.admin.nodes.register('edge-2');
+    await c.browser.nodes.register('edge-2');
     const offline = await c.admin.raw('POST', `${Q}/edge-2/${stuck.id}/retry`);
     expect(offline.status).toBe(503);
     expect(offline.body).toMatchObject({

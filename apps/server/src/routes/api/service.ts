@@ -83,6 +83,8 @@ export default async function serviceRoutes(fastify: FastifyInstance) {
 
   app.route({
     ...routeOptions(routes.registerNode),
+    // A node token is a credential: only a signed-in user mints one.
+    config: { sessionOnly: true },
     handler: async (request, reply) => {
       if (app.nodes.byName(request.body.name)) {
         throw new ProblemError(

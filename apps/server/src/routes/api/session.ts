@@ -8,11 +8,16 @@ import { isRefusal } from '../../plugins/app/sign-in-throttle';
 import { ProblemError } from '../../problems/problem-error';
 import { routeOptions } from '../route-options';
 
+/** The largest sign-in body: a user name and a password fit in far less. */
+export const SIGN_IN_BODY_LIMIT = 4096;
+
 export default async function sessionRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.route({
     ...routeOptions(routes.signIn),
+    // A user name and a password: a larger body is refused (413) before it is parsed.
+    bodyLimit: SIGN_IN_BODY_LIMIT,
     config: { public: true },
     handler: async (request, reply) => {
       const { username, password } = request.body;
@@ -37,7 +42,10 @@ export default async function sessionRoutes(fastify: FastifyInstance) {
       }
       app.signInThrottle.succeeded(attempt);
       const session = app.audited(request, 'login', { actor: username }, () =>
-        app.auth.createSession(userId),
+        app.auth.createSession(userId, {
+          clientAddress: request.ip,
+          userAgent: request.headers['user-agent'] ?? '',
+        }),
       );
       const cookie = sessionCookie(request);
       reply.setCookie(cookie.name, session.id, { ...cookie.options, expires: session.expiresAt });

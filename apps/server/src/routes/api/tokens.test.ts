@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { build, login, problem, token } from '../../testing/helper';
 
 describe('/api/v1/tokens', () => {
@@ -116,5 +116,81 @@ describe('/api/v1/tokens', () => {
       400,
       'validation-failed',
     );
+  });
+});
+
+describe('tokens: minted only by a signed-in user, and they may expire (issue 13 item 10)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a write token can neither mint a token nor register a node: 403, and nothing is created', async () => {
+    const app = await build();
+    const auth = await token(app, 'write');
+    const before = app.auth.listTokens().length;
+    const minted = await app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: auth,
+      payload: { name: 'child', scope: 'write' },
+    });
+    expect(problem(minted, 403, 'forbidden').detail).toMatch(/Only a signed-in user/);
+    const node = await app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes',
+      headers: auth,
+      payload: { name: 'rogue' },
+    });
+    problem(node, 403, 'forbidden');
+    expect(app.auth.listTokens()).toHaveLength(before);
+    expect(app.nodes.byName('rogue')).toBeUndefined();
+    // A session still can.
+    const browser = await login(app);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes',
+      headers: browser.write,
+      payload: { name: 'edge' },
+    });
+    expect(ok.statusCode).toBe(201);
+  });
+
+  it('expiresIn sets expiresAt (in the answer and the list); past it the token answers 401', async () => {
+    const app = await build();
+    const browser = await login(app);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: browser.write,
+      payload: { name: 'ci', scope: 'read', expiresIn: 3600 },
+    });
+    expect(res.statusCode).toBe(201);
+    const created = res.json<{ id: number; token: string; createdAt: string; expiresAt: string }>();
+    expect(Date.parse(created.expiresAt) - Date.parse(created.createdAt)).toBe(3_600_000);
+    const list = await app.inject({ method: 'GET', url: '/api/v1/tokens', headers: browser.read });
+    expect(list.json().tokens).toContainEqual(
+      expect.objectContaining({ id: created.id, expiresAt: created.expiresAt }),
+    );
+    const bearer = { authorization: `Bearer ${created.token}` };
+    expect((await app.inject({ url: '/api/v1/routing', headers: bearer })).statusCode).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.parse(created.expiresAt) + 1000);
+    problem(await app.inject({ url: '/api/v1/routing', headers: bearer }), 401, 'unauthenticated');
+  });
+
+  it('refuses an expiresIn under a minute or over ten years', async () => {
+    const app = await build();
+    const browser = await login(app);
+    for (const expiresIn of [0, 59, 10 * 366 * 24 * 3600 + 1, 1.5]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/tokens',
+        headers: browser.write,
+        payload: { name: 'x', scope: 'read', expiresIn },
+      });
+      const errors = problem(res, 400, 'validation-failed').errors as { pointer: string }[];
+      expect(errors.length).toBeGreaterThan(0);
+      expect(new Set(errors.map((e) => e.pointer))).toEqual(new Set(['/expiresIn']));
+    }
   });
 });

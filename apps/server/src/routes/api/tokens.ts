@@ -13,16 +13,25 @@ export default async function tokenRoutes(fastify: FastifyInstance) {
 
   app.route({
     ...routeOptions(routes.createToken),
+    // Only a signed-in user mints tokens: a token cannot mint its successors.
+    config: { sessionOnly: true },
     handler: async (request, reply) => {
-      const actor = request.actor!;
+      const actor = request.actor;
+      if (!actor?.sessionId) throw new ProblemError('forbidden', 'Only a signed-in user may.');
+      const sessionId = actor.sessionId;
+      const { name, scope, expiresIn } = request.body;
       const created = app.audited(
         request,
         'token.created',
         (token) => ({
           target: `token:${token.name}`,
-          details: { id: token.id, scope: token.scope },
+          details: {
+            id: token.id,
+            scope: token.scope,
+            ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}),
+          },
         }),
-        () => app.auth.createToken(request.body.name, request.body.scope, actor.name),
+        () => app.auth.createToken(name, scope, actor.name, sessionId, expiresIn),
       );
       return reply.code(201).send(created);
     },
