@@ -83,7 +83,7 @@ async function startFleet(): Promise<Fleet & { url: string }> {
   const dataDirs = new Map<string, string>();
   // README, "Attaching an SMTP node running elsewhere": register, then start it pointing at the console.
   for (const name of ['edge-1', 'edge-2']) {
-    const node = await api.nodes.register(name);
+    const node = await browser.nodes.register(name);
     const port = await freePort();
     const dataDir = temp();
     ports.set(name, port);

@@ -93,7 +93,7 @@ describe('impact preview on two nodes', () => {
     });
 
     // A second node, attached the README's way.
-    const edge = await api.nodes.register('edge-2');
+    const edge = await browser.nodes.register('edge-2');
     children.push(
       start(join(root, 'apps/smtp'), 'src/main.ts', {
         IMS_CONSOLE_URL: url,

@@ -26,6 +26,7 @@ const SINCE = '2026-11-22T00:00:00.000Z';
 interface Console {
   url: string;
   admin: ApiClient;
+  browser: ApiClient;
   reader: ApiClient;
   anonymous: ApiClient;
 }
@@ -56,6 +57,8 @@ async function startConsole(requestTimeoutMs = 5000): Promise<Console> {
   return {
     url,
     admin: createApiClient({ baseUrl: url, token: write.token }),
+    // Only a signed-in user registers nodes (issue 13 item 10).
+    browser,
     reader: createApiClient({ baseUrl: url, token: read.token }),
     anonymous: createApiClient({ baseUrl: url }),
   };
@@ -87,7 +90,7 @@ async function attachNode(
   pageSize = 5000,
   answers = true,
 ) {
-  const { token } = await c.admin.nodes.register(name);
+  const { token } = await c.browser.nodes.register(name);
   const api = createApiClient({ baseUrl: c.url, token });
   const requests: NodeRequest[] = [];
   const abort = new AbortController();
@@ -231,7 +234,7 @@ describe('POST /api/v1/routing/impact', () => {
     const { data } = await c.admin.routing.get();
     const none = await c.admin.routing.impact(data.config);
     expect(none).toEqual({ since: expect.any(String), transactions: 0, changes: [] });
-    await c.admin.nodes.register('edge-off');
+    await c.browser.nodes.register('edge-off');
     const offline = await c.admin.raw('POST', IMPACT, { config: data.config });
     expect(offline.status).toBe(503);
     expect(offline.body).toMatchObject({ type: '/problems/node-offline' });
