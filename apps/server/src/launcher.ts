@@ -17,11 +17,14 @@ import closeWithGrace from 'close-with-grace';
 import { readLauncherEnv } from './config/env';
 import { buildConsole } from './console-from-env';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
+import { ensurePostfix } from './local-node/postfix';
 import { Supervisor } from './local-node/supervisor';
 import { relayPretty } from './logging';
 
 /** The SMTP node's entry point: started by path, never imported (STYLE.md §4 rule 5). */
 const SMTP_DIR = resolve(import.meta.dirname, '../../smtp');
+/** The Postfix agent's (IMS_SMTP_ENGINE=postfix), likewise. */
+const POSTFIX_NODE_DIR = resolve(import.meta.dirname, '../../postfix-node');
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -82,6 +85,8 @@ const consoleHost =
 const consoleUrl = `http://${consoleHost}:${address.port}`;
 process.stdout.write(`IMS Routing Console: ${consoleUrl}/  (API docs at /docs)\n`);
 
+if (nodeEnv?.engine === 'postfix') ensurePostfix((line) => process.stdout.write(`${line}\n`));
+
 if (nodeEnv) {
   const node = ensureLocalNode(app, dataDir);
   // On a terminal the node's JSON lines are made readable like the console's;
@@ -90,7 +95,7 @@ if (nodeEnv) {
   supervisor = new Supervisor({
     command: process.execPath,
     args: ['--import', 'tsx', 'src/main.ts'],
-    cwd: SMTP_DIR,
+    cwd: nodeEnv.engine === 'postfix' ? POSTFIX_NODE_DIR : SMTP_DIR,
     env: {
       ...process.env,
       IMS_CONSOLE_URL: consoleUrl,
@@ -119,7 +124,7 @@ if (nodeEnv) {
       .split(',')
       .map((a) => (a.includes(':') ? `[${a}]` : a))
       .map((a) => `${a}:${nodeEnv.smtpPort}`)
-      .join(', ')} (supervised; its data under ${dataDir}/smtp)\n`,
+      .join(', ')} (${nodeEnv.engine === 'postfix' ? 'a private Postfix instance, ' : ''}supervised; its data under ${dataDir}/${nodeEnv.engine === 'postfix' ? 'postfix' : 'smtp'})\n`,
   );
 } else {
   process.stdout.write(
