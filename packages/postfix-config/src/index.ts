@@ -20,3 +20,22 @@ export {
   renderMaster,
   renderPostfix,
 } from './render';
+export {
+  createSaslServer,
+  directoryVerifier,
+  MAX_LINE,
+  MAX_PENDING,
+  type SaslLog,
+  type SaslServer,
+  type SaslServerOptions,
+} from './sasl-server';
+export {
+  type Disagreement,
+  freePort,
+  generateProbes,
+  type ProbeCase,
+  type SelfCheckOptions,
+  type SelfCheckResult,
+  selfCheck,
+} from './self-check';
+export { type Reply, SmtpProbe } from './smtp-probe';
