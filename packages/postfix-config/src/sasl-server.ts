@@ -99,7 +99,10 @@ class Connection {
     while (nl >= 0) {
       const line = this.buffer.slice(0, nl).replace(/\r$/, '');
       this.buffer = this.buffer.slice(nl + 1);
-      if (line.length > MAX_LINE) return this.drop('line-too-long');
+      if (line.length > MAX_LINE) {
+        this.drop('line-too-long');
+        return;
+      }
       this.onLine(line);
       if (this.socket.destroyed) return;
       nl = this.buffer.indexOf('\n');
@@ -125,10 +128,14 @@ class Connection {
         return;
       case 'CPID':
         return;
-      case 'AUTH':
-        return this.onAuth(args);
-      case 'CONT':
-        return this.onCont(args);
+      case 'AUTH': {
+        this.onAuth(args);
+        return;
+      }
+      case 'CONT': {
+        this.onCont(args);
+        return;
+      }
       default:
         this.opts.log?.warn('sasl-unknown-command', { command: te(command ?? '').slice(0, 32) });
     }
@@ -136,8 +143,14 @@ class Connection {
 
   private onAuth(args: string[]): void {
     const [id, mech, ...params] = args;
-    if (!id || !/^\d{1,10}$/.test(id)) return this.drop('bad-id');
-    if (this.pending.size >= MAX_PENDING) return this.drop('too-many-pending');
+    if (!id || !/^\d{1,10}$/.test(id)) {
+      this.drop('bad-id');
+      return;
+    }
+    if (this.pending.size >= MAX_PENDING) {
+      this.drop('too-many-pending');
+      return;
+    }
     let resp: string | undefined;
     for (const p of params) if (p.startsWith('resp=')) resp = p.slice(5);
     const m = (mech ?? '').toUpperCase();
@@ -157,7 +170,10 @@ class Connection {
         return;
       }
       const user = decode(resp);
-      if (user === undefined) return this.fail(id);
+      if (user === undefined) {
+        this.fail(id);
+        return;
+      }
       this.pending.set(id, { mech: 'LOGIN', user });
       this.send('CONT', id, encode('Password:'));
       return;
@@ -180,7 +196,8 @@ class Connection {
     const text = decode(data);
     if (text === undefined) {
       this.pending.delete(id);
-      return this.fail(id);
+      this.fail(id);
+      return;
     }
     if (login.user === undefined) {
       login.user = text;
@@ -194,9 +211,15 @@ class Connection {
   private finishPlain(id: string, b64: string): void {
     const text = decode(b64);
     const parts = text?.split('\0');
-    if (!parts || parts.length !== 3) return this.fail(id);
+    if (parts?.length !== 3) {
+      this.fail(id);
+      return;
+    }
     const [authz, user, password] = parts as [string, string, string];
-    if (authz !== '' && authz.toLowerCase() !== user.toLowerCase()) return this.fail(id);
+    if (authz !== '' && authz.toLowerCase() !== user.toLowerCase()) {
+      this.fail(id);
+      return;
+    }
     this.check(id, user, password);
   }
 
