@@ -6,7 +6,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { NodeAnswerBody } from '@ims/api-contract';
 import { DUMMY_HASH, verifyPassword } from '@ims/passwords';
 import { createSaslServer } from '@ims/postfix-config';
@@ -46,17 +46,26 @@ export class PostfixNode implements Engine {
     await this.instance.prepare();
     if (this.opts.target.auth === false) return;
     await rm(this.instance.saslSocket, { force: true });
+    const log = this.opts.log;
     this.sasl = createSaslServer({
       socketPath: this.instance.saslSocket,
       verify: (user, password) => this.verify(user, password),
-      log: (entry: Record<string, unknown>) => this.opts.log?.(entry),
+      // Only Postfix (its smtpd processes run as postfix) may ask: 0600, owned by postfix.
+      owner: {
+        uid: Number(execFileSync('id', ['-u', 'postfix']).toString().trim()),
+        gid: Number(execFileSync('id', ['-g', 'postfix']).toString().trim()),
+      },
+      mode: 0o600,
+      ...(log
+        ? {
+            log: {
+              info: (event: string, detail?: Record<string, unknown>) => log({ event, ...detail }),
+              warn: (event: string, detail?: Record<string, unknown>) => log({ event, ...detail }),
+            },
+          }
+        : {}),
     });
     await this.sasl.listen();
-    // Only Postfix (its smtpd processes run as postfix) may ask.
-    const uid = Number(execFileSync('id', ['-u', 'postfix']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postfix']).toString().trim());
-    await chown(this.instance.saslSocket, uid, gid);
-    await chmod(this.instance.saslSocket, 0o600);
   }
 
   /** Whether `password` is `user`'s; unknown users cost the same scrypt work. */

@@ -18,17 +18,18 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { chmod, chown, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RoutingConfig } from '@ims/api-contract';
 import {
+  PostfixRenderError,
   type PostfixTarget,
   type RenderedPostfix,
   renderPostfix,
-  validateRendering,
+  selfCheck,
 } from '@ims/postfix-config';
+import type { RoutingConfig } from '@ims/routing-core';
 
 const run = promisify(execFile);
 
@@ -36,6 +37,8 @@ const run = promisify(execFile);
 const RELOAD_GAP_MS = 2000;
 /** How long a listener may take to greet after a reload or a start. */
 const GREETING_TIMEOUT_MS = 10_000;
+/** Generated probes the staging instance answers before a version goes live. */
+const SELF_CHECK_CASES = 30;
 /** How long the master may take to log that it reloaded. */
 const RELOAD_LOG_TIMEOUT_MS = 10_000;
 
@@ -57,6 +60,8 @@ export interface InstanceOptions {
   target: InstanceTarget;
   /** The renderer (tests give one that breaks a rendering on purpose). */
   render?: typeof renderPostfix;
+  /** The self-check (tests may give one that breaks the staging on purpose). */
+  selfCheck?: typeof selfCheck;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -75,18 +80,6 @@ async function postfixIds(): Promise<{ uid: number; gid: number }> {
   const uid = Number((await run('id', ['-u', 'postfix'])).stdout.trim());
   const gid = Number((await run('id', ['-g', 'postfix'])).stdout.trim());
   return { uid, gid };
-}
-
-/** A free loopback TCP port (for the staging instance). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Where to connect to reach a listener (a wildcard address is reached on loopback). */
@@ -119,13 +112,6 @@ export function greeting(host: string, port: number, timeoutMs = GREETING_TIMEOU
       reject(new Error(`no SMTP greeting on ${host}:${port}: ${err.message}`));
     });
   });
-}
-
-/** Postfix's maillog settings of an instance (the agent owns its instance's log). */
-function withLog(mainCf: string, logFile: string, prefix: string): string {
-  const lines = mainCf.split('\n').filter((l) => !/^\s*maillog_file(_prefixes)?\s*=/.test(l));
-  const body = lines.join('\n').replace(/\n*$/, '\n');
-  return `${body}maillog_file = ${logFile}\nmaillog_file_prefixes = ${prefix}\n`;
 }
 
 export class PostfixInstance {
@@ -170,13 +156,34 @@ export class PostfixInstance {
       ...(t.smartHost ? { smartHost: t.smartHost } : {}),
       ...(t.auth === false ? {} : { saslSocket: this.saslSocket }),
       ...(t.tls ? { tls: t.tls } : {}),
+      logFile: join(root, 'log', 'maillog'),
     };
   }
 
-  /** Creates the instance's directories (the data and mail ones owned by postfix). */
+  /**
+   * Creates the instance's directories (the data and mail ones owned by
+   * postfix). Postfix's processes must reach them: an ancestor closed to
+   * others (the console's data directory is 0700) gets group postfix and
+   * group search (0710), and nothing more, so postfix can pass through but
+   * not list or read it.
+   */
   async prepare(): Promise<void> {
     const { uid, gid } = await postfixIds();
     await mkdir(this.opts.root, { recursive: true, mode: 0o755 });
+    await chmod(this.opts.root, 0o755);
+    for (let dir = dirname(this.opts.root); dir !== dirname(dir); dir = dirname(dir)) {
+      const st = await stat(dir);
+      if (st.mode & 0o001) continue;
+      if (st.gid === gid && st.mode & 0o010) continue;
+      if (st.gid !== 0 && st.gid !== gid) {
+        throw new Error(
+          `Postfix (user postfix) cannot reach ${this.opts.root}: ${dir} is closed to it; allow it search permission.`,
+        );
+      }
+      await chown(dir, st.uid, gid);
+      await chmod(dir, (st.mode & 0o7777) | 0o010);
+      this.opts.log?.({ event: 'postfix-search-permission', directory: dir, mode: '0710' });
+    }
     for (const dir of [this.etc, this.queue, dirname(this.logFile), dirname(this.saslSocket)]) {
       await mkdir(dir, { recursive: true, mode: 0o755 });
     }
@@ -214,12 +221,10 @@ export class PostfixInstance {
       );
     }
     const files = { ...rendered.files };
-    const main = files['main.cf'];
-    if (main === undefined) throw new ApplyError('The rendering has no main.cf.', 'render');
-    files['main.cf'] = withLog(main, this.logFile, this.opts.root);
+    if (files['main.cf'] === undefined)
+      throw new ApplyError('The rendering has no main.cf.', 'render');
 
     await this.tryInStaging(version, config, directory);
-
     const running = await this.isRunning();
     const previous = this.live ?? (running ? await this.readLive(Object.keys(files)) : undefined);
     await this.install(files);
@@ -237,63 +242,36 @@ export class PostfixInstance {
     this.runningVersion = version;
   }
 
-  /** Renders for a staging instance on a loopback port, validates, starts it and waits for its greeting. */
+  /**
+   * The self-check: the rendering started as a staging instance on loopback
+   * (validated first), probed through XCLIENT and compared with
+   * routing-core's decisions. An smtpd that cannot start there fails here.
+   */
   private async tryInStaging(
     version: number,
     config: RoutingConfig,
     directory: Mailboxes,
   ): Promise<void> {
-    const port = await freePort();
-    let staged: RenderedPostfix;
+    let result: Awaited<ReturnType<typeof selfCheck>>;
     try {
-      staged = this.render(
-        config,
-        directory,
-        this.targetAt(this.stageRoot, [{ host: '127.0.0.1', port }]),
-      );
+      result = await (this.opts.selfCheck ?? selfCheck)(config, directory, this.target, {
+        workDir: this.stageRoot,
+        cases: SELF_CHECK_CASES,
+        seed: version,
+      });
     } catch (err) {
-      throw new ApplyError(
-        `Postfix cannot express version ${version}: ${err instanceof Error ? err.message : String(err)}`,
-        'render',
-      );
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof PostfixRenderError)
+        throw new ApplyError(`Postfix cannot express version ${version}: ${reason}`, 'render');
+      throw new ApplyError(`Postfix rejects version ${version}: ${reason}`, 'validate');
     }
-    const etc = join(this.stageRoot, 'etc');
-    const log = join(this.stageRoot, 'maillog');
-    await rm(etc, { recursive: true, force: true });
-    await mkdir(etc, { recursive: true });
-    await mkdir(join(this.stageRoot, 'queue'), { recursive: true });
-    const { uid, gid } = await postfixIds();
-    await mkdir(join(this.stageRoot, 'data'), { recursive: true, mode: 0o700 });
-    await chown(join(this.stageRoot, 'data'), uid, gid);
-    await rm(log, { force: true });
-    for (const [name, content] of Object.entries(staged.files)) {
-      const text = name === 'main.cf' ? withLog(content, log, this.stageRoot) : content;
-      await mkdir(dirname(join(etc, name)), { recursive: true });
-      await writeFile(join(etc, name), text);
-    }
-    try {
-      await validateRendering(etc);
-    } catch (err) {
+    const first = result.disagreements[0];
+    if (first) {
+      const p = first.probe;
       throw new ApplyError(
-        `Postfix rejects version ${version}: ${err instanceof Error ? err.message : String(err)}`,
-        'validate',
-      );
-    }
-    try {
-      await run('postfix', ['-c', etc, 'start']);
-      await greeting('127.0.0.1', port);
-      const text = await readFile(log, 'utf8').catch(() => '');
-      const bad = startupFailure(text);
-      if (bad) throw new Error(bad);
-    } catch (err) {
-      const text = await readFile(log, 'utf8').catch(() => '');
-      const detail = lastProblems(text);
-      throw new ApplyError(
-        `Postfix's smtpd does not start with version ${version}: ${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail})` : ''}`,
+        `Postfix's staging instance does not decide version ${version} as routing-core does (${result.disagreements.length} of ${result.checked} probes), e.g. RCPT TO:${p.rcptTo} from ${p.clientIp}${p.authenticated ? ' (authenticated)' : ''}: expected ${first.expected}, got "${first.got}"`,
         'stage',
       );
-    } finally {
-      await run('postfix', ['-c', etc, 'stop']).catch(() => undefined);
     }
   }
 

@@ -11,7 +11,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApiClient, createApiClient } from '@ims/api-client';
-import type { NodeAnswerBody, RoutingConfig } from '@ims/api-contract';
+import type { NodeAnswerBody } from '@ims/api-contract';
+import type { RoutingConfig } from '@ims/routing-core';
 import type { Mailboxes } from './instance';
 
 export interface Bundle {

@@ -68,8 +68,7 @@ export async function answerRequest(
   params: unknown,
 ): Promise<NodeAnswerBody> {
   const p = params && typeof params === 'object' ? (params as Record<string, unknown>) : {};
-  const list = async () =>
-    parsePostqueue((await run('postqueue', ['-c', configDir, '-j'])).stdout);
+  const list = async () => parsePostqueue((await run('postqueue', ['-c', configDir, '-j'])).stdout);
   try {
     if (method === 'queue.list') return { ok: true, result: { messages: await list() } };
     if (method === 'queue.retry' || method === 'queue.delete') {
@@ -95,7 +94,10 @@ export async function answerRequest(
     }
     return {
       ok: false,
-      error: { code: 'bad-request', message: `This node does not know the method ${String(method)}.` },
+      error: {
+        code: 'bad-request',
+        message: `This node does not know the method ${String(method)}.`,
+      },
     };
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr;
