@@ -5,7 +5,8 @@
  * for the outside world (the node's smart host).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
@@ -23,7 +24,27 @@ export interface StackOptions {
   listen?: string[];
   /** LOG_LEVEL of the console (default warn), for tests that read its log. */
   consoleLogLevel?: string;
+  /**
+   * What enforces the configuration (issue 12): the product's SMTP node
+   * (apps/smtp, default) or a private Postfix driven by apps/postfix-node.
+   */
+  engine?: Engine;
 }
+
+export type Engine = 'ims' | 'postfix';
+
+/** Whether a Postfix engine can run here (Postfix installed, and root to run a private instance). */
+export function postfixAvailable(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v postfix && command -v postconf'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The engines the parameterised suites run against: both where Postfix is available. */
+export const ENGINES: Engine[] = postfixAvailable() ? ['ims', 'postfix'] : ['ims'];
 
 function kill9(child: Child | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -51,6 +72,7 @@ export class Stack {
   private readonly consoles: Child[] = [];
   private readonly nodes: Child[] = [];
   adminPassword = 'e2e admin password';
+  engine: Engine = 'ims';
 
   private temp(): string {
     const d = mkdtempSync(join(tmpdir(), 'ims-e2e-'));
@@ -71,6 +93,7 @@ export class Stack {
   }
 
   private async boot(opts: StackOptions): Promise<void> {
+    this.engine = opts.engine ?? 'ims';
     const httpPort = await freePort();
     this.smtpPort = await freePort();
     this.url = `http://127.0.0.1:${httpPort}`;
@@ -112,7 +135,8 @@ export class Stack {
 
   /** Starts the SMTP node process (on the same port, token and data dir each time). */
   startNode(): void {
-    this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
+    const app = this.engine === 'postfix' ? 'apps/postfix-node' : 'apps/smtp';
+    this.node = start(join(root, app), 'src/main.ts', this.nodeEnv);
     this.children.push(this.node);
     this.nodes.push(this.node);
   }
@@ -217,7 +241,8 @@ export class Stack {
         const s = await this.service();
         return s.nodes[0]?.online && s.nodes[0].runningVersion === version ? true : undefined;
       },
-      60_000,
+      // A Postfix node runs a staging self-check before each version goes live.
+      this.engine === 'postfix' ? 180_000 : 60_000,
       `the node to run version ${version}`,
     );
   }
@@ -230,6 +255,17 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all(this.children.map((c) => c.stop()));
+    if (this.engine === 'postfix') {
+      // The agent stops its Postfix on SIGTERM; a master it left (killed) goes here.
+      try {
+        const pidFile = join(this.nodeDataDir, 'postfix', 'queue', 'pid', 'master.pid');
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (pid > 0 && cmdline.includes('master')) process.kill(pid, 'SIGKILL');
+      } catch {
+        // no master left
+      }
+    }
     await Promise.all([this.sink?.close(), this.partner?.close()]);
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }
