@@ -124,7 +124,9 @@ if (nodeEnv) {
       .split(',')
       .map((a) => (a.includes(':') ? `[${a}]` : a))
       .map((a) => `${a}:${nodeEnv.smtpPort}`)
-      .join(', ')} (${nodeEnv.engine === 'postfix' ? 'a private Postfix instance, ' : ''}supervised; its data under ${dataDir}/${nodeEnv.engine === 'postfix' ? 'postfix' : 'smtp'})\n`,
+      .join(
+        ', ',
+      )} (${nodeEnv.engine === 'postfix' ? 'a private Postfix instance, ' : ''}supervised; its data under ${dataDir}/${nodeEnv.engine === 'postfix' ? 'postfix' : 'smtp'})\n`,
   );
 } else {
   process.stdout.write(
