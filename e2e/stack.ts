@@ -73,6 +73,8 @@ export class Stack {
   private readonly nodes: Child[] = [];
   adminPassword = 'e2e admin password';
   engine: Engine = 'ims';
+  /** Data directories of Postfix nodes (a master left behind is killed at stop). */
+  private readonly postfixDirs: string[] = [];
 
   private temp(): string {
     const d = mkdtempSync(join(tmpdir(), 'ims-e2e-'));
@@ -139,6 +141,31 @@ export class Stack {
     this.node = start(join(root, app), 'src/main.ts', this.nodeEnv);
     this.children.push(this.node);
     this.nodes.push(this.node);
+  }
+
+  /**
+   * Registers and starts one more node of `engine` (a mixed fleet): its own
+   * port and data directory, the same console and smart host.
+   */
+  async addNode(name: string, engine: Engine): Promise<{ name: string; port: number }> {
+    const node = await this.client.nodes.register(name);
+    const port = await freePort();
+    const dataDir = this.temp();
+    const child = start(
+      join(root, engine === 'postfix' ? 'apps/postfix-node' : 'apps/smtp'),
+      'src/main.ts',
+      {
+        ...this.nodeEnv,
+        IMS_NODE_TOKEN: node.token,
+        IMS_SMTP_PORT: String(port),
+        IMS_SMTP_LISTEN: '127.0.0.1',
+        IMS_DATA_DIR: dataDir,
+      },
+    );
+    this.children.push(child);
+    this.nodes.push(child);
+    if (engine === 'postfix') this.postfixDirs.push(dataDir);
+    return { name, port };
   }
 
   /** The console's data directory (its SQLite file is there). */
@@ -255,10 +282,11 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all(this.children.map((c) => c.stop()));
-    if (this.engine === 'postfix') {
+    if (this.engine === 'postfix') this.postfixDirs.push(this.nodeDataDir);
+    for (const dir of this.postfixDirs) {
       // The agent stops its Postfix on SIGTERM; a master it left (killed) goes here.
       try {
-        const pidFile = join(this.nodeDataDir, 'postfix', 'queue', 'pid', 'master.pid');
+        const pidFile = join(dir, 'postfix', 'queue', 'pid', 'master.pid');
         const pid = Number(readFileSync(pidFile, 'utf8').trim());
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         if (pid > 0 && cmdline.includes('master')) process.kill(pid, 'SIGKILL');
