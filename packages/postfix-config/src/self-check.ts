@@ -56,6 +56,12 @@ export interface SelfCheckOptions {
   cases?: number;
   seed?: number;
   probes?: ProbeCase[];
+  /**
+   * Run validateRendering() on the staging copy first (default true). The
+   * agent, having validated its own stage, may skip it: `postfix start`
+   * checks the configuration again anyway.
+   */
+  validate?: boolean;
 }
 
 /** A port free on loopback now. */
@@ -224,7 +230,7 @@ export async function selfCheck(
   const owner = target.mailOwner ?? postfixOwner();
   await prepareDirectories(staging, owner);
   await writeRendering(staging.configDirectory, rendered);
-  await validateRendering(staging.configDirectory);
+  if (opts.validate !== false) await validateRendering(staging.configDirectory);
   const sasl =
     staging.saslSocket === undefined
       ? undefined

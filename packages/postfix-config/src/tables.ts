@@ -98,18 +98,15 @@ export function inboundDomainsTable(ordered: readonly TableRoute[]): string {
   let depth = 0;
   ordered.forEach((row, i) => {
     if (i > lastInbound) return;
-    const indent = ' '.repeat(depth);
+    // No indentation: a line starting with white space continues the one before.
     if (row.inbound) {
-      lines.push(`${indent}${entryPattern(row)} OK`);
+      lines.push(`${entryPattern(row)} OK`);
     } else {
-      lines.push(`${indent}if !${entryPattern(row)}`);
+      lines.push(`if !${entryPattern(row)}`);
       depth++;
     }
   });
-  while (depth > 0) {
-    depth--;
-    lines.push(`${' '.repeat(depth)}endif`);
-  }
+  for (; depth > 0; depth--) lines.push('endif');
   return `${lines.join('\n')}\n`;
 }
 
