@@ -29,6 +29,7 @@ import webApp, { DEFAULT_WEB_DIR } from './plugins/external/web-app';
 import { type FieldError, ProblemError, problemBody } from './problems/problem-error';
 import auditRoutes from './routes/api/audit';
 import directoryRoutes from './routes/api/directory';
+import postfixExportRoutes from './routes/api/postfix-export';
 import queueRoutes from './routes/api/queue';
 import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
@@ -266,6 +267,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
   await app.register(relayTestRoutes);
+  await app.register(postfixExportRoutes);
   await app.register(queueRoutes);
   return app;
 }

@@ -6,6 +6,7 @@
  */
 
 export * from './directory';
+export * from './postfix';
 export * from './queue';
 export * from './relay-test';
 export * from './routes';

@@ -11,10 +11,12 @@ export {
 } from './instance';
 export {
   FILES,
+  isWildcard,
   type MailboxList,
   maildirName,
   PostfixRenderError,
   type PostfixTarget,
+  postfixOwner,
   type RenderedPostfix,
   relayClassName,
   renderMaster,

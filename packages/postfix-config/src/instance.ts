@@ -6,7 +6,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PostfixTarget, RenderedPostfix } from './render';
 
@@ -112,8 +112,10 @@ export async function validateRendering(stageDir: string): Promise<void> {
       master.output,
     );
   }
+  const before = await logSize(stageDir);
   const check = await runPostfixCommand(POSTFIX, ['-c', stageDir, 'check']);
-  const checkProblems = problems(check.output);
+  // postfix check logs to maillog_file when there is one, not to stderr.
+  const checkProblems = problems(`${check.output}\n${await logSince(stageDir, before)}`);
   if (check.code !== 0 || checkProblems.length > 0) {
     throw new PostfixCommandError(
       `postfix check failed: ${checkProblems.join('; ') || check.output}`,
@@ -121,6 +123,37 @@ export async function validateRendering(stageDir: string): Promise<void> {
     );
   }
   await checkTables(stageDir);
+}
+
+/** The maillog_file a staged main.cf names, if any. */
+async function logFileOf(stageDir: string): Promise<string | undefined> {
+  const r = await runPostfixCommand(POSTCONF, ['-c', stageDir, '-h', 'maillog_file']);
+  const path = r.output.trim();
+  return r.code === 0 && path.startsWith('/') ? path : undefined;
+}
+
+async function logSize(stageDir: string): Promise<number> {
+  const path = await logFileOf(stageDir);
+  return path
+    ? await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      )
+    : 0;
+}
+
+/** What Postfix logged since `offset`, without the syslog prefix ("Nov 29 … host "). */
+async function logSince(stageDir: string, offset: number): Promise<string> {
+  const path = await logFileOf(stageDir);
+  if (!path) return '';
+  const text = await readFile(path).then(
+    (b) => b.subarray(offset).toString('utf8'),
+    () => '',
+  );
+  return text
+    .split('\n')
+    .map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ /, ''))
+    .join('\n');
 }
 
 /** Each table a rendering names is read by Postfix's own parser (postmap -q of a probe key). */
