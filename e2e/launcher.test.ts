@@ -226,7 +226,11 @@ describe.skipIf(!postfixAvailable())(
         IMS_ADMIN_PASSWORD: 'launcher postfix password',
       });
       await until(async () => (launcher.output().includes(`${url}/`) ? true : undefined), 60_000);
-      expect(launcher.output()).toContain('a private Postfix instance');
+      await until(
+        async () => (launcher.output().includes('a private Postfix instance') ? true : undefined),
+        60_000,
+        'the launcher to say the local node is Postfix',
+      );
       const session = await createApiClient({ baseUrl: url }).login(
         'admin',
         'launcher postfix password',
