@@ -12,6 +12,7 @@ import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
 import { type Child, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
+import { postfixAvailable } from './stack';
 
 const root = resolve(import.meta.dirname, '..');
 const children: Child[] = [];
@@ -223,3 +224,57 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     expect(await exited(third)).toBe(0);
   });
 });
+
+describe.skipIf(!postfixAvailable())(
+  'IMS_SMTP_ENGINE=postfix npm start: the local node is a private Postfix',
+  () => {
+    it('runs the saved version through Postfix, reports engine postfix, and SIGTERM stops Postfix too', {
+      timeout: 300_000,
+    }, async () => {
+      const httpPort = await freePort();
+      const smtpPort = await freePort();
+      const dataDir = temp();
+      const url = `http://127.0.0.1:${httpPort}`;
+      const launcher = launch({
+        IMS_HTTP_PORT: String(httpPort),
+        IMS_SMTP_PORT: String(smtpPort),
+        IMS_DATA_DIR: dataDir,
+        IMS_SMTP_ENGINE: 'postfix',
+        IMS_ADMIN_PASSWORD: 'launcher postfix password',
+      });
+      await until(async () => (launcher.output().includes(`${url}/`) ? true : undefined), 60_000);
+      await until(
+        async () => (launcher.output().includes('a private Postfix instance') ? true : undefined),
+        60_000,
+        'the launcher to say the local node is Postfix',
+      );
+      const session = await createApiClient({ baseUrl: url }).login(
+        'admin',
+        'launcher postfix password',
+      );
+      const browser = createApiClient({ baseUrl: url, cookie: session.cookie });
+      const node = await until(
+        async () => {
+          const s = await browser.service.status();
+          const n = s.nodes[0];
+          return n?.online && n.state === 'running' && n.runningVersion === s.savedVersion
+            ? n
+            : undefined;
+        },
+        180_000,
+        'the Postfix node to run the saved version',
+      );
+      expect(node).toMatchObject({ name: 'local', engine: 'postfix' });
+      expect(await greeting(smtpPort)).toMatch(/^220 \S+ ESMTP/);
+      const masterPid = Number(
+        readFileSync(join(dataDir, 'postfix', 'queue', 'pid', 'master.pid'), 'utf8').trim(),
+      );
+      expect(alive(masterPid)).toBe(true);
+
+      launcher.proc.kill('SIGTERM');
+      expect(await exited(launcher)).toBe(0);
+      await until(async () => (alive(masterPid) ? undefined : true), 30_000, 'Postfix to stop');
+      await expect(RawSmtp.open(smtpPort)).rejects.toThrow();
+    });
+  },
+);

@@ -5,6 +5,7 @@
  * for the outside world (the node's smart host).
  */
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +26,27 @@ export interface StackOptions {
   consoleLogLevel?: string;
   /** IMS_SMTP_WORKERS of the node (default 1: one process, the quickest to start). */
   workers?: number;
+  /**
+   * What enforces the configuration (issue 12): the product's SMTP node
+   * (apps/smtp, default) or a private Postfix driven by apps/postfix-node.
+   */
+  engine?: Engine;
 }
+
+export type Engine = 'ims' | 'postfix';
+
+/** Whether a Postfix engine can run here (Postfix installed, and root to run a private instance). */
+export function postfixAvailable(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v postfix && command -v postconf'], { stdio: 'ignore' });
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The engines the parameterised suites run against: both where Postfix is available. */
+export const ENGINES: Engine[] = postfixAvailable() ? ['ims', 'postfix'] : ['ims'];
 
 function kill9(child: Child | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -53,6 +74,9 @@ export class Stack {
   private readonly consoles: Child[] = [];
   private readonly nodes: Child[] = [];
   adminPassword = 'e2e admin password';
+  engine: Engine = 'ims';
+  /** Data directories of Postfix nodes (a master left behind is killed at stop). */
+  private readonly postfixDirs: string[] = [];
 
   private temp(): string {
     const d = mkdtempSync(join(tmpdir(), 'ims-e2e-'));
@@ -73,6 +97,7 @@ export class Stack {
   }
 
   private async boot(opts: StackOptions): Promise<void> {
+    this.engine = opts.engine ?? 'ims';
     const httpPort = await freePort();
     this.smtpPort = await freePort();
     this.url = `http://127.0.0.1:${httpPort}`;
@@ -116,7 +141,8 @@ export class Stack {
 
   /** Starts the SMTP node process (on the same port, token and data dir each time). */
   startNode(): void {
-    this.node = start(join(root, 'apps/smtp'), 'src/main.ts', this.nodeEnv);
+    const app = this.engine === 'postfix' ? 'apps/postfix-node' : 'apps/smtp';
+    this.node = start(join(root, app), 'src/main.ts', this.nodeEnv);
     this.children.push(this.node);
     this.nodes.push(this.node);
   }
@@ -143,6 +169,31 @@ export class Stack {
       }
     }
     return out;
+  }
+
+  /**
+   * Registers and starts one more node of `engine` (a mixed fleet): its own
+   * port and data directory, the same console and smart host.
+   */
+  async addNode(name: string, engine: Engine): Promise<{ name: string; port: number }> {
+    const node = await (await this.signIn()).nodes.register(name);
+    const port = await freePort();
+    const dataDir = this.temp();
+    const child = start(
+      join(root, engine === 'postfix' ? 'apps/postfix-node' : 'apps/smtp'),
+      'src/main.ts',
+      {
+        ...this.nodeEnv,
+        IMS_NODE_TOKEN: node.token,
+        IMS_SMTP_PORT: String(port),
+        IMS_SMTP_LISTEN: '127.0.0.1',
+        IMS_DATA_DIR: dataDir,
+      },
+    );
+    this.children.push(child);
+    this.nodes.push(child);
+    if (engine === 'postfix') this.postfixDirs.push(dataDir);
+    return { name, port };
   }
 
   /** The console's data directory (its SQLite file is there). */
@@ -258,7 +309,8 @@ export class Stack {
         const s = await this.service();
         return s.nodes[0]?.online && s.nodes[0].runningVersion === version ? true : undefined;
       },
-      60_000,
+      // A Postfix node runs a staging self-check before each version goes live.
+      this.engine === 'postfix' ? 180_000 : 60_000,
       `the node to run version ${version}`,
     );
   }
@@ -271,6 +323,18 @@ export class Stack {
 
   async stop(): Promise<void> {
     await Promise.all(this.children.map((c) => c.stop()));
+    if (this.engine === 'postfix') this.postfixDirs.push(this.nodeDataDir);
+    for (const dir of this.postfixDirs) {
+      // The agent stops its Postfix on SIGTERM; a master it left (killed) goes here.
+      try {
+        const pidFile = join(dir, 'postfix', 'queue', 'pid', 'master.pid');
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (pid > 0 && cmdline.includes('master')) process.kill(pid, 'SIGKILL');
+      } catch {
+        // no master left
+      }
+    }
     await Promise.all([this.sink?.close(), this.partner?.close()]);
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }

@@ -1957,6 +1957,86 @@ describe('rolling restart and rollback', () => {
   });
 });
 
+// ---- the Postfix export ----------------------------------------------------------
+
+describe('the Postfix export (issue 12)', () => {
+  it('never a 5xx; a parameter cannot add a line or a parameter to main.cf; no password hash leaves', async () => {
+    const params = ['listen', 'port', 'smartHost', 'myhostname', 'saslSocket', 'configDirectory'];
+    const encodable = (v: string) => {
+      try {
+        encodeURIComponent(v);
+        return v.length < 5000;
+      } catch {
+        return false; // a lone surrogate cannot be put in a URL
+      }
+    };
+    const values = [
+      ...INJECTIONS.filter(encodable),
+      '127.0.0.1\nrelayhost = evil.example',
+      '127.0.0.1,\r\nsmtpd_relay_restrictions = permit',
+      '/run/auth\nmynetworks = 0.0.0.0/0',
+      'relay.example:25 permit',
+      '0.0.0.0',
+      '::',
+      '[::1]',
+      '-1',
+      '1e9',
+    ];
+    for (const param of params) {
+      for (const value of values) {
+        await record.check(
+          `export ${param}=${JSON.stringify(value).slice(0, 40)}`,
+          async () => {
+            const res = await app.inject({
+              method: 'GET',
+              url: `/api/v1/routing/versions/1/export/postfix?${param}=${encodeURIComponent(value)}`,
+              headers: readAuth,
+            });
+            expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
+            expect(res.body).not.toContain('scrypt$');
+            if (res.statusCode === 200) {
+              const main = res.json<{ files: Record<string, string> }>().files['main.cf'] ?? '';
+              expect(main).not.toMatch(
+                /^(relayhost = evil|mynetworks = 0|smtpd_relay_restrictions = permit$)/m,
+              );
+              expect(main).not.toContain('/etc/postfix\n');
+            } else {
+              expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+            }
+          },
+          'Postfix export',
+        );
+      }
+    }
+    for (const n of ['0', '-1', 'abc', '1.5', '99999999999999999999', '1;id', '%00']) {
+      await record.check(
+        `export of version ${n}`,
+        async () => {
+          const res = await app.inject({
+            method: 'GET',
+            url: `/api/v1/routing/versions/${n}/export/postfix`,
+            headers: readAuth,
+          });
+          expect([400, 404]).toContain(res.statusCode);
+        },
+        'Postfix export',
+      );
+    }
+    await record.check(
+      'export with a node token',
+      async () => {
+        const res = await app.inject({
+          method: 'GET',
+          url: '/api/v1/routing/versions/1/export/postfix',
+          headers: nodeAuth,
+        });
+        expect([401, 403]).toContain(res.statusCode);
+      },
+      'Postfix export',
+    );
+  }, 120_000);
+});
+
 // ---- logs ------------------------------------------------------------------------------
 
 describe('the log', () => {

@@ -36,6 +36,7 @@ import auditRoutes from './routes/api/audit';
 import backupRoutes from './routes/api/backup';
 import directoryRoutes from './routes/api/directory';
 import impactRoutes from './routes/api/impact';
+import postfixExportRoutes from './routes/api/postfix-export';
 import queueRoutes from './routes/api/queue';
 import relayTestRoutes from './routes/api/relay-test';
 import routingRoutes from './routes/api/routing';
@@ -331,6 +332,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(directoryRoutes);
   await app.register(serviceRoutes);
   await app.register(relayTestRoutes);
+  await app.register(postfixExportRoutes);
   await app.register(queueRoutes);
   await app.register(impactRoutes);
   return app;

@@ -19,6 +19,7 @@ import { buildConsole, schemeOf } from './console-from-env';
 import { DataDirLockedError, lockDataDir } from './data-dir-lock';
 import { ensureLocalNode, pidPath, reportLocalNodeExit } from './local-node/local-node';
 import { localNodeEnv } from './local-node/node-env';
+import { ensurePostfix } from './local-node/postfix';
 import { Supervisor } from './local-node/supervisor';
 import { relayPretty } from './logging';
 
@@ -30,6 +31,8 @@ const SMTP_ARGS =
   typeof IMS_BUILT !== 'undefined' && IMS_BUILT
     ? ['build/main.js']
     : ['--import', 'tsx', 'src/main.ts'];
+/** The Postfix agent's (IMS_SMTP_ENGINE=postfix), likewise. */
+const POSTFIX_NODE_DIR = resolve(import.meta.dirname, '../../postfix-node');
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -102,6 +105,8 @@ const consoleHost =
 const consoleUrl = `${schemeOf(env)}://${consoleHost}:${address.port}`;
 process.stdout.write(`IMS Routing Console: ${consoleUrl}/  (API docs at /docs)\n`);
 
+if (nodeEnv?.engine === 'postfix') ensurePostfix((line) => process.stdout.write(`${line}\n`));
+
 if (nodeEnv) {
   const node = ensureLocalNode(app, dataDir);
   // On a terminal the node's JSON lines are made readable like the console's;
@@ -109,8 +114,8 @@ if (nodeEnv) {
   const pretty = process.stdout.isTTY === true;
   supervisor = new Supervisor({
     command: process.execPath,
-    args: SMTP_ARGS,
-    cwd: SMTP_DIR,
+    args: nodeEnv.engine === 'postfix' ? ['--import', 'tsx', 'src/main.ts'] : SMTP_ARGS,
+    cwd: nodeEnv.engine === 'postfix' ? POSTFIX_NODE_DIR : SMTP_DIR,
     // An allow list: IMS_ADMIN_PASSWORD and the console's other settings stay here.
     env: localNodeEnv(process.env, {
       IMS_CONSOLE_URL: consoleUrl,
@@ -141,7 +146,9 @@ if (nodeEnv) {
       .split(',')
       .map((a) => (a.includes(':') ? `[${a}]` : a))
       .map((a) => `${a}:${nodeEnv.smtpPort}`)
-      .join(', ')} (supervised; its data under ${dataDir}/smtp)\n`,
+      .join(
+        ', ',
+      )} (${nodeEnv.engine === 'postfix' ? 'a private Postfix instance, ' : ''}supervised; its data under ${dataDir}/${nodeEnv.engine === 'postfix' ? 'postfix' : 'smtp'})\n`,
   );
 } else {
   process.stdout.write(

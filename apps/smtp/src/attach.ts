@@ -111,6 +111,7 @@ export class ConsoleLink {
       listen: this.node.listening,
       startedAt: this.node.startedAt.toISOString(),
       counters: { ...this.node.counters },
+      engine: 'ims' as const,
     };
     await this.api.node.status(body);
   }

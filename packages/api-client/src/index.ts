@@ -37,6 +37,8 @@ import {
   type NodeRequestMethod,
   type NodeStatusBodySchema,
   type PasswordChanged,
+  type PostfixExportQuerySchema,
+  type PostfixExportSchema,
   type Problem,
   type QueuedMessage,
   type QueueList,
@@ -92,6 +94,8 @@ export type TokenCreated = Static<typeof TokenCreatedSchema>;
 export type TokenList = Static<typeof TokenListSchema>;
 export type VersionList = Static<typeof VersionListSchema>;
 export type VersionsQuery = Static<typeof VersionsQuerySchema>;
+export type PostfixExportQuery = Static<typeof PostfixExportQuerySchema>;
+export type PostfixExport = Static<typeof PostfixExportSchema>;
 export type Version = Static<typeof VersionSchema>;
 export type {
   EvaluateBody,
@@ -636,6 +640,9 @@ export function createApiClient(options: ApiClientOptions) {
         tagged(
           call('restoreVersion', { params: { n }, body, headers: { 'if-match': ifMatch } }, opts),
         ),
+      /** Version n rendered as Postfix's files (`{ version, files }`); a 422 when Postfix cannot express it. */
+      exportPostfix: (n: number, query: PostfixExportQuery = {}, opts?: RequestOptions) =>
+        data(call('exportPostfix', { params: { n }, query }, opts)),
       diff: (query: DiffQuery, opts?: RequestOptions) => data(call('diff', { query }, opts)),
       advice: (config: unknown, opts?: RequestOptions) =>
         data(call('advice', { body: { config } }, opts)),

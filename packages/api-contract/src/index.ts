@@ -7,6 +7,7 @@
 
 export * from './directory';
 export * from './impact';
+export * from './postfix';
 export * from './queue';
 export * from './relay-test';
 export * from './routes';

@@ -19,6 +19,11 @@ import {
 } from './directory';
 import { ImpactBodySchema, ImpactSchema } from './impact';
 import {
+  PostfixExportParamsSchema,
+  PostfixExportQuerySchema,
+  PostfixExportSchema,
+} from './postfix';
+import {
   NodeAnswerBodySchema,
   NodeRequestParamsSchema,
   QueueDeleteQuerySchema,
@@ -274,6 +279,15 @@ export const routes = {
     summary: 'One saved version',
     params: VersionParamsSchema,
     responses: { 200: VersionSchema, 400: problem, 401: problem, 404: problem },
+  },
+  exportPostfix: {
+    method: 'GET',
+    path: '/api/v1/routing/versions/:n/export/postfix',
+    tags: ['routing'],
+    summary: "Version n rendered as Postfix's files (main.cf, master.cf, lookup tables)",
+    params: PostfixExportParamsSchema,
+    query: PostfixExportQuerySchema,
+    responses: { 200: PostfixExportSchema, 400: problem, 401: problem, 404: problem, 422: problem },
   },
   restoreVersion: {
     method: 'POST',

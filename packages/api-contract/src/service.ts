@@ -22,9 +22,15 @@ export const NodeStateSchema = Type.Union([
   Type.Literal('offline'),
 ]);
 
+/** What enforces the configuration on a node: the product's own SMTP node, or a Postfix instance its agent drives. */
+export const NodeEngineSchema = Type.Union([Type.Literal('ims'), Type.Literal('postfix')]);
+export type NodeEngine = Static<typeof NodeEngineSchema>;
+
 export const NodeViewSchema = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
+  /** The engine the node last reported ("ims" until it reports). */
+  engine: NodeEngineSchema,
   state: NodeStateSchema,
   online: Type.Boolean(),
   runningVersion: Type.Union([Type.Integer(), Type.Null()]),
@@ -172,6 +178,8 @@ export const NodeStatusBodySchema = Type.Object(
     listen: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 64 }),
     startedAt: Type.String({ format: 'date-time' }),
     counters: Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { maxProperties: 100 }),
+    /** The node's engine; a node that does not say is "ims". */
+    engine: Type.Optional(NodeEngineSchema),
   },
   { additionalProperties: false },
 );

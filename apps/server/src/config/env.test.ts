@@ -68,6 +68,15 @@ describe('the console settings', () => {
     );
   });
 
+  it('IMS_SMTP_ENGINE: ims by default, postfix when asked, an error otherwise', () => {
+    expect(readLauncherEnv(true, {}).localNode?.engine).toBe('ims');
+    expect(readLauncherEnv(true, { IMS_SMTP_ENGINE: 'postfix' }).localNode?.engine).toBe('postfix');
+    expect(() => readLauncherEnv(true, { IMS_SMTP_ENGINE: 'exim' })).toThrow(
+      'Invalid environment:\n- IMS_SMTP_ENGINE must be ims or postfix, not "exim"',
+    );
+    expect(readLauncherEnv(false, { IMS_SMTP_ENGINE: 'exim' }).localNode).toBeUndefined();
+  });
+
   it('a bad port', () => {
     expect(() => readEnv({ IMS_HTTP_PORT: '80a' })).toThrow(
       'Invalid environment:\n- IMS_HTTP_PORT must be a port number (0-65535), not "80a"',

@@ -73,6 +73,11 @@ const LocalNodeSettings = Type.Object({
   IMS_SMTP_PORT: Port(2525),
   IMS_SMTP_LISTEN: AddressList('127.0.0.1'),
   IMS_SMART_HOST: Type.Optional(Type.String({ description: 'host:port' })),
+  /** Which engine the local node runs (issue 12): the product's own SMTP node, or a private Postfix. */
+  IMS_SMTP_ENGINE: Type.Union([Type.Literal('ims'), Type.Literal('postfix')], {
+    default: 'ims',
+    description: 'ims or postfix',
+  }),
 });
 
 export interface ServerEnv {
@@ -102,6 +107,8 @@ export interface LocalNodeEnv {
   smtpListen: string;
   smtpPort: number;
   smartHost: string | undefined;
+  /** IMS_SMTP_ENGINE: apps/smtp (ims, the default) or apps/postfix-node driving a private Postfix. */
+  engine: 'ims' | 'postfix';
 }
 
 function consoleEnv(s: Static<typeof ConsoleSettings>): ServerEnv {
@@ -129,6 +136,7 @@ function localNodeEnv(s: Static<typeof LocalNodeSettings>): LocalNodeEnv {
     smtpListen: listItems(s.IMS_SMTP_LISTEN).join(','),
     smtpPort: s.IMS_SMTP_PORT,
     smartHost: s.IMS_SMART_HOST,
+    engine: s.IMS_SMTP_ENGINE,
   };
 }
 

@@ -34,6 +34,8 @@ const PASSED = new Set([
   'SYSTEMROOT',
   'IMS_SMART_HOST',
   'IMS_TRAFFIC_WINDOW_DAYS',
+  // The Postfix agent's (IMS_SMTP_ENGINE=postfix).
+  'IMS_POSTFIX_HOSTNAME',
 ]);
 /** Prefixes of the node's own settings. */
 const PASSED_PREFIXES = ['IMS_SMTP_'];

@@ -10,6 +10,10 @@ export const CATALOG = {
     status: 422,
     title: 'The configuration has critical findings that were not acknowledged',
   },
+  'postfix-unsupported': {
+    status: 422,
+    title: 'Postfix cannot express this configuration version',
+  },
   'source-not-loopback': {
     status: 422,
     title: 'The relay test needs a loopback source address',

@@ -21,6 +21,7 @@ export function node(over: Partial<NodeView> = {}): NodeView {
   return {
     id: 1,
     name: 'local',
+    engine: 'ims',
     state: 'running',
     online: true,
     runningVersion: 1,

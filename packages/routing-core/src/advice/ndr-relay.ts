@@ -20,7 +20,7 @@ export const ndrRelay: Check = (config) => {
         code: 'ndr-relay',
         severity: 'critical',
         message:
-          '"Do not reroute" accepts mail for any outside recipient and then sends a non-delivery report to the MAIL FROM address, so anyone can relay spam as NDRs to any victim.',
+          '"Do not reroute" accepts mail for any outside recipient and then sends a non-delivery report to the MAIL FROM address, so anyone can relay spam as NDRs to any victim. A Postfix node refuses this version and keeps running its previous one (docs/postfix.md, Limits).',
         reference: 'Q255695',
         pointer: '/rejectUnknownRecipients',
         fix: REJECT_UNKNOWN,

@@ -20,11 +20,16 @@ export interface NodeStatusReport {
   listen: string[];
   startedAt: string;
   counters: Record<string, number>;
+  /** The node's engine; absent = "ims". */
+  engine?: NodeEngine | undefined;
 }
+
+export type NodeEngine = 'ims' | 'postfix';
 
 export interface NodeView {
   id: number;
   name: string;
+  engine: NodeEngine;
   state: NodeState;
   online: boolean;
   runningVersion: number | null;
@@ -38,6 +43,7 @@ export interface NodeView {
 interface Row {
   id: number;
   name: string;
+  engine: string;
   state: string;
   running_version: number | null;
   last_error: string | null;
@@ -56,6 +62,7 @@ export function nodesRepository(db: FastifyInstance['db']) {
     return {
       id: r.id,
       name: r.name,
+      engine: r.engine === 'postfix' ? 'postfix' : 'ims',
       state: online || r.state === 'registered' ? (r.state as NodeState) : 'offline',
       online,
       runningVersion: r.running_version,
@@ -110,7 +117,7 @@ export function nodesRepository(db: FastifyInstance['db']) {
     report(id: number, status: NodeStatusReport): void {
       db.prepare(
         `UPDATE nodes SET state = ?, running_version = ?, last_error = ?, listen = ?, started_at = ?,
-         counters = ?, last_seen = ? WHERE id = ?`,
+         counters = ?, last_seen = ?, engine = ? WHERE id = ?`,
       ).run(
         status.state,
         status.runningVersion,
@@ -119,6 +126,7 @@ export function nodesRepository(db: FastifyInstance['db']) {
         status.startedAt,
         JSON.stringify(status.counters),
         new Date().toISOString(),
+        status.engine ?? 'ims',
         id,
       );
     },

@@ -11,6 +11,7 @@ function node(name: string, over: Partial<NodeView> = {}): NodeView {
   return {
     id: name.charCodeAt(0),
     name,
+    engine: 'ims',
     state: 'running',
     online: true,
     runningVersion: 1,

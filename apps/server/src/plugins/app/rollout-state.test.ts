@@ -18,6 +18,7 @@ function node(name: string, over: Partial<NodeView> = {}): NodeView {
   return {
     id: name.length * 100 + name.charCodeAt(name.length - 1),
     name,
+    engine: 'ims',
     state: 'running',
     online: true,
     runningVersion: 1,

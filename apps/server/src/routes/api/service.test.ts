@@ -339,3 +339,51 @@ describe('regressions from the server review', () => {
     expect(bundle.json()).toMatchObject({ version: 2, targetVersion: 1 });
   });
 });
+
+describe('engine (issue 12: a mixed fleet)', () => {
+  it('each node in /service says its engine: "ims" until it reports one, then what it reported; anything else is 400', async () => {
+    const app = await build();
+    const browser = await login(app);
+    const register = async (name: string) =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/nodes',
+          headers: browser.write,
+          payload: { name },
+        })
+      ).json<{ token: string }>().token;
+    const smtp = await register('smtp-1');
+    const postfix = await register('postfix-1');
+    const report = (nodeToken: string, engine?: string) =>
+      app.inject({
+        method: 'PUT',
+        url: '/api/v1/node/status',
+        headers: { authorization: `Bearer ${nodeToken}` },
+        payload: {
+          runningVersion: 1,
+          state: 'running',
+          listen: ['127.0.0.1:2525'],
+          startedAt: new Date().toISOString(),
+          counters: {},
+          ...(engine ? { engine } : {}),
+        },
+      });
+    const engines = async () =>
+      (await app.inject({ method: 'GET', url: '/api/v1/service', headers: browser.read }))
+        .json<{ nodes: { name: string; engine: string }[] }>()
+        .nodes.map(({ name, engine }) => ({ name, engine }));
+    expect(await engines()).toEqual([
+      { name: 'smtp-1', engine: 'ims' },
+      { name: 'postfix-1', engine: 'ims' },
+    ]);
+    expect((await report(smtp)).statusCode).toBe(204);
+    expect((await report(postfix, 'postfix')).statusCode).toBe(204);
+    expect(await engines()).toEqual([
+      { name: 'smtp-1', engine: 'ims' },
+      { name: 'postfix-1', engine: 'postfix' },
+    ]);
+    problem(await report(postfix, 'exim'), 400, 'validation-failed');
+    expect(await engines()).toContainEqual({ name: 'postfix-1', engine: 'postfix' });
+  });
+});
