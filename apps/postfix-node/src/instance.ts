@@ -17,7 +17,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -31,7 +31,15 @@ import {
 } from '@ims/postfix-config';
 import type { RoutingConfig } from '@ims/routing-core';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/**
+ * How long a postfix command may take. `postfix reload`/`status`/`stop` log
+ * through postlog to postlogd; under load that socket has been seen to
+ * deadlock (every command then hangs for ever), so none may wait unbounded.
+ */
+const COMMAND_TIMEOUT_MS = 30_000;
+const run = (file: string, args: readonly string[]) =>
+  execFileAsync(file, args, { timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' });
 
 /** The least time between two reloads: SIGHUPs close together can deadlock the master's log. */
 const RELOAD_GAP_MS = 2000;
@@ -377,7 +385,7 @@ export class PostfixInstance {
     try {
       await this.reload();
     } catch {
-      await run('postfix', ['-c', this.etc, 'stop']).catch(() => undefined);
+      await this.stopOrKill();
       await this.start();
     }
     this.opts.log?.({ event: 'postfix-rolled-back', version: this.runningVersion });
@@ -385,7 +393,33 @@ export class PostfixInstance {
 
   /** Stops the master (sessions in progress end; mail on disk stays queued). */
   async stop(): Promise<void> {
-    if (await this.isRunning()) await run('postfix', ['-c', this.etc, 'stop']);
+    if (await this.isRunning()) await this.stopOrKill();
+  }
+
+  /**
+   * `postfix stop`; when that fails or hangs (a master deadlocked on its log
+   * socket), SIGKILL to the master and its children, as an operator would:
+   * the queue is on disk, and the children exit with their master anyway.
+   */
+  private async stopOrKill(): Promise<void> {
+    try {
+      await run('postfix', ['-c', this.etc, 'stop']);
+      return;
+    } catch (err) {
+      this.opts.log?.({ event: 'postfix-stop-failed', error: String(err) });
+    }
+    const pidFile = join(this.opts.root, 'queue', 'pid', 'master.pid');
+    const master = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (!(master > 0)) return;
+    for (const pid of [...childrenOf(master), master]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    const deadline = Date.now() + 10_000;
+    while (alive(master) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -405,4 +439,30 @@ function lastProblems(log: string): string {
     .slice(-3)
     .map((l) => l.replace(/^.*?postfix\//, 'postfix/'))
     .join('; ');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids whose parent is `parent` (Linux /proc). */
+function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces, so read after its ')'.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent)
+        out.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
 }

@@ -130,7 +130,7 @@ beforeAll(async () => {
   // (from 127.0.0.3-127.0.0.9) reach them; stillUp() connects from 127.0.0.1.
   perClient = await node({ clientLimits: { maxConnectionsPerClient: 5 } });
   rated = await node({ clientLimits: { connectionRatePerMinute: 5 } });
-  guarded = await node({ clientLimits: { authFailureLimit: 3 } });
+  guarded = await node({ clientLimits: { authFailureLimit: 3, maxConcurrentAuthPerClient: 2 } });
   harvested = await node({ sessionLimits: { errorSleepMs: 200 } });
   silent = await node({ sessionLimits: { greetingTimeoutMs: 300 } });
 });

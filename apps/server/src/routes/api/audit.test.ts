@@ -115,20 +115,21 @@ describe('GET /api/v1/audit', () => {
   it('names the person behind a token: "admin via token deploy"', async () => {
     const app = await build();
     const deploy = await token(app, 'write', 'deploy');
-    await app.inject({
+    const created = await app.inject({
       method: 'POST',
-      url: '/api/v1/tokens',
+      url: '/api/v1/directory/mailboxes',
       headers: deploy,
-      payload: { name: 'child', scope: 'read' },
+      payload: { address: 'carol@example.com', displayName: 'Carol', password: 'carol-password' },
     });
+    expect(created.statusCode).toBe(201);
     const res = await app.inject({ method: 'GET', url: '/api/v1/audit', headers: deploy });
     const [newest] = res.json<{ entries: Record<string, unknown>[] }>().entries;
     expect(newest).toMatchObject({
-      action: 'token.created',
+      action: 'mailbox.created',
       actor: 'token:deploy',
       person: 'admin',
       by: 'admin via token deploy',
-      summary: 'Token child created (read access)',
+      summary: 'Mailbox carol@example.com created (Carol)',
     });
   });
 
