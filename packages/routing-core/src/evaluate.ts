@@ -484,7 +484,8 @@ function decideRelay(policy: Policy, input: EvaluateInput, tracing: boolean): Re
     }
   }
   if (r.internalAddresses.enabled) {
-    const server = parsePeerIp(input.serverIp);
+    // Parsed once per server address (address literals use the same), not per session.
+    const server = serverAddress(input.serverIp);
     const hit = server ? policy.internalAddresses.lookup(server) : undefined;
     if (hit && server) {
       if (tracing) {
