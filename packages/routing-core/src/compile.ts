@@ -112,8 +112,9 @@ function domainHash(domain: string): number {
 
 // Scratch space for findRoute(): at most one candidate per label (a domain has < 128),
 // with the length of the suffix whose hash found it.
-const candidates: RouteRule[][] = [];
-const candidateLengths: number[] = [];
+// Grown (rarely: a domain is at most 255 characters) to the length of the text searched.
+let candidates = new Int32Array(256);
+let candidateLengths = new Int32Array(256);
 
 /** Whether `text` ends at `end` with `suffix` (compared from the end, without allocating). */
 function endsWithText(text: string, end: number, suffix: string): boolean {
@@ -126,18 +127,21 @@ function endsWithText(text: string, end: number, suffix: string): boolean {
 }
 
 /**
- * The entry of a hash bucket whose domain is the `length` characters of
- * `text` before `end`, and whose kind (`#domain` or plain) is `exact`.
+ * The entry of the bucket starting at `rules[start]` (and ending at the next
+ * hole) whose domain is the `length` characters of `text` before `end`, and
+ * whose kind (`#domain` or plain) is `exact`.
  */
 function pick(
-  bucket: readonly RouteRule[],
+  rules: readonly (RouteRule | undefined)[],
+  start: number,
   text: string,
   end: number,
   length: number,
   exact: boolean,
 ): RouteRule | undefined {
-  for (let k = 0; k < bucket.length; k++) {
-    const rule = bucket[k] as RouteRule;
+  for (let k = start; ; k++) {
+    const rule = rules[k];
+    if (rule === undefined) return undefined;
     if (
       rule.exact === exact &&
       rule.domain.length === length &&
@@ -146,32 +150,31 @@ function pick(
       return rule;
     }
   }
-  return undefined;
 }
 
 /**
- * Route entries (`#domain` and plain alike) by domainHash(), each key naming
- * the entries whose domains share that hash. Built with a Map, then entered
- * in an open-addressing table (Fibonacci hashing, linear probing, at most
- * half full) held in one Int32Array of (key, bucket index + 1) pairs: a
- * lookup, hit or miss, usually reads one cache line instead of going through
- * Map.get().
+ * Route entries (`#domain` and plain alike) by domainHash(). Collected in a
+ * Map, then sealed: the entries sharing a hash (a bucket) lie next to each
+ * other in one array, each bucket followed by a hole, and an open-addressing
+ * table (Fibonacci hashing, linear probing, at most half full) holds
+ * (key, where its bucket starts + 1) pairs in one Int32Array. A lookup, hit
+ * or miss, usually reads one cache line of the table, and a hit one more to
+ * reach the entry: no Map.get(), no array per bucket.
  */
 class RouteIndex {
   private readonly map = new Map<number, RouteRule[]>();
-  /** Slot i is table[2i] (the key) and table[2i + 1] (index in `buckets` plus one; 0 when empty). */
-  private table = new Int32Array(16);
-  private buckets: RouteRule[][] = [];
+  /** Slot i is table[2i] (the key) and table[2i + 1] (its bucket's start in `rules` plus one; 0 when empty). */
+  private table = new Int32Array(2);
+  private rules: (RouteRule | undefined)[] = [undefined];
   /** 32 minus log2 of the number of slots: the hash's top bits pick the slot. */
-  private shift = 29;
+  private shift = 31;
 
-  /** Adds an entry; false (and nothing added) when the same entry (domain and kind) is there. */
+  /** Adds an entry; false (and nothing added) when the same entry (domain and kind) is there. Call seal() after the last. */
   add(rule: RouteRule): boolean {
     const key = domainHash(rule.domain);
     const bucket = this.map.get(key);
     if (!bucket) {
       this.map.set(key, [rule]);
-      this.enter(key);
       return true;
     }
     if (bucket.some((r) => r.domain === rule.domain && r.exact === rule.exact)) return false;
@@ -179,38 +182,40 @@ class RouteIndex {
     return true;
   }
 
-  /** Enters a new key in the table, rebuilt twice as large when it would be over half full. */
-  private enter(key: number): void {
-    if (this.map.size * 4 <= this.table.length) {
-      this.place(this.map.size - 1, key);
-      return;
+  /** Builds the lookup table from the entries added. */
+  seal(): void {
+    let bits = 1;
+    while (1 << bits < this.map.size * 2) bits++;
+    const table = new Int32Array(2 << bits);
+    const mask = (1 << bits) - 1;
+    const rules: (RouteRule | undefined)[] = [];
+    for (const [key, bucket] of this.map) {
+      let i = Math.imul(key, 0x9e3779b1) >>> (32 - bits);
+      while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+      table[2 * i] = key;
+      table[2 * i + 1] = rules.length + 1;
+      for (const rule of bucket) rules.push(rule);
+      rules.push(undefined);
     }
-    const slots = (this.table.length >> 1) * 2;
-    this.table = new Int32Array(slots * 2);
-    this.shift = 32 - Math.log2(slots);
-    this.buckets = [];
-    let index = 0;
-    for (const k of this.map.keys()) this.place(index++, k);
+    this.table = table;
+    this.rules = rules;
+    this.shift = 32 - bits;
   }
 
-  private place(index: number, key: number): void {
-    this.buckets[index] = this.map.get(key) as RouteRule[];
-    const table = this.table;
-    const mask = (table.length >> 1) - 1;
-    let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
-    while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
-    table[2 * i] = key;
-    table[2 * i + 1] = index + 1;
+  /** The entries, for pick(). */
+  get entries(): readonly (RouteRule | undefined)[] {
+    return this.rules;
   }
 
-  get(key: number): RouteRule[] | undefined {
+  /** Where the bucket of `key` starts in `entries`; -1 for none. */
+  find(key: number): number {
     const table = this.table;
     const mask = (table.length >> 1) - 1;
     let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
     for (;;) {
-      const slot = table[2 * i + 1] as number;
-      if (slot === 0) return undefined;
-      if (table[2 * i] === key) return this.buckets[slot - 1];
+      const start = table[2 * i + 1] as number;
+      if (start === 0) return -1;
+      if (table[2 * i] === key) return start - 1;
       i = (i + 1) & mask;
     }
   }
@@ -287,6 +292,7 @@ export class Policy {
       // A duplicate "Sent to" is not added: the first entry is the one used.
       this.routes.add(rule);
     });
+    this.routes.seal();
   }
 
   /**
@@ -307,6 +313,11 @@ export class Policy {
    */
   findRouteIn(text: string, from: number, to: number): RouteRule | undefined {
     const routes = this.routes;
+    const rules = routes.entries;
+    if (to - from > candidates.length) {
+      candidates = new Int32Array(to - from);
+      candidateLengths = new Int32Array(to - from);
+    }
     // Candidates by hash and length; verified (string compare) only at the end,
     // most specific first, so a typical lookup compares strings once.
     const found = candidates;
@@ -315,23 +326,24 @@ export class Policy {
     for (let i = to - 1; i >= from; i--) {
       const c = text.charCodeAt(i);
       if (c === 46) {
-        const bucket = routes.get(h);
-        if (bucket !== undefined) {
+        const start = routes.find(h);
+        if (start >= 0) {
           candidateLengths[count] = to - i - 1;
-          found[count++] = bucket;
+          found[count++] = start;
         }
       }
       h = (Math.imul(h, 31) + c) | 0;
     }
     const len = to - from;
-    const whole = routes.get(h);
-    if (whole !== undefined) {
-      const rule = pick(whole, text, to, len, true) ?? pick(whole, text, to, len, false);
+    const whole = routes.find(h);
+    if (whole >= 0) {
+      const rule =
+        pick(rules, whole, text, to, len, true) ?? pick(rules, whole, text, to, len, false);
       if (rule) return rule;
     }
     for (let k = count - 1; k >= 0; k--) {
       // The suffix after a dot, of exactly the length that was hashed.
-      const rule = pick(found[k] as RouteRule[], text, to, candidateLengths[k] as number, false);
+      const rule = pick(rules, found[k] as number, text, to, candidateLengths[k] as number, false);
       if (rule) return rule;
     }
     return undefined;
