@@ -87,6 +87,17 @@ describe('Policy.findRoute', () => {
     expect(p.findRoute('n3000.example')).toBeUndefined();
   });
 
+  it('a text longer than any domain (more labels than the scratch holds) still finds the most specific entry', () => {
+    const p = compile(
+      withRoutes([
+        { sentTo: 'example', routeTo: 'outer' },
+        { sentTo: 'a.a.sea.example', routeTo: 'inner' },
+      ]),
+    );
+    expect(p.findRoute(`${'a.'.repeat(300)}sea.example`)?.routeTo).toBe('inner');
+    expect(p.findRoute(`${'b.'.repeat(300)}sea.example`)?.routeTo).toBe('outer');
+  });
+
   it('findRouteIn looks up the domain inside a longer text, as findRoute on that slice', () => {
     const p = compile(
       withRoutes([
