@@ -1,7 +1,8 @@
 /**
  * compile(config): builds, once per configuration version, the lookup
- * structures evaluate() uses: two maps for the routing table (exact `#domain`
- * entries and plain suffix entries) and a prefix trie per address list.
+ * structures evaluate() uses: one hash table for the routing table (exact
+ * `#domain` entries and plain suffix entries, keyed by the domain's hash) and
+ * a prefix trie per address list.
  */
 
 import type { IpEntry, Route, RoutingConfig } from './config';
