@@ -57,6 +57,61 @@ describe('Policy.findRoute', () => {
     }
     expect(p.findRoute('d5000.example')?.sentTo).toBe('example');
   });
+
+  it('#domain and plain entries for one domain share a key: each answers its own lookups', () => {
+    const p = compile(
+      withRoutes([
+        { sentTo: 'a.example', routeTo: 'plain' },
+        { sentTo: '#a.example', routeTo: 'exact' },
+        { sentTo: '#b.example', routeTo: 'exact-only' },
+        { sentTo: '#b.example', routeTo: 'exact-again' },
+      ]),
+    );
+    expect(p.findRoute('a.example')?.routeTo).toBe('exact');
+    expect(p.findRoute('x.a.example')?.routeTo).toBe('plain');
+    expect(p.findRoute('b.example')?.routeTo).toBe('exact-only');
+    // An exact entry never matches a subdomain, even when its key is found on the way.
+    expect(p.findRoute('x.b.example')).toBeUndefined();
+  });
+
+  it('every entry of a table that grew many times is found by its own text only', () => {
+    const routes: Route[] = [];
+    for (let i = 0; i < 3000; i++) {
+      routes.push({ sentTo: `${i % 2 ? '#' : ''}n${i}.example`, routeTo: `h${i}` });
+    }
+    const p = compile(withRoutes(routes));
+    for (let i = 0; i < 3000; i++) {
+      expect(p.findRoute(`n${i}.example`)?.routeTo).toBe(`h${i}`);
+      expect(p.findRoute(`mx.n${i}.example`)?.routeTo).toBe(i % 2 ? undefined : `h${i}`);
+    }
+    expect(p.findRoute('n3000.example')).toBeUndefined();
+  });
+
+  it('a text longer than any domain (more labels than the scratch holds) still finds the most specific entry', () => {
+    const p = compile(
+      withRoutes([
+        { sentTo: 'example', routeTo: 'outer' },
+        { sentTo: 'a.a.sea.example', routeTo: 'inner' },
+      ]),
+    );
+    expect(p.findRoute(`${'a.'.repeat(300)}sea.example`)?.routeTo).toBe('inner');
+    expect(p.findRoute(`${'b.'.repeat(300)}sea.example`)?.routeTo).toBe('outer');
+  });
+
+  it('findRouteIn looks up the domain inside a longer text, as findRoute on that slice', () => {
+    const p = compile(
+      withRoutes([
+        { sentTo: 'sea.example', routeTo: 'sea-host' },
+        { sentTo: '#lake.example', routeTo: 'lake-host' },
+      ]),
+    );
+    const text = '<bob@x.sea.example>';
+    expect(p.findRouteIn(text, 5, text.length - 1)?.routeTo).toBe('sea-host');
+    // The characters around the range take no part: "x.sea.example>" is not a route.
+    const lake = '<a@lake.example>';
+    expect(p.findRouteIn(lake, 3, lake.length - 1)?.routeTo).toBe('lake-host');
+    expect(p.findRouteIn(lake, 2, lake.length - 1)).toBeUndefined();
+  });
 });
 
 describe('compile', () => {

@@ -16,7 +16,7 @@ import {
 } from './compile';
 import type { RoutingConfig } from './config';
 import { formatIp, type IpAddress, parsePeerIp } from './ip';
-import { type Mailbox, type ParsedPath, parsePath } from './path';
+import { lastPlainDomain, type Mailbox, type ParsedPath, parsePath } from './path';
 
 export interface EvaluateInput {
   /** The client's IP address, as the socket reports it (IPv4-mapped IPv6 is read as IPv4). */
@@ -201,6 +201,10 @@ export function locateDomain(
 let foundLocal = false;
 let foundAddress = '';
 let foundRoute: RouteRule | undefined;
+// Where the recipient's domain is in input.rcptTo (set by evaluate() right
+// after parsing it; -1 when the domain is not the input's own text).
+let plainFrom = -1;
+let plainTo = -1;
 
 /** Step 1: is the recipient local? Sets foundLocal, foundAddress and foundRoute. */
 function locateRecipient(
@@ -228,9 +232,17 @@ function locateRecipient(
     }
     return;
   }
-  const where = locateDomain(policy, mailbox.domain);
-  foundLocal = where.local;
-  foundRoute = where.route;
+  // locateDomain()'s answer, without its result object.
+  if (!policy.reroute) {
+    foundLocal = mailbox.domain === policy.siteDomain;
+  } else {
+    // The domain in the RCPT TO text when it is that text's own (see lastPlainDomain).
+    foundRoute =
+      plainFrom >= 0
+        ? policy.findRouteIn(input.rcptTo, plainFrom, plainTo)
+        : policy.findRoute(mailbox.domain);
+    foundLocal = foundRoute !== undefined && foundRoute.target.kind === 'inbound';
+  }
   if (tracing) {
     const route = foundRoute;
     trace.push(
@@ -347,6 +359,8 @@ export function evaluate(
     return { action: 'reject', reason: 'bad-sender', trace, detail: from.error };
   }
   const rcpt = parsePath(input.rcptTo, RCPT_OPTIONS);
+  plainFrom = lastPlainDomain.from;
+  plainTo = lastPlainDomain.to;
   if (!rcpt.ok) {
     if (tracing) trace.push(`RCPT TO ${input.rcptTo} is not a valid address: ${rcpt.message}`);
     return { action: 'reject', reason: 'bad-address', trace, detail: rcpt.error };
@@ -470,7 +484,8 @@ function decideRelay(policy: Policy, input: EvaluateInput, tracing: boolean): Re
     }
   }
   if (r.internalAddresses.enabled) {
-    const server = parsePeerIp(input.serverIp);
+    // Parsed once per server address (address literals use the same), not per session.
+    const server = serverAddress(input.serverIp);
     const hit = server ? policy.internalAddresses.lookup(server) : undefined;
     if (hit && server) {
       if (tracing) {

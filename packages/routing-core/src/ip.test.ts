@@ -114,6 +114,48 @@ describe('IpPrefixTable', () => {
     expect(t.insert(parseIp('10.0.0.0')!, 8, 2)).toBe(false);
     expect(t.lookup(parseIp('10.0.0.1')!)).toBe(1);
   });
+
+  it('a large table (its first 16 steps taken in one jump) answers as a scan of every entry', () => {
+    let seed = 12345;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    const v4: { network: number; prefix: number; value: number }[] = [];
+    const t = new IpPrefixTable<number>();
+    const mask = (prefix: number) => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
+    const add = (network: number, prefix: number) => {
+      const n = (network & mask(prefix)) >>> 0;
+      if (t.insert({ family: 4, words: [n] }, prefix, v4.length)) {
+        v4.push({ network: n, prefix, value: v4.length });
+      }
+    };
+    // Clustered under a few /8s so that prefixes nest above and below depth 16.
+    for (let k = 0; k < 1500; k++)
+      add(((next() % 4) << 24) | (next() & 0xffffff), 8 + (next() % 25));
+    add(0x01000000, 16);
+    add(0x01000000, 15);
+    add(0x02000000, 8);
+    const scan = (ip: number) => {
+      let best: number | undefined;
+      let bestPrefix = -1;
+      for (const e of v4) {
+        if (e.prefix > bestPrefix && (ip & mask(e.prefix)) >>> 0 === e.network) {
+          best = e.value;
+          bestPrefix = e.prefix;
+        }
+      }
+      return best;
+    };
+    const probes: number[] = [0x01000000, 0x0100ffff, 0x0101ffff, 0x02ffffff, 0x04000000];
+    for (const e of v4.slice(0, 400)) probes.push(e.network, (e.network | (next() & 0xff)) >>> 0);
+    for (let k = 0; k < 600; k++) probes.push(((next() % 5) << 24) | (next() & 0xffffff));
+    for (const ip of probes)
+      expect(t.lookup({ family: 4, words: [ip >>> 0] })).toBe(scan(ip >>> 0));
+    // A prefix added after lookups is seen by the next one.
+    t.insert({ family: 4, words: [0x03030303] }, 32, -1);
+    expect(t.lookup({ family: 4, words: [0x03030303] })).toBe(-1);
+  });
 });
 
 describe('domains', () => {

@@ -163,6 +163,15 @@ let scanEscaped = false;
 let scanPlainDomain = false;
 
 /**
+ * Where the last parsePath() found its domain when the domain is the input's
+ * own text ([from, to) of the input; -1 otherwise, e.g. a normalised or
+ * literal domain). Package-internal: evaluate() reads it right after parsing
+ * a recipient, to look the domain up in the input string rather than in a
+ * slice of it.
+ */
+export const lastPlainDomain = { from: -1, to: -1 };
+
+/**
  * Pass 1, the source route (A-d-l): `@domain,@domain:` before the mailbox.
  * Only its shape is checked here; its domains are checked once the length is
  * known to be within the limit. Returns the index after the `:`, or -1.
@@ -340,6 +349,8 @@ function mailboxOf(
     domainKind = 'name';
     if (scanPlainDomain) {
       domain = input.slice(domainStart, end);
+      lastPlainDomain.from = domainStart;
+      lastPlainDomain.to = end;
       // Nothing to rewrite: the address is the input's own text.
       address = scanQuoted ? `${localPart}@${domain}` : input.slice(localStart, end);
     } else {
@@ -385,6 +396,7 @@ function withoutDomain(
  * angle brackets. Never throws.
  */
 export function parsePath(input: string, options?: ParsePathOptions): ParsedPath {
+  lastPlainDomain.from = -1;
   if (typeof input !== 'string' || input.length === 0) {
     return fail('syntax', SYNTAX_MESSAGES.empty);
   }
