@@ -329,7 +329,13 @@ describe('ims against a real console and SMTP node', () => {
 
   it('restart --wait exits 1 with the error of a node that cannot apply the version', async () => {
     // A second node, played by the test through the node API.
-    const fake = await json<{ id: number; token: string }>(['node', 'register', 'fake']);
+    // Only a signed-in user registers nodes: the CLI signs in with the password.
+    const registered = await run(
+      ['node', 'register', 'fake', '--password-stdin', '--json'],
+      `${PASSWORD}\n`,
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    const fake = JSON.parse(registered.stdout) as { id: number; token: string };
     const fakeNode = createApiClient({ baseUrl: url, token: fake.token });
     const report = (body: Pick<NodeStatusBody, 'runningVersion' | 'state' | 'lastError'>) =>
       fakeNode.call('nodeStatus', {

@@ -25,6 +25,8 @@ export interface AttachedNode {
   readonly queue: OutboundQueue;
   /** The node's decision records (one store per node, whatever its workers). */
   readonly traffic: TrafficStore;
+  /** Brings the store up to date first (a node whose workers forward their records in batches). */
+  flushTraffic?(): Promise<void>;
   /** Validates and loads a bundle for new sessions; throws (keeping the running one) when it cannot run. */
   load(bundle: unknown): unknown;
   setDirectory(entries: unknown): void;
@@ -235,6 +237,7 @@ export class ConsoleLink {
   private async answer(data: unknown): Promise<void> {
     const request = (data ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
     if (typeof request.id !== 'string') return;
+    if (request.method === 'traffic.records') await this.node.flushTraffic?.();
     const body = await answerRequest(
       this.node.queue,
       request.method,

@@ -308,6 +308,15 @@ export class ClusterNode implements AttachedNode {
       void s.ready.then(() => s.channel.notify('directory', entries));
   }
 
+  /** Has every worker send the decision records it counted so far (before the console reads them). */
+  async flushTraffic(): Promise<void> {
+    await Promise.all(
+      (await this.readySlots()).map((s) =>
+        s.channel.request('flushTraffic', null).catch(() => undefined),
+      ),
+    );
+  }
+
   /**
    * Resolves once every worker has written the copies of the messages it
    * accepted so far (tests, benchmarks); the counters are then current.

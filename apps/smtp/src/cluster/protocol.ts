@@ -40,6 +40,8 @@ export interface PrimaryToWorker {
     load: { params: unknown; result: number };
     /** Resolve once the copies of every message accepted so far are written; answers the counters. */
     settled: { params: null; result: Totals };
+    /** Send the decision records counted so far to the primary's store now (before it is read). */
+    flushTraffic: { params: null; result: null };
   };
   notes: {
     /** The directory changed (no restart). */

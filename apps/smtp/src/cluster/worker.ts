@@ -37,11 +37,11 @@ const anvil = proxy<Anvil>(call, 'anvil', ['connect', 'disconnect', 'authAllowed
 // Decision records go to the primary's one store, in batches (record() never waits).
 const sink = proxy<TrafficSink>(call, 'traffic', ['recordBatch']);
 let batch: [TrafficKey, Action][] = [];
-const flushTraffic = () => {
-  if (batch.length === 0) return;
+const flushTraffic = (): Promise<void> => {
+  if (batch.length === 0) return Promise.resolve();
   const out = batch;
   batch = [];
-  sink
+  return sink
     .recordBatch(out)
     .catch((err: unknown) => logger.warn({ event: 'traffic-forward-failed', error: String(err) }));
 };
@@ -49,7 +49,7 @@ setInterval(flushTraffic, 250).unref();
 const trafficRecorder: DecisionRecorder = {
   record: (key, action) => {
     batch.push([key, action]);
-    if (batch.length >= 500) flushTraffic();
+    if (batch.length >= 500) void flushTraffic();
   },
 };
 const runner = proxy<QueueRunner>(call, 'queue', ['adopt']);
@@ -74,6 +74,8 @@ channel.handle('load', (b) => {
   node.load(b);
   return node.runningVersion ?? 0;
 });
+// The console reads the decision records: what this worker counted so far goes first.
+channel.handle('flushTraffic', () => flushTraffic().then(() => null));
 channel.handle('settled', async () => {
   await node.settled();
   return node.counters;
@@ -81,7 +83,7 @@ channel.handle('settled', async () => {
 channel.on('directory', (entries) => node.setDirectory(entries));
 
 const stop = () => {
-  flushTraffic();
+  void flushTraffic();
   setTimeout(() => process.exit(0), 35_000).unref();
   node
     .stop()
