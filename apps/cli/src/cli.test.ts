@@ -645,6 +645,54 @@ describe('ims against a real console and SMTP node', () => {
     expect((await run(['passwd', '--stdin'], `${next}\n${PASSWORD}\n`)).code).toBe(0);
   });
 
+  it('export postfix: a version as files in a directory, as JSON, and what Postfix cannot express', async () => {
+    const out = join(temp(), 'postfix-ims');
+    const written = await run([
+      'export',
+      'postfix',
+      '--version',
+      '1',
+      '--out',
+      out,
+      '--listen',
+      '192.0.2.10',
+      '--port',
+      '2525',
+    ]);
+    expect(written.stderr).toBe('');
+    expect(written.code).toBe(0);
+    expect(written.stdout).toMatch(/^Wrote version 1 as \d+ files to .*main\.cf/);
+    expect(readFileSync(join(out, 'master.cf'), 'utf8')).toContain(
+      '192.0.2.10:2525 inet n - n - - smtpd',
+    );
+    expect(readFileSync(join(out, 'main.cf'), 'utf8')).toMatch(/^relay_domains =$/m);
+    const exported = await json<{ version: number; files: Record<string, string> }>([
+      'export',
+      'postfix',
+      '--version',
+      '1',
+    ]);
+    expect(exported.version).toBe(1);
+    expect(exported.files['inbound_domains.regexp']).toContain('example\\.com');
+    // A version saved as "Do not reroute" without recipient rejection (the open
+    // NDR relay): found by its content, as the tests before this one save others.
+    const { token } = JSON.parse(readFileSync(join(home, 'xdg', 'ims', 'config.json'), 'utf8')) as {
+      token: string;
+    };
+    const api = createApiClient({ baseUrl: url, token });
+    let ndrRelay: number | undefined;
+    for (const { version } of (await api.routing.versions({ limit: 100 })).versions) {
+      const { config } = await api.routing.version(version);
+      if (config.rerouteMode === 'no-reroute' && !config.rejectUnknownRecipients)
+        ndrRelay = version;
+    }
+    expect(ndrRelay, 'a saved "Do not reroute" version without recipient rejection').toBeDefined();
+    const refused = await run(['export', 'postfix', '--version', String(ndrRelay)]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/non-delivery report/);
+    expect((await run(['export', 'postfix', '--version', '99'])).code).toBe(7);
+  });
+
   it('logout revokes the token and forgets it', async () => {
     const r = await run(['logout']);
     expect(r.code).toBe(0);

@@ -4,8 +4,9 @@
  * options anywhere after them. Exit codes: see exit-codes.ts.
  */
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   type ApiClient,
@@ -832,6 +833,71 @@ const commands: Command[] = [
         ...(comment === undefined ? {} : { comment }),
       });
       return ctx.show(saved.data, () => savedLine(saved.data, `restored version ${n}`));
+    },
+  },
+  {
+    name: 'export postfix',
+    summary: "A saved version rendered as Postfix's files (main.cf, master.cf, lookup tables)",
+    usage:
+      'ims export postfix [--version N] [--out DIR] [--listen ADDR,ADDR] [--port N] [--smart-host HOST:PORT] [--myhostname NAME] [--sasl-socket PATH] [--json]',
+    details:
+      "For sites that deploy Postfix with configuration management (docs/postfix.md). The files expect a -c instance in /etc/postfix-ims. Without --version, the saved version; without --out, the files are printed. A version Postfix cannot express is refused with the reason (exit 1 with the console's problem).",
+    examples: [
+      'ims export postfix --out ./postfix-ims',
+      'ims export postfix --version 7 --listen 192.0.2.10,192.0.2.11 --port 25 --sasl-socket /run/ims-postfix/auth --out /srv/ansible/files/postfix-ims',
+      'ims export postfix --json | jq -r \'.files["main.cf"]\'',
+    ],
+    options: {
+      version: { type: 'string' },
+      out: { type: 'string' },
+      listen: { type: 'string' },
+      port: { type: 'string' },
+      'smart-host': { type: 'string' },
+      myhostname: { type: 'string' },
+      'sasl-socket': { type: 'string' },
+    },
+    async run(ctx) {
+      const api = ctx.api();
+      const versionText = str(ctx.values.version);
+      const n =
+        versionText === undefined
+          ? (await api.routing.get()).data.version
+          : intArg(versionText, '--version');
+      const portText = str(ctx.values.port);
+      const query = {
+        ...(str(ctx.values.listen) === undefined ? {} : { listen: str(ctx.values.listen) }),
+        ...(portText === undefined ? {} : { port: intArg(portText, '--port') }),
+        ...(str(ctx.values['smart-host']) === undefined
+          ? {}
+          : { smartHost: str(ctx.values['smart-host']) }),
+        ...(str(ctx.values.myhostname) === undefined
+          ? {}
+          : { myhostname: str(ctx.values.myhostname) }),
+        ...(str(ctx.values['sasl-socket']) === undefined
+          ? {}
+          : { saslSocket: str(ctx.values['sasl-socket']) }),
+      };
+      const exported = await api.routing.exportPostfix(n, query);
+      const names = Object.keys(exported.files).sort();
+      const out = str(ctx.values.out);
+      if (out !== undefined) {
+        mkdirSync(out, { recursive: true });
+        for (const name of names) {
+          // The console names the files; never a path outside DIR.
+          if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) {
+            throw new CliError(`The console sent an unsafe file name "${name}".`, EXIT.failed);
+          }
+          writeFileSync(join(out, name), exported.files[name] ?? '');
+        }
+        return ctx.show(
+          { version: exported.version, out, files: names },
+          () =>
+            `Wrote version ${exported.version} as ${names.length} files to ${out}: ${names.join(', ')}.`,
+        );
+      }
+      return ctx.show(exported, () =>
+        names.map((name) => `# ==> ${name} <==\n${exported.files[name] ?? ''}`).join('\n'),
+      );
     },
   },
   {
