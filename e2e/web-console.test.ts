@@ -469,8 +469,11 @@ describe('the web console in Chromium', () => {
     // The impact preview: 127.0.0.3 relayed under what runs, and would now be refused.
     const refused =
       /127\.0\.0\.3 → elsewhere\.example: relayed (once|\d+ times), would now get 550 5\.7\.1/;
+    // Settled: the preview of this very draft, not one still on its way (Apply
+    // asks only about a preview it has; a loaded machine answers slowly).
     await sheet
       .getByRole('region', { name: 'Impact on recorded traffic' })
+      .locator('[aria-busy="false"]')
       .getByText(refused)
       .waitFor({ timeout: 30_000 });
     await sheet.getByRole('button', { name: 'Apply' }).click();
