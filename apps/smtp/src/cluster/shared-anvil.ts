@@ -24,8 +24,9 @@ export interface WorkerAnvil extends Anvil {
 
 export function forWorker(anvil: Anvil): WorkerAnvil {
   const sessions = new Map<string, number>();
-  const auths = new Map<string, number>();
-  const authKey = (ip: string, user: string) => JSON.stringify([ip, user]);
+  /** AUTH exchanges in progress, by address and user name. */
+  const auths = new Map<string, { ip: string; user: string; n: number }>();
+  const authKey = (ip: string, user: string) => `${ip}\n${user}`;
   return {
     async connect(ip: string): Promise<ConnectVerdict> {
       const verdict = await anvil.connect(ip);
@@ -39,23 +40,27 @@ export function forWorker(anvil: Anvil): WorkerAnvil {
     },
     async authAllowed(ip: string, user: string): Promise<AuthVerdict> {
       const verdict = await anvil.authAllowed(ip, user);
-      if (verdict.allowed) bump(auths, authKey(ip, user), 1);
+      if (verdict.allowed) {
+        const held = auths.get(authKey(ip, user));
+        if (held) held.n += 1;
+        else auths.set(authKey(ip, user), { ip, user, n: 1 });
+      }
       return verdict;
     },
     async authDone(ip: string, user: string, outcome: AuthOutcome): Promise<void> {
       const key = authKey(ip, user);
-      if (!auths.has(key)) return;
-      bump(auths, key, -1);
+      const held = auths.get(key);
+      if (!held) return;
+      held.n -= 1;
+      if (held.n === 0) auths.delete(key);
       await anvil.authDone(ip, user, outcome);
     },
     async release(): Promise<void> {
       for (const [ip, n] of sessions) for (let i = 0; i < n; i++) await anvil.disconnect(ip);
       sessions.clear();
-      for (const [key, n] of auths) {
-        const [ip, user] = JSON.parse(key) as [string, string];
-        // Not a failure: the exchange ended with its worker, the password unchecked or unknown.
+      // Not a failure: the exchange ended with its worker, the password unchecked or unknown.
+      for (const { ip, user, n } of auths.values())
         for (let i = 0; i < n; i++) await anvil.authDone(ip, user, 'error');
-      }
       auths.clear();
     },
   };
