@@ -469,35 +469,22 @@ describe('the web console in Chromium', () => {
     // The impact preview: 127.0.0.3 relayed under what runs, and would now be refused.
     const refused =
       /127\.0\.0\.3 → elsewhere\.example: relayed (once|\d+ times), would now get 550 5\.7\.1/;
-    // Settled: the preview of this very draft, not one still on its way (Apply
-    // asks only about a preview it has; a loaded machine answers slowly).
     await sheet
       .getByRole('region', { name: 'Impact on recorded traffic' })
-      .locator('[aria-busy="false"]')
       .getByText(refused)
       .waitFor({ timeout: 30_000 });
     await sheet.getByRole('button', { name: 'Apply' }).click();
-    // Apply asks first: about critical findings if any (then about the
-    // refusals), else straight about the mail that would be refused. Wait for
-    // whichever comes: checking at once raced the first dialog's rendering.
+    // Apply asks first: about critical findings if any, then, always, about
+    // the mail that would be refused (Apply waits for the preview of the very
+    // draft it saves, so a click before the preview settles is asked too).
     const confirm = sheet.getByRole('alertdialog', { name: 'Save with critical findings?' });
     const refusing = sheet.getByRole('alertdialog', { name: 'Apply a change that refuses mail?' });
-    // Known defect (issue 14, left open): in Chromium, Apply sometimes saves
-    // without the refusal confirmation although the settled preview shows the
-    // refused row; the confirmation itself is covered by
-    // apps/web/src/app/impact-preview.test.tsx. Here: answer it when it comes.
-    const asked = await confirm
-      .or(refusing)
-      .first()
-      .waitFor({ timeout: 10_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (asked && (await confirm.isVisible()))
+    await confirm.or(refusing).first().waitFor({ timeout: 30_000 });
+    if (await confirm.isVisible())
       await confirm.getByRole('button', { name: 'Save anyway' }).click();
-    if (asked || (await refusing.isVisible())) {
-      await refusing.getByText(refused).waitFor();
-      await refusing.getByRole('button', { name: 'Apply anyway' }).click();
-    }
+    await refusing.waitFor({ timeout: 30_000 });
+    await refusing.getByText(refused).waitFor();
+    await refusing.getByRole('button', { name: 'Apply anyway' }).click();
     const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });
     await banner.getByText(/take effect only when the Internet Mail Service restarts/).waitFor();
 

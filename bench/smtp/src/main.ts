@@ -115,7 +115,14 @@ function drive(port: number, sc: Scenario): number {
   ];
   if (sc.denied) args.unshift('-A');
   const start = process.hrtime.bigint();
-  execFileSync('smtp-source', [...args, `127.0.0.1:${port}`], { stdio: 'ignore' });
+  try {
+    execFileSync('smtp-source', [...args, `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (err) {
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`smtp-source against port ${port} (${sc.title}) failed: ${stderr || err}`);
+  }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return sc.messages / seconds;
 }

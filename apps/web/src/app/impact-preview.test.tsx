@@ -91,6 +91,33 @@ describe('the impact preview on the Routing tab', () => {
     ).toBe('no-reroute');
   });
 
+  it('Apply right after an edit waits for the preview of that draft and asks, instead of saving', async () => {
+    const { api, user } = open();
+    await screen.findByRole('radio', { name: NO_REROUTE });
+    await waitFor(() => expect(panel().textContent).toContain('None of the 9 transactions'));
+    // The panel still shows the running version's preview ("none would
+    // change"), and Apply comes before the debounce has asked about the draft.
+    await user.click(screen.getByRole('radio', { name: NO_REROUTE }));
+    // It says so: busy until the preview of this draft is there.
+    expect(panel().querySelector('[aria-busy]')?.getAttribute('aria-busy')).toBe('true');
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    const confirm = await screen.findByRole(
+      'alertdialog',
+      { name: 'Apply a change that refuses mail?' },
+      { timeout: 5000 },
+    );
+    expect(confirm.textContent).toContain(
+      '127.0.0.2 (authenticated) → partner.example: relayed 9 times',
+    );
+    expect(api.calls('PUT /routing')).toHaveLength(0);
+    const asked = api
+      .calls('POST /routing/impact')
+      .map((c) => (c.body as { config: RoutingConfig }).config.rerouteMode);
+    expect(asked).toContain('no-reroute');
+    await user.click(within(confirm).getByRole('button', { name: 'Keep editing' }));
+    expect(api.calls('PUT /routing')).toHaveLength(0);
+  });
+
   it('a preview the console cannot give is said, and does not hold a save up', async () => {
     const api = mockConsole({
       'POST /routing/impact': {

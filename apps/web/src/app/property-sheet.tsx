@@ -1,5 +1,5 @@
-import type { FindingBody } from '@ims/api-client';
-import { advise, applyFix, type Finding } from '@ims/routing-core';
+import type { FindingBody, ImpactResult } from '@ims/api-client';
+import { advise, applyFix, type Finding, type RoutingConfig } from '@ims/routing-core';
 import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { AcknowledgeDialog } from '../components/config/acknowledge-dialog';
 import { ConfirmDialog } from '../components/ui/dialog';
@@ -111,7 +111,12 @@ export function PropertySheet({
     then: Then;
     acknowledge?: string[];
     done?: Done;
+    /** The preview of the draft being saved, and that draft. */
+    preview: ImpactResult;
+    draft: RoutingConfig;
   } | null>(null);
+  // Apply is waiting for the impact preview of the draft it is about to save.
+  const [checking, setChecking] = useState(false);
 
   // Live advice: routing-core runs here on the draft, with what the console
   // knows of the service (listen addresses, mailbox count), like the server.
@@ -143,11 +148,33 @@ export function PropertySheet({
       setAck({ findings: critical, then, ...(done ? { done } : {}) });
       return;
     }
-    // The impact preview of this very draft says mail the running version
-    // accepts would be refused: confirm that first (a preview still on its
-    // way does not hold the save up).
-    if (!impactSeen && refusals(impact.current).length > 0) {
-      setRefusing({ then, ...(acknowledge ? { acknowledge } : {}), ...(done ? { done } : {}) });
+    // Mail the running version accepts would be refused: confirm that first.
+    // Asked of the preview of this very draft, waited for when the one on
+    // screen is for an earlier draft or still on its way (a click right after
+    // an edit must not slip past the question); a console that cannot give
+    // the preview (no node online, no answer in time) still saves.
+    if (!impactSeen) {
+      const asked = draft;
+      setChecking(true);
+      void impact.previewOf(asked).then((preview) => {
+        setChecking(false);
+        // Edited while waiting: ask again, about what is there now.
+        if (!sameJson(latestDraft.current, asked)) {
+          doSaveRef.current(then, acknowledge, done);
+          return;
+        }
+        if (preview && refusals(preview).length > 0) {
+          setRefusing({
+            then,
+            ...(acknowledge ? { acknowledge } : {}),
+            ...(done ? { done } : {}),
+            preview,
+            draft: asked,
+          });
+          return;
+        }
+        doSaveRef.current(then, acknowledge, done, true);
+      });
       return;
     }
     save.mutate(
@@ -281,7 +308,9 @@ export function PropertySheet({
                     findings={findings}
                     onFix={fix}
                     readOnly={!canWrite}
-                    impact={<ImpactPanel query={impact.query} draft={draft} />}
+                    impact={
+                      <ImpactPanel query={impact.query} draft={draft} pending={impact.pending} />
+                    }
                   />
                 ) : null}
                 {tab === 'test' ? <WhatIfTab draft={draft} /> : null}
@@ -317,7 +346,7 @@ export function PropertySheet({
           <button
             type="button"
             className="default"
-            disabled={save.isPending || (!canWrite && dirty)}
+            disabled={save.isPending || checking || (!canWrite && dirty)}
             onClick={() => doSave('close')}
           >
             OK
@@ -327,7 +356,7 @@ export function PropertySheet({
           </button>
           <button
             type="button"
-            disabled={!dirty || !canWrite || save.isPending}
+            disabled={!dirty || !canWrite || save.isPending || checking}
             onClick={() => doSave('stay')}
           >
             Apply
@@ -352,7 +381,7 @@ export function PropertySheet({
           }}
         />
       ) : null}
-      {refusing && impact.current && draft ? (
+      {refusing ? (
         <ConfirmDialog
           title="Apply a change that refuses mail?"
           confirmLabel="Apply anyway"
@@ -368,7 +397,11 @@ export function PropertySheet({
           }}
         >
           <p>Mail that the running version accepts would be refused:</p>
-          <ImpactSummary impact={impact.current} draft={draft} changes={refusals(impact.current)} />
+          <ImpactSummary
+            impact={refusing.preview}
+            draft={refusing.draft}
+            changes={refusals(refusing.preview)}
+          />
           <p>Apply it anyway?</p>
         </ConfirmDialog>
       ) : null}

@@ -6,7 +6,8 @@
 
 import type { ImpactChange, ImpactResult } from '@ims/api-client';
 import type { RoutingConfig } from '@ims/routing-core';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { api } from '../../../lib/api-client';
 import { routingKeys } from '../../../lib/query-keys';
 import { useDebouncedValue } from '../hooks/use-debounced-value';
@@ -14,6 +15,13 @@ import { sameJson } from '../utils/config-utils';
 
 /** How long the draft must stay the same before the preview is asked for. */
 export const IMPACT_DEBOUNCE_MS = 600;
+
+/**
+ * How long Apply waits for the preview of the very draft it is about to save
+ * (when the one on screen is for an earlier draft, or still on its way)
+ * before saving without it: a console that cannot reach its nodes still saves.
+ */
+export const IMPACT_WAIT_MS = 10_000;
 
 export const getImpact = (config: RoutingConfig, signal?: AbortSignal) =>
   api.routing.impact(config, { signal });
@@ -32,16 +40,42 @@ export const refusals = (impact: ImpactResult | undefined): ImpactChange[] =>
   (impact?.changes ?? []).filter((c) => c.after === 'reject' && c.before !== 'reject');
 
 /**
- * The impact preview of a draft: the query, and `current`, the answer when
- * it is for this very draft (not a previous one still shown while the next
- * is asked for).
+ * The impact preview of a draft: the query; `current`, the answer when it is
+ * for this very draft (not a previous one still shown while the next is
+ * asked for); `pending`, true while the draft has changed since the last
+ * question (the debounce) or the answer is on its way; and `previewOf`, which
+ * waits for the answer for a given draft (Apply asks it about the draft it
+ * saves, rather than trusting whatever is on screen at the click).
  */
 export function useImpact(draft: RoutingConfig | undefined) {
   const settled = useDebouncedValue(draft, IMPACT_DEBOUNCE_MS);
   const query = useQuery(impactQuery(settled));
+  const queryClient = useQueryClient();
+  const forThisDraft = sameJson(settled, draft);
   const current =
-    query.data !== undefined && !query.isPlaceholderData && sameJson(settled, draft)
-      ? query.data
-      : undefined;
-  return { query, current };
+    query.data !== undefined && !query.isPlaceholderData && forThisDraft ? query.data : undefined;
+  const previewOf = useCallback(
+    (config: RoutingConfig): Promise<ImpactResult | undefined> =>
+      withTimeout(queryClient.fetchQuery(impactQuery(config)), IMPACT_WAIT_MS).catch(
+        () => undefined,
+      ),
+    [queryClient],
+  );
+  return { query, current, pending: !forThisDraft || query.isFetching, previewOf };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }

@@ -45,16 +45,19 @@ export function ImpactSummary({
 export function ImpactPanel({
   query,
   draft,
+  pending,
 }: {
   query: UseQueryResult<ImpactResult>;
   draft: RoutingConfig;
+  /** The draft changed since the preview shown was asked for, or the answer is on its way. */
+  pending: boolean;
 }) {
   return (
     <section className="findings impact" aria-labelledby="impact-title">
       <h2 id="impact-title" className="group-title">
         Impact on recorded traffic
       </h2>
-      <div className="sunken-panel findings-list" aria-live="polite" aria-busy={query.isFetching}>
+      <div className="sunken-panel findings-list" aria-live="polite" aria-busy={pending}>
         {query.data ? (
           <ImpactSummary impact={query.data} draft={draft} />
         ) : query.error ? (
