@@ -31,6 +31,8 @@ export interface StackOptions {
    * (apps/smtp, default) or a private Postfix driven by apps/postfix-node.
    */
   engine?: Engine;
+  /** More variables for the node's environment (IMS_SMTP_* settings a bench or test needs). */
+  nodeEnv?: Record<string, string>;
 }
 
 export type Engine = 'ims' | 'postfix';
@@ -134,6 +136,7 @@ export class Stack {
       IMS_SMART_HOST: `127.0.0.1:${this.sink.port}`,
       IMS_DATA_DIR: this.temp(),
       IMS_SMTP_WORKERS: String(opts.workers ?? 1),
+      ...opts.nodeEnv,
     };
     this.startNode();
     await this.waitForRunning(1);

@@ -22,7 +22,7 @@ import { type Generation, loadDirectory, loadGeneration } from './generation';
 import type { HookContext } from './hooks/context';
 import { DEFAULT_SESSION_LIMITS, type ImsSmtpServer, type SessionLimits } from './ims-smtp-server';
 import { Journal } from './journal';
-import { type Anvil, type AnvilLimits, InProcessAnvil } from './limits/anvil';
+import { type Anvil, type AnvilLimits, DEFAULT_ANVIL_LIMITS, InProcessAnvil } from './limits/anvil';
 import { createListener, type ListenerSettings } from './listener';
 import { type Logger, silentLogger } from './log';
 import { migrateLegacyMaildirs } from './maildir';
@@ -177,6 +177,7 @@ export class SmtpNode {
       logger: this.logger,
       auth: new AuthChecker(this.state, anvil),
       anvil,
+      countSessions: sessionsLimited({ ...DEFAULT_ANVIL_LIMITS, ...opts.clientLimits }),
       store: this.store,
       hostname: this.hostname,
       maxRecipients: opts.maxRecipients ?? 100,
@@ -361,4 +362,9 @@ export class SmtpNode {
     await this.queue.stop();
     await this.traffic.stop();
   }
+}
+
+/** Whether the limits count sessions per client address at all. */
+function sessionsLimited(limits: AnvilLimits): boolean {
+  return limits.maxConnectionsPerClient > 0 || limits.connectionRatePerMinute > 0;
 }

@@ -13,6 +13,12 @@ export interface HookContext {
   auth: AuthChecker;
   /** Per-client counting (sessions per address, connection rate, AUTH failures). */
   anvil: Anvil;
+  /**
+   * Whether sessions are counted at all: false when neither the per-address
+   * session limit nor the connection rate is set, and then the Anvil is not
+   * asked at connect (as Postfix's smtpd does not ask its anvil then).
+   */
+  countSessions: boolean;
   store: MessageStore;
   /** Where each RCPT decision is counted (decision-records.ts). */
   traffic: DecisionRecorder;

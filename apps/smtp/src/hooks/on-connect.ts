@@ -15,7 +15,7 @@ import { limitError, replyError } from '../ims-smtp-server';
 import type { HookContext } from './context';
 
 export function onConnect(ctx: HookContext): NonNullable<SMTPServerOptions['onConnect']> {
-  const { state, anvil, logger, hostname } = ctx;
+  const { state, anvil, logger, hostname, countSessions } = ctx;
   return (session, callback) => {
     if (!state.generation) return callback(replyError(REPLIES.policyNotLoaded));
     const ip = session.remoteAddress;
@@ -41,6 +41,9 @@ export function onConnect(ctx: HookContext): NonNullable<SMTPServerOptions['onCo
       });
       callback();
     };
+    // No per-address session limit set: nothing to count, no Anvil round trip
+    // (with SMTP workers it is a message to the primary and back).
+    if (!countSessions) return start(false);
     anvil.connect(ip).then(
       (verdict) => {
         if (verdict.allowed) return start(true);

@@ -6,6 +6,7 @@
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { plain, session, startNode } from '../testing/node-fixture';
+import { InProcessAnvil } from './anvil';
 import { RawSmtp } from '../testing/smtp-client';
 
 const TOO_MANY = (ip: string) => `421 4.7.0 mx.example.com Error: too many connections from ${ip}`;
@@ -29,6 +30,36 @@ async function drain(c: RawSmtp, ms = 3000): Promise<string[]> {
 }
 
 describe('sessions per client address (smtpd_client_connection_count_limit)', () => {
+  it('both session limits at 0: nothing is counted, the Anvil is not asked at connect, AUTH limits still are', async () => {
+    const asked: string[] = [];
+    const anvil = new InProcessAnvil({ maxConnectionsPerClient: 0, connectionRatePerMinute: 0 });
+    const counting = {
+      connect: (ip: string) => {
+        asked.push(`connect ${ip}`);
+        return anvil.connect(ip);
+      },
+      disconnect: (ip: string) => {
+        asked.push(`disconnect ${ip}`);
+        return anvil.disconnect(ip);
+      },
+      authAllowed: (ip: string, user: string) => {
+        asked.push(`auth ${ip}`);
+        return anvil.authAllowed(ip, user);
+      },
+      authDone: anvil.authDone.bind(anvil),
+    };
+    const { port } = await startNode(undefined, undefined, {
+      clientLimits: { maxConnectionsPerClient: 0, connectionRatePerMinute: 0 },
+      anvil: counting,
+    });
+    const held: RawSmtp[] = [];
+    for (let i = 0; i < 60; i++) held.push(await session(port));
+    expect(await held[59]?.cmd('EHLO many.example')).toMatch(/^250[- ]/);
+    expect(await held[0]?.cmd('EHLO first.example')).toMatch(/^250[- ]/);
+    expect(await held[0]?.cmd('AUTH PLAIN AGFsaWNlAHdyb25n')).toMatch(/^535 5\.7\.8 /);
+    expect(asked).toEqual(['auth 127.0.0.1']);
+  });
+
   it('by default the 51st session of one address gets 421 4.7.0; another address is still served', async () => {
     const { port, node } = await startNode();
     const held: RawSmtp[] = [];
