@@ -264,6 +264,15 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: /^Fix: Tick/ }).click();
     await finding.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Apply' }).click();
+    // Authenticated clients only, where what runs (version 2) let this
+    // machine relay unauthenticated, as it did above: Apply asks about that.
+    const refusing = page.getByRole('alertdialog', { name: 'Apply a change that refuses mail?' });
+    await refusing
+      .getByText(
+        /127\.0\.0\.1 → elsewhere\.example: relayed (once|\d+ times), would now get 550 5\.7\.1/,
+      )
+      .waitFor({ timeout: 30_000 });
+    await refusing.getByRole('button', { name: 'Apply anyway' }).click();
     await page.getByText(/Version 4, saved by admin/).waitFor();
   });
 
@@ -474,19 +483,20 @@ describe('the web console in Chromium', () => {
       .getByText(refused)
       .waitFor({ timeout: 30_000 });
     await sheet.getByRole('button', { name: 'Apply' }).click();
-    // Apply asks first: about critical findings if any, then, always, about
-    // the mail that would be refused (Apply waits for the preview of the very
-    // draft it saves, so a click before the preview settles is asked too).
+    // Apply asks only about the refusals a change adds to the version it
+    // edits: the saved version (authenticated clients only, from the finding
+    // test above) already refuses 127.0.0.3, confirmed when it was saved (that
+    // test sees the question), so this change, which lets 127.0.0.2 relay, is
+    // saved without it (critical findings, if any, are still asked about).
     const confirm = sheet.getByRole('alertdialog', { name: 'Save with critical findings?' });
     const refusing = sheet.getByRole('alertdialog', { name: 'Apply a change that refuses mail?' });
-    await confirm.or(refusing).first().waitFor({ timeout: 30_000 });
+    const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });
+    const pending = banner.getByText(/take effect only when the Internet Mail Service restarts/);
+    await confirm.or(refusing).or(pending).first().waitFor({ timeout: 30_000 });
     if (await confirm.isVisible())
       await confirm.getByRole('button', { name: 'Save anyway' }).click();
-    await refusing.waitFor({ timeout: 30_000 });
-    await refusing.getByText(refused).waitFor();
-    await refusing.getByRole('button', { name: 'Apply anyway' }).click();
-    const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });
-    await banner.getByText(/take effect only when the Internet Mail Service restarts/).waitFor();
+    await pending.waitFor({ timeout: 30_000 });
+    expect(await refusing.count()).toBe(0);
 
     // Saved, not applied: the wire has not changed.
     expect(await relayFrom('127.0.0.3')).toMatch(/^250 2\.1\.5 /);

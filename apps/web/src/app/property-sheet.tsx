@@ -1,4 +1,4 @@
-import type { FindingBody, ImpactResult } from '@ims/api-client';
+import type { FindingBody, ImpactChange, ImpactResult } from '@ims/api-client';
 import { advise, applyFix, type Finding, type RoutingConfig } from '@ims/routing-core';
 import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { AcknowledgeDialog } from '../components/config/acknowledge-dialog';
@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
 import { useMailboxes } from '../features/mailboxes/api/get-mailboxes';
-import { refusals, useImpact } from '../features/routing/api/get-impact';
+import { newRefusals, refusals, useImpact } from '../features/routing/api/get-impact';
 import { useSaveRouting } from '../features/routing/api/save-routing';
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
 import { ImpactPanel, ImpactSummary } from '../features/routing/components/impact-panel';
@@ -111,8 +111,9 @@ export function PropertySheet({
     then: Then;
     acknowledge?: string[];
     done?: Done;
-    /** The preview of the draft being saved, and that draft. */
+    /** The preview of the draft being saved, the refusals it adds, and that draft. */
     preview: ImpactResult;
+    changes: ImpactChange[];
     draft: RoutingConfig;
   } | null>(null);
   // Apply is waiting for the impact preview of the draft it is about to save.
@@ -156,25 +157,34 @@ export function PropertySheet({
     if (!impactSeen) {
       const asked = draft;
       setChecking(true);
-      void impact.previewOf(asked).then((preview) => {
+      const savedConfig = base.config;
+      void (async () => {
+        const preview = await impact.previewOf(asked);
+        // Only what this change adds: a refusal the saved version already
+        // makes was confirmed when it was saved.
+        const changes =
+          refusals(preview).length > 0
+            ? newRefusals(preview, await impact.previewOf(savedConfig))
+            : [];
         setChecking(false);
         // Edited while waiting: ask again, about what is there now.
         if (!sameJson(latestDraft.current, asked)) {
           doSaveRef.current(then, acknowledge, done);
           return;
         }
-        if (preview && refusals(preview).length > 0) {
+        if (preview && changes.length > 0) {
           setRefusing({
             then,
             ...(acknowledge ? { acknowledge } : {}),
             ...(done ? { done } : {}),
             preview,
+            changes,
             draft: asked,
           });
           return;
         }
         doSaveRef.current(then, acknowledge, done, true);
-      });
+      })();
       return;
     }
     save.mutate(
@@ -400,7 +410,7 @@ export function PropertySheet({
           <ImpactSummary
             impact={refusing.preview}
             draft={refusing.draft}
-            changes={refusals(refusing.preview)}
+            changes={refusing.changes}
           />
           <p>Apply it anyway?</p>
         </ConfirmDialog>

@@ -39,6 +39,23 @@ export const impactQuery = (config: RoutingConfig | undefined) => ({
 export const refusals = (impact: ImpactResult | undefined): ImpactChange[] =>
   (impact?.changes ?? []).filter((c) => c.after === 'reject' && c.before !== 'reject');
 
+const rowKey = (c: ImpactChange) =>
+  `${c.clientIp} ${c.serverIp} ${c.authenticated} ${c.recipientDomain}`;
+
+/**
+ * The refusals a draft adds to those of the version it edits: what Apply
+ * asks about. Both are judged against what runs, so after a saved (not yet
+ * applied) version that refuses some mail, every later draft would list the
+ * same rows again; the administrator confirmed those when saving it.
+ */
+export const newRefusals = (
+  draft: ImpactResult | undefined,
+  saved: ImpactResult | undefined,
+): ImpactChange[] => {
+  const known = new Set(refusals(saved).map(rowKey));
+  return refusals(draft).filter((c) => !known.has(rowKey(c)));
+};
+
 /**
  * The impact preview of a draft: the query; `current`, the answer when it is
  * for this very draft (not a previous one still shown while the next is
