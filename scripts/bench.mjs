@@ -48,6 +48,10 @@ for (const name of benches) {
   results[name] = { ...JSON.parse(json), seconds: Math.round((Date.now() - started) / 1000) };
 }
 
+/** Ratio to Postfix each SMTP row must reach (bench/smtp's row ids). */
+// (b) with one session has none in the issue: reported only.
+const SMTP_TARGETS = { a1: 1.0, a10: 2.0, a50: 2.0, b10: 1.5, b50: 1.5, c: 1.5, d: 2.0 };
+
 const rows = [];
 const add = (bench, what, value, peer, ratio, target, met) =>
   rows.push({ bench, what, value, peer, ratio, target, met });
@@ -76,15 +80,18 @@ if (r['routing-core']) {
 if (r.smtp) {
   for (const row of r.smtp.rows) {
     const accepted = !row.id.startsWith('b');
-    const target = accepted ? 2.0 : 1.5;
+    // Issue 15's targets: one session is one fdatasync per message, as for
+    // Postfix (parity); many sessions and relay-denied transactions are where
+    // the workers must be ahead.
+    const target = SMTP_TARGETS[row.id];
     add(
       'smtp',
       `${row.title} (${accepted ? 'msg' : 'tx'}/s)`,
       row.product,
       row.postfix ?? '–',
       row.ratio ?? '–',
-      `≥ ${target} × Postfix`,
-      row.ratio !== undefined && row.ratio >= target,
+      target === undefined ? '' : `≥ ${target} × Postfix`,
+      target === undefined ? undefined : row.ratio !== undefined && row.ratio >= target,
     );
   }
   for (const m of r.smtp.memory ?? []) {
