@@ -1,11 +1,10 @@
-export { badRequest, failed, unknownMethod } from './answers';
-export { type Bundle, ConsoleLink, type Engine, type LinkOptions } from './console-link';
-export {
-  type LogLevel,
-  LogLevelSetting,
-  type NodeEnv,
-  nodeEnv,
-  nodeSettings,
-  nodeSettingsProblems,
-  parseHostPort,
-} from './settings';
+/**
+ * @ims/node-link: a node's side of the attach API (docs/design.md §4), the
+ * same for every engine: the console link, the settings every node reads,
+ * and the answers every engine words the same. `@ims/node-link/testing` has
+ * a stand-in console for the tests of an engine.
+ */
+
+export * from './answers';
+export * from './console-link';
+export * from './settings';
