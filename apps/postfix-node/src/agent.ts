@@ -2,17 +2,26 @@
  * The Postfix node: one private Postfix instance (instance.ts), the AUTH
  * service Postfix asks over the Dovecot SASL protocol on a Unix socket
  * (verified against the bundle's scrypt hashes with @ims/passwords), and the
- * queue requests. The console link (link.ts) drives it.
+ * queue requests. The console link (@ims/node-link) drives it.
  */
 
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import type { NodeAnswerBody } from '@ims/api-contract';
+import type { Engine } from '@ims/node-link';
 import { DUMMY_HASH, verifyPassword } from '@ims/passwords';
 import { createSaslServer } from '@ims/postfix-config';
+import type { RoutingConfig } from '@ims/routing-core';
 import { type InstanceOptions, type Mailboxes, PostfixInstance } from './instance';
-import type { Bundle, Engine } from './link';
 import { answerRequest } from './requests';
+
+/** A configuration version with its directory, as the console serves it. */
+export interface Bundle {
+  version: number;
+  config: RoutingConfig;
+  directory: Mailboxes;
+  targetVersion?: number;
+}
 
 /** scrypt checks at once: libuv's four threads also serve the rest of the agent. */
 const MAX_CONCURRENT_CHECKS = 2;
@@ -101,6 +110,10 @@ export class PostfixNode implements Engine {
     if (!running) return;
     await this.instance.apply(running.version, running.config, bundle.directory);
     this.running = { ...running, directory: bundle.directory };
+  }
+
+  status(): ReturnType<Engine['status']> {
+    return { counters: {}, engine: 'postfix' };
   }
 
   request(method: unknown, params: unknown): Promise<NodeAnswerBody> {

@@ -1,3 +1,2 @@
-export { PostfixNode } from './agent';
+export { type Bundle, PostfixNode } from './agent';
 export { ApplyError, greeting, PostfixInstance, startupFailure } from './instance';
-export { type Bundle, ConsoleLink, type Engine } from './link';

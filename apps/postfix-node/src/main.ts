@@ -4,11 +4,11 @@
  * SIGTERM stops Postfix and the agent.
  */
 
+import { ConsoleLink } from '@ims/node-link';
 import { orExit } from '@ims/settings';
 import { pino } from 'pino';
 import { PostfixNode } from './agent';
 import { readEnv } from './config/env';
-import { ConsoleLink } from './link';
 
 const env = orExit(readEnv);
 const logger = pino({ level: env.logLevel, base: { pid: process.pid, engine: 'postfix' } });
@@ -32,6 +32,10 @@ const link = new ConsoleLink(node, {
   token: env.nodeToken,
   dataDir: env.dataDir,
   log,
+  // A Postfix reload takes a while: the console shows it; the agent logs `restarted`.
+  announceRestarts: true,
+  // A failed apply may leave Postfix on neither version: the next restart applies again.
+  reapplyAfterError: true,
 });
 
 let started = false;

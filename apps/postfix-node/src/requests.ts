@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { NodeAnswerBody, QueuedMessage } from '@ims/api-contract';
+import { badRequest, failed, unknownMethod } from '@ims/node-link';
 
 const run = promisify(execFile);
 
@@ -56,11 +57,6 @@ export function parsePostqueue(text: string, now = new Date()): QueuedMessage[] 
   return messages;
 }
 
-const failed = (message: string): NodeAnswerBody => ({
-  ok: false,
-  error: { code: 'failed', message: message.slice(0, 2000) },
-});
-
 /** Runs one queue request against the instance in `configDir`; never throws. */
 export async function answerRequest(
   configDir: string,
@@ -73,8 +69,7 @@ export async function answerRequest(
     if (method === 'queue.list') return { ok: true, result: { messages: await list() } };
     if (method === 'queue.retry' || method === 'queue.delete') {
       const id = typeof p.id === 'string' && p.id !== '' ? p.id : undefined;
-      if (!id)
-        return { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } };
+      if (!id) return badRequest('params.id is required.');
       const message = (await list()).find((m) => m.id === id);
       if (!message)
         return {
@@ -92,13 +87,7 @@ export async function answerRequest(
       await run('postsuper', ['-c', configDir, '-d', id]);
       return { ok: true, result: { message, ndrSent: false } };
     }
-    return {
-      ok: false,
-      error: {
-        code: 'bad-request',
-        message: `This node does not know the method ${String(method)}.`,
-      },
-    };
+    return unknownMethod(method);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr;
     return failed(stderr?.trim() || (err instanceof Error ? err.message : String(err)));

@@ -1,99 +1,39 @@
-// The node's side of the attach API against a stand-in console: a silent
-// event stream is dropped and re-opened, status (with counters) is reported
-// while attached, and a bundle that does not validate is not applied.
+// The SMTP node as the engine of its console link (attach.ts), against a
+// stand-in console (@ims/node-link/testing; the link itself is tested in
+// @ims/node-link): status carries the node's counters, a bundle that does
+// not validate is not applied, and the console's requests are answered from
+// the node's own queue.
 
-import { mkdirSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ConsoleLink, type LinkOptions } from '@ims/node-link';
+import { standInConsole, until } from '@ims/node-link/testing';
 import { expect, it, onTestFinished } from 'vitest';
-import { type AttachOptions, ConsoleLink } from './attach';
+import { smtpEngine } from './attach';
 import { bundle, startNode } from './testing/node-fixture';
 
-interface Report {
-  runningVersion: number;
-  state: string;
-  lastError?: string;
-  counters?: Record<string, number>;
-}
-
-/**
- * A stand-in console on loopback: records status reports, opens event
- * streams (and says nothing on them), answers the bundle with `bundleBody`.
- * Returns a ConsoleLink attached to it from a fresh node.
- */
-async function standInConsole(bundleBody: () => unknown, link: Partial<AttachOptions> = {}) {
-  const reports: Report[] = [];
-  const answers: { id: string; body: unknown }[] = [];
-  const streams: ServerResponse[] = [];
-  const server = createServer((req, res) => {
-    const url = req.url ?? '';
-    if (url === '/api/v1/node/events') {
-      // Headers, then silence: a half-open connection as far as the node can tell.
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.flushHeaders();
-      streams.push(res);
-    } else if (url.startsWith('/api/v1/node/bundle')) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(bundleBody()));
-    } else if (url === '/api/v1/node/status' && req.method === 'PUT') {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        reports.push(JSON.parse(body) as Report);
-        res.writeHead(204).end();
-      });
-    } else if (url.startsWith('/api/v1/node/requests/') && req.method === 'PUT') {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        answers.push({ id: url.split('/').at(-1) ?? '', body: JSON.parse(body) });
-        res.writeHead(204).end();
-      });
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
+/** A fresh node (version 1) linked to a stand-in console answering the bundle with `bundleBody`. */
+async function attachedNode(bundleBody: () => unknown, link: Partial<LinkOptions> = {}) {
+  const stand = await standInConsole(bundleBody);
   const { node, dataDir } = await startNode();
-  const consoleLink = new ConsoleLink(node, {
-    consoleUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  const consoleLink = new ConsoleLink(smtpEngine(node), {
+    consoleUrl: stand.url,
     token: 'imsn_test',
     dataDir,
     ...link,
   });
   void consoleLink.run();
   onTestFinished(() => consoleLink.stop());
-  return { node, reports, streams, answers, dataDir };
+  await until(() => stand.streams.length > 0);
+  return { node, dataDir, ...stand };
 }
 
-async function until(ok: () => boolean): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  expect(ok()).toBe(true);
-}
-
-it('a console that goes silent (no heartbeat) is re-attached; status is reported meanwhile', async () => {
-  const { reports, streams } = await standInConsole(() => bundle(1), {
-    silenceMs: 300,
-    statusIntervalMs: 100,
-    maxBackoffMs: 100,
-  });
-  await until(() => streams.length >= 3);
-  expect(reports.length).toBeGreaterThanOrEqual(3);
+it('status carries the counters and engine "ims", reported while attached', async () => {
+  const { reports } = await attachedNode(() => bundle(1), { statusIntervalMs: 100 });
+  await until(() => reports.length >= 2);
   expect(reports.at(-1)).toMatchObject({
     runningVersion: 1,
     state: 'running',
     counters: { queueMessages: 0, sessions: 0 },
+    engine: 'ims',
   });
 });
 
@@ -104,8 +44,7 @@ it('a restart onto a bundle that does not validate keeps the old version and rep
     b.config = { ...b.config, siteDomain: 'not a domain' };
     return b;
   };
-  const { node, reports, streams } = await standInConsole(broken);
-  await until(() => streams.length > 0);
+  const { node, reports, streams } = await attachedNode(broken);
   streams[0]?.write('event: restart\ndata: {"version":2}\n\n');
   await until(() => reports.some((r) => r.state === 'error'));
   expect(reports.find((r) => r.state === 'error')).toMatchObject({
@@ -115,31 +54,25 @@ it('a restart onto a bundle that does not validate keeps the old version and rep
   expect(node.runningVersion).toBe(1);
 });
 
-it('a restart onto a version the node cannot keep on its disk keeps the old version and reports why', async () => {
+it('a restart onto a valid version: loaded, and reported running', async () => {
   let version = 1;
-  const { node, reports, streams, dataDir } = await standInConsole(() => bundle(version));
-  await until(() => streams.length > 0);
-  // Where the bundle's temporary copy goes there is a directory: EISDIR, even for root.
-  mkdirSync(`${dataDir}/bundle.json.tmp`);
+  const { node, reports, streams } = await attachedNode(() => bundle(version));
   version = 2;
   streams[0]?.write('event: restart\ndata: {"version":2}\n\n');
-  await until(() => reports.some((r) => r.state === 'error'));
-  expect(reports.find((r) => r.state === 'error')).toMatchObject({
-    runningVersion: 1,
-    lastError: expect.stringContaining('EISDIR'),
-  });
-  expect(node.runningVersion).toBe(1);
+  await until(() => reports.some((r) => r.runningVersion === 2));
+  expect(node.runningVersion).toBe(2);
+  expect(reports.at(-1)).toMatchObject({ runningVersion: 2, state: 'running' });
 });
 
-it("answers the console's requests on the event stream with PUT /api/v1/node/requests/{id}", async () => {
-  const { answers, streams } = await standInConsole(() => bundle(1));
-  await until(() => streams.length > 0);
+it("answers the console's requests from the node's queue", async () => {
+  const { answers, streams } = await attachedNode(() => bundle(1));
   const ask = (id: string, method: string, params: object) =>
     streams[0]?.write(`event: request\ndata: ${JSON.stringify({ id, method, params })}\n\n`);
   ask('r-1', 'queue.list', {});
   ask('r-2', 'queue.retry', { id: 'nope' });
   ask('r-3', 'queue.delete', {});
-  await until(() => answers.length === 3);
+  ask('r-4', 'traffic.records', { limit: 0 });
+  await until(() => answers.length === 4);
   expect(answers.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
     { id: 'r-1', body: { ok: true, result: { messages: [] } } },
     {
@@ -152,6 +85,16 @@ it("answers the console's requests on the event stream with PUT /api/v1/node/req
     {
       id: 'r-3',
       body: { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } },
+    },
+    {
+      id: 'r-4',
+      body: {
+        ok: false,
+        error: {
+          code: 'bad-request',
+          message: expect.stringMatching(/^params\.after must be a cursor and params\.limit 1-/),
+        },
+      },
     },
   ]);
 });

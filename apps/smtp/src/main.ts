@@ -6,8 +6,9 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { ConsoleLink } from '@ims/node-link';
 import { orExit } from '@ims/settings';
-import { type AttachedNode, ConsoleLink } from './attach';
+import { type AttachedNode, smtpEngine } from './attach';
 import { ClusterNode } from './cluster/primary';
 import { readEnv } from './config/env';
 import { consoleFetch, isLoopbackHost } from './console-transport';
@@ -37,7 +38,7 @@ const node: AttachedNode & {
   env.workers > 1
     ? new ClusterNode({ ...options, workers: env.workers, logLevel: env.logLevel })
     : new SmtpNode(options);
-const link = new ConsoleLink(node, {
+const link = new ConsoleLink(smtpEngine(node), {
   consoleUrl: env.consoleUrl,
   fetch: consoleFetch(
     env.consoleCaFile ? readFileSync(env.consoleCaFile) : undefined,

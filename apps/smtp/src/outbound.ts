@@ -24,16 +24,6 @@ export class PermanentFailure extends Error {
   }
 }
 
-/** Parses `host:port`, `[v6]:port` or `host` (port 25). */
-export function parseHostPort(text: string): Target | undefined {
-  const t = text.trim();
-  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(t) ?? /^([^:[\]]+)(?::(\d{1,5}))?$/.exec(t);
-  if (!m?.[1]) return undefined;
-  const port = m[2] === undefined ? 25 : Number(m[2]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: m[1], port };
-}
-
 export type MxLookup = (domain: string) => Promise<{ exchange: string; priority: number }[]>;
 
 const defaultMxLookup = (): MxLookup => {

@@ -6,6 +6,7 @@
  */
 
 import { type NodeAnswerBody, TRAFFIC_PAGE_LIMIT } from '@ims/api-contract';
+import { badRequest, failed, unknownMethod } from '@ims/node-link';
 import type { TrafficStore } from './decision-records';
 import { NotQueued, type OutboundQueue } from './queue';
 
@@ -29,8 +30,7 @@ export async function answerRequest(
         return { ok: true, result: { messages: await queue.list() } };
       case 'queue.retry': {
         const id = idOf(p);
-        if (!id)
-          return { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } };
+        if (!id) return badRequest('params.id is required.');
         const message = await queue.describe(id);
         if (!message) throw new NotQueued(id);
         queue.retry(id);
@@ -38,8 +38,7 @@ export async function answerRequest(
       }
       case 'queue.delete': {
         const id = idOf(p);
-        if (!id)
-          return { ok: false, error: { code: 'bad-request', message: 'params.id is required.' } };
+        if (!id) return badRequest('params.id is required.');
         const message = await queue.describe(id);
         if (!message) throw new NotQueued(id);
         const { ndrSent } = await queue.delete(id, { ndr: p.ndr === true });
@@ -56,13 +55,9 @@ export async function answerRequest(
               (limit as number) < 1 ||
               (limit as number) > TRAFFIC_PAGE_LIMIT))
         ) {
-          return {
-            ok: false,
-            error: {
-              code: 'bad-request',
-              message: `params.after must be a cursor and params.limit 1-${TRAFFIC_PAGE_LIMIT}.`,
-            },
-          };
+          return badRequest(
+            `params.after must be a cursor and params.limit 1-${TRAFFIC_PAGE_LIMIT}.`,
+          );
         }
         return {
           ok: true,
@@ -75,22 +70,10 @@ export async function answerRequest(
       default:
         break;
     }
-    return {
-      ok: false,
-      error: {
-        code: 'bad-request',
-        message: `This node does not know the method ${String(method)}.`,
-      },
-    };
+    return unknownMethod(method);
   } catch (err) {
     if (err instanceof NotQueued)
       return { ok: false, error: { code: 'not-found', message: err.message } };
-    return {
-      ok: false,
-      error: {
-        code: 'failed',
-        message: String(err instanceof Error ? err.message : err).slice(0, 2000),
-      },
-    };
+    return failed(String(err instanceof Error ? err.message : err));
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostPort, readEnv } from './env';
+import { readEnv } from './env';
 
 const NEEDED = { IMS_CONSOLE_URL: 'http://127.0.0.1:8080/', IMS_NODE_TOKEN: 'imsn_secret' };
 
@@ -54,11 +54,5 @@ describe("the Postfix agent's settings", () => {
         '- IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither',
       ].join('\n'),
     );
-  });
-
-  it('parseHostPort', () => {
-    expect(parseHostPort('[::1]:2526')).toEqual({ host: '::1', port: 2526 });
-    expect(parseHostPort('a.example:65536')).toBeUndefined();
-    expect(parseHostPort('a:b:c')).toBeUndefined();
   });
 });

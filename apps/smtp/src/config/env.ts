@@ -5,16 +5,22 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { AddressList, listItems, Port, parseSettings } from '@ims/settings';
+import {
+  type NodeEnv as LinkEnv,
+  LogLevelSetting,
+  nodeEnv,
+  nodeSettings,
+  nodeSettingsProblems,
+  parseHostPort,
+} from '@ims/node-link';
+import { parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
-import { Format } from 'typebox/format';
 import { insecureConsoleProblem } from '../console-transport';
 import type { SessionLimits } from '../ims-smtp-server';
 import type { AnvilLimits } from '../limits/anvil';
-import { parseHostPort, type Target } from '../outbound';
+import type { Target } from '../outbound';
 
-const HOST_PORT = 'ims-host-port';
-Format.Set(HOST_PORT, (text) => parseHostPort(text) !== undefined);
+export type { LogLevel } from '@ims/node-link';
 
 /** A whole number of something, from its text (0 where said turns the limit off). */
 const Count = (defaultValue: number, description: string) =>
@@ -29,36 +35,18 @@ const Seconds = (defaultValue: number) =>
     description: 'a number of seconds (0-86400)',
   });
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 const NodeSettings = Type.Object({
-  IMS_CONSOLE_URL: Type.String({
-    pattern: '^https?://',
-    description: 'the console URL, e.g. http://127.0.0.1:8080',
-  }),
-  IMS_ALLOW_INSECURE_CONSOLE: Type.Union([Type.Literal('0'), Type.Literal('1')], {
-    default: '0',
-    description: '1 (plain HTTP to a console on another host is accepted) or 0',
-  }),
-  IMS_CONSOLE_CA: Type.Optional(
-    Type.String({
-      description: 'a PEM file of the CA (or the self-signed certificate) of the console',
+  ...nodeSettings({
+    IMS_ALLOW_INSECURE_CONSOLE: Type.Union([Type.Literal('0'), Type.Literal('1')], {
+      default: '0',
+      description: '1 (plain HTTP to a console on another host is accepted) or 0',
     }),
-  ),
-  IMS_NODE_TOKEN: Type.String({
-    minLength: 1,
-    writeOnly: true,
-    description: 'the token from POST /api/v1/nodes',
+    IMS_CONSOLE_CA: Type.Optional(
+      Type.String({
+        description: 'a PEM file of the CA (or the self-signed certificate) of the console',
+      }),
+    ),
   }),
-  IMS_SMTP_PORT: Port(2525),
-  IMS_SMTP_LISTEN: AddressList('127.0.0.1'),
-  IMS_DATA_DIR: Type.Optional(Type.String({ description: 'a directory' })),
-  IMS_SMART_HOST: Type.Optional(
-    Type.String({ format: HOST_PORT, description: 'host:port (or [IPv6]:port)' }),
-  ),
-  IMS_SMTP_TLS_CERT: Type.Optional(Type.String({ description: 'a PEM certificate file' })),
-  IMS_SMTP_TLS_KEY: Type.Optional(Type.String({ description: 'a PEM key file' })),
   IMS_TRAFFIC_WINDOW_DAYS: Type.Integer({
     minimum: 1,
     maximum: 366,
@@ -92,32 +80,13 @@ const NodeSettings = Type.Object({
       description: 'a number of SMTP worker processes (1-256; default: the available cores)',
     }),
   ),
-  IMS_SMTP_LOG_LEVEL: Type.Optional(
-    Type.Union(
-      LOG_LEVELS.map((level) => Type.Literal(level)),
-      { description: `one of ${LOG_LEVELS.join(', ')}` },
-    ),
-  ),
+  ...LogLevelSetting,
 });
 
-export interface NodeEnv {
-  consoleUrl: string;
+export interface NodeEnv extends LinkEnv {
   /** IMS_CONSOLE_CA: a PEM file trusted for the console's certificate, besides the system's CAs. */
   consoleCaFile: string | undefined;
-  nodeToken: string;
-  listen: string[];
-  port: number;
-  dataDir: string;
   smartHost: Target | undefined;
-  /** STARTTLS certificate and key files (PEM), both or neither. */
-  tlsCertFile: string | undefined;
-  tlsKeyFile: string | undefined;
-  /**
-   * Lowest log level written (IMS_SMTP_LOG_LEVEL, default info). Not the
-   * console's LOG_LEVEL: quieting the console must not drop the node's
-   * per-recipient decision log.
-   */
-  logLevel: LogLevel;
   /** Days of decision records kept for the impact preview (IMS_TRAFFIC_WINDOW_DAYS, default 7). */
   trafficWindowDays: number;
   /** Per-client limits (limits/anvil.ts). */
@@ -135,24 +104,15 @@ export interface NodeEnv {
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
   const s = parseSettings(NodeSettings, env, (s) => [
-    ...(Boolean(s.IMS_SMTP_TLS_CERT) === Boolean(s.IMS_SMTP_TLS_KEY)
-      ? []
-      : ['IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither']),
+    ...nodeSettingsProblems(s),
     ...[
       insecureConsoleProblem(s.IMS_CONSOLE_URL ?? '', s.IMS_ALLOW_INSECURE_CONSOLE === '1'),
     ].filter((p): p is string => p !== undefined),
   ]);
   return {
-    consoleUrl: s.IMS_CONSOLE_URL.replace(/\/+$/, ''),
+    ...nodeEnv(s, 'smtp'),
     consoleCaFile: s.IMS_CONSOLE_CA,
-    nodeToken: s.IMS_NODE_TOKEN,
-    listen: listItems(s.IMS_SMTP_LISTEN),
-    port: s.IMS_SMTP_PORT,
-    dataDir: s.IMS_DATA_DIR ? `${s.IMS_DATA_DIR}/smtp` : './data/smtp',
     smartHost: s.IMS_SMART_HOST ? parseHostPort(s.IMS_SMART_HOST) : undefined,
-    tlsCertFile: s.IMS_SMTP_TLS_CERT,
-    tlsKeyFile: s.IMS_SMTP_TLS_KEY,
-    logLevel: s.IMS_SMTP_LOG_LEVEL ?? 'info',
     trafficWindowDays: s.IMS_TRAFFIC_WINDOW_DAYS,
     clientLimits: {
       maxConnectionsPerClient: s.IMS_SMTP_CLIENT_CONNECTION_LIMIT,

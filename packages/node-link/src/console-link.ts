@@ -1,51 +1,82 @@
 /**
- * Attaching the Postfix agent to the console, exactly as an SMTP node
- * attaches (apps/smtp/src/attach.ts, docs/design.md §4): fetch the bundle and
- * cache it on the node's own disk, follow the event stream (restart,
- * directory, request, heartbeat), report status with `engine: "postfix"`.
- * Restart signals only set a flag; one apply runs at a time and a burst of
- * signals coalesces into one. runningVersion is reported only once Postfix
- * took the version; a failure keeps the previous one live and reports why.
+ * A node's link to the console (docs/design.md §4), the same for every engine
+ * (apps/smtp, apps/postfix-node): fetch the bundle and cache it on the node's
+ * own disk, follow the event stream (restart, directory, request, heartbeat)
+ * with backoff, report status. Restart signals only set a flag; one apply runs
+ * at a time and a burst of signals coalesces into one (Postfix's master does
+ * the same). When the console is unreachable the node keeps serving its last
+ * applied configuration and re-attaches with backoff.
+ *
+ * What differs between engines is the engine's (Engine): how a bundle is
+ * checked and applied, its directory, the requests it answers, what its
+ * status carries; and a few choices of the link's own (LinkOptions).
  */
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ApiClient, createApiClient } from '@ims/api-client';
-import type { NodeAnswerBody } from '@ims/api-contract';
-import type { RoutingConfig } from '@ims/routing-core';
-import type { Mailboxes } from './instance';
+import {
+  type ApiClient,
+  createApiClient,
+  type NodeBundle,
+  type NodeStatusBody,
+} from '@ims/api-client';
+import type { NodeAnswerBody, NodeEngine } from '@ims/api-contract';
 
-export interface Bundle {
-  version: number;
-  config: RoutingConfig;
-  directory: Mailboxes;
-  targetVersion?: number;
-}
+/** A bundle as the console serves it (and as the node caches it). */
+export type Bundle = NodeBundle;
 
-/** What the link drives: the agent (instance + AUTH directory). */
+/** What the link drives: one node, whatever its engine. */
 export interface Engine {
   readonly runningVersion: number | undefined;
   readonly listening: string[];
   readonly startedAt: Date;
-  /** Makes `bundle` the running version (throws, keeping the previous one, when Postfix does not take it). */
-  apply(bundle: Bundle): Promise<void>;
-  /** A directory change for the running version. */
-  setDirectory(bundle: Bundle): Promise<void>;
-  /** The queue operations Postfix can answer. */
+  /** What the status report carries besides the link's own fields. */
+  status(): { counters: NodeStatusBody['counters']; engine: NodeEngine };
+  /**
+   * Checks, without applying it, that `bundle` can run; throws why not. An
+   * engine with a check has a bundle cached once checked, before it is
+   * applied (and the first bundle too, in initialBundle()); one without has
+   * it cached once applied.
+   */
+  check?(bundle: Bundle): void;
+  /** Makes `bundle` the running version; throws (keeping the running one) when it cannot. */
+  apply(bundle: Bundle): Promise<void> | void;
+  /** A restart onto the version already running (its directory may be newer). */
+  reapply?(bundle: Bundle): void;
+  /** A directory change (`directory` event): `bundle` is the running version's, fetched again. */
+  setDirectory(bundle: Bundle): Promise<void> | void;
+  /** Answers one request the console sent on the event stream; never throws. */
   request(method: unknown, params: unknown): Promise<NodeAnswerBody>;
 }
 
 export interface LinkOptions {
   consoleUrl: string;
   token: string;
+  /** The fetch to reach the console with (a CA of its own); default the global one. */
+  fetch?: typeof fetch | undefined;
+  /** The node's own directory: the cached bundle is `bundle.json` there. */
   dataDir: string;
   log?: (entry: Record<string, unknown>) => void;
+  /** Longest wait between re-attach attempts (default 15 s). */
   maxBackoffMs?: number;
+  /** How often to report status while attached (default 10 s). */
   statusIntervalMs?: number;
+  /** An event stream silent this long (no heartbeat) is dropped and re-opened (default 20 s). */
   silenceMs?: number;
+  /**
+   * A restart onto a new version reports `restarting` first and logs
+   * `restarted` once applied (an engine whose apply takes a while, and whose
+   * apply does not log it itself).
+   */
+  announceRestarts?: boolean;
+  /** After a failed restart, a restart onto the running version applies it again. */
+  reapplyAfterError?: boolean;
 }
 
+/** Requests to the console give up after this long (the event stream has no limit). */
 const REQUEST_TIMEOUT_MS = 15_000;
+/** The longest `lastError` a status report may carry (api-contract's NodeStatusBody). */
+const MAX_ERROR_LENGTH = 2000;
 
 export class ConsoleLink {
   private stopped = false;
@@ -63,6 +94,7 @@ export class ConsoleLink {
       baseUrl: opts.consoleUrl,
       token: opts.token,
       timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
   }
 
@@ -70,7 +102,7 @@ export class ConsoleLink {
     return join(this.opts.dataDir, 'bundle.json');
   }
 
-  private fetchBundle(version?: number): Promise<Bundle & { targetVersion?: number }> {
+  fetchBundle(version?: number): Promise<Bundle> {
     return this.api.node.bundle(version);
   }
 
@@ -80,6 +112,11 @@ export class ConsoleLink {
       let bundle = await this.fetchBundle();
       if (bundle.targetVersion !== undefined && bundle.targetVersion !== bundle.version) {
         bundle = await this.fetchBundle(bundle.targetVersion);
+      }
+      if (this.engine.check) {
+        // Only a bundle that can run replaces the cached one.
+        this.engine.check(bundle);
+        await this.cache(bundle);
       }
       return bundle;
     } catch (err) {
@@ -110,19 +147,20 @@ export class ConsoleLink {
   }
 
   private fail(err: unknown): void {
-    this.lastError = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+    this.lastError = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
     this.opts.log?.({ event: 'restart-failed', error: this.lastError });
   }
 
   async report(state: 'running' | 'restarting' | 'error'): Promise<void> {
+    const { counters, engine } = this.engine.status();
     await this.api.node.status({
       runningVersion: this.engine.runningVersion ?? null,
       state,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       listen: this.engine.listening,
       startedAt: this.engine.startedAt.toISOString(),
-      counters: {},
-      engine: 'postfix',
+      counters,
+      engine,
     });
   }
 
@@ -132,6 +170,7 @@ export class ConsoleLink {
     if (!this.reloading) {
       this.reloading = this.reloadLoop().finally(() => {
         this.reloading = undefined;
+        // A signal that came in as the loop ended is not lost.
         if (this.pending !== undefined) void this.requestRestart();
       });
     }
@@ -144,6 +183,7 @@ export class ConsoleLink {
       this.pending = undefined;
       try {
         let bundle = await this.fetchBundle(wanted);
+        // A plain reload (SIGHUP) runs the version the nodes were told to run.
         if (
           wanted === undefined &&
           bundle.targetVersion !== undefined &&
@@ -151,21 +191,47 @@ export class ConsoleLink {
         ) {
           bundle = await this.fetchBundle(bundle.targetVersion);
         }
-        if (bundle.version !== this.engine.runningVersion || this.lastError) {
-          await this.report('restarting').catch(() => undefined);
-          await this.engine.apply(bundle);
-          await this.cache(bundle);
-          this.opts.log?.({ event: 'restarted', version: bundle.version });
+        if (
+          bundle.version !== this.engine.runningVersion ||
+          (this.opts.reapplyAfterError === true && this.lastError !== undefined)
+        ) {
+          await this.restart(bundle);
         } else {
-          this.opts.log?.({ event: 'reloaded', version: bundle.version, changed: false });
+          this.engine.reapply?.(bundle);
+          this.opts.log?.({
+            event: 'reloaded',
+            version: this.engine.runningVersion,
+            changed: false,
+          });
         }
         this.lastError = undefined;
         await this.report('running').catch(() => undefined);
       } catch (err) {
+        // Keep the running generation; say why.
         this.fail(err);
         await this.report('error').catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * A new version, applied only once it can run, and on the node's own disk
+   * (what a restart without the console comes back on) once known to run: a
+   * node that cannot keep it keeps the version it runs and reports why.
+   */
+  private async restart(bundle: Bundle): Promise<void> {
+    if (this.opts.announceRestarts) await this.report('restarting').catch(() => undefined);
+    if (this.engine.check) {
+      this.engine.check(bundle);
+      await this.cache(bundle);
+      // Awaited: a node of several workers resolves once every one runs it.
+      await this.engine.apply(bundle);
+    } else {
+      await this.engine.apply(bundle);
+      await this.cache(bundle);
+    }
+    if (this.opts.announceRestarts)
+      this.opts.log?.({ event: 'restarted', version: bundle.version });
   }
 
   /** Follows the console's event stream until stop(), re-attaching with backoff. */
@@ -187,6 +253,8 @@ export class ConsoleLink {
   }
 
   private async follow(): Promise<void> {
+    // This stream's own abort: stop() ends it, and so does a silent console
+    // (a half-open connection would otherwise hang here for ever).
     const local = new AbortController();
     const onStop = () => local.abort();
     this.abort.signal.addEventListener('abort', onStop);
@@ -225,6 +293,7 @@ export class ConsoleLink {
     }
   }
 
+  /** Runs a request the console sent on the event stream and sends the answer back. */
   private async answer(data: unknown): Promise<void> {
     const request = (data ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
     if (typeof request.id !== 'string') return;
@@ -232,6 +301,7 @@ export class ConsoleLink {
     try {
       await this.api.node.answer(request.id, body);
     } catch (err) {
+      // The console gave up on it (timed out) or is gone: it answered the caller already.
       this.opts.log?.({ event: 'request-answer-failed', id: request.id, error: String(err) });
     }
   }
