@@ -4,7 +4,8 @@
  * SIGTERM stops Postfix and the agent.
  */
 
-import { ConsoleLink } from '@ims/node-link';
+import { readFileSync } from 'node:fs';
+import { ConsoleLink, consoleFetch, isLoopbackHost } from '@ims/node-link';
 import { orExit } from '@ims/settings';
 import { pino } from 'pino';
 import { PostfixNode } from './agent';
@@ -29,6 +30,11 @@ const node = new PostfixNode({
 });
 const link = new ConsoleLink(node, {
   consoleUrl: env.consoleUrl,
+  // An HTTPS console with a certificate of its own (IMS_CONSOLE_CA), as the SMTP node.
+  fetch: consoleFetch(
+    env.consoleCaFile ? readFileSync(env.consoleCaFile) : undefined,
+    isLoopbackHost(new URL(env.consoleUrl).hostname),
+  ),
   token: env.nodeToken,
   dataDir: env.dataDir,
   log,

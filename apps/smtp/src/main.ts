@@ -6,12 +6,11 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { ConsoleLink } from '@ims/node-link';
+import { ConsoleLink, consoleFetch, isLoopbackHost } from '@ims/node-link';
 import { orExit } from '@ims/settings';
 import { type AttachedNode, smtpEngine } from './attach';
 import { ClusterNode } from './cluster/primary';
 import { readEnv } from './config/env';
-import { consoleFetch, isLoopbackHost } from './console-transport';
 import { createLogger, eventLog } from './log';
 import { SmtpNode } from './smtp-node';
 

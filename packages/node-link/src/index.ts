@@ -7,4 +7,5 @@
 
 export * from './answers';
 export * from './console-link';
+export * from './console-transport';
 export * from './settings';

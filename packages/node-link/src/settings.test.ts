@@ -10,7 +10,7 @@ import {
 } from './settings';
 
 const Schema = Type.Object({
-  ...nodeSettings({ IMS_CONSOLE_CA: Type.Optional(Type.String({ description: 'a PEM file' })) }),
+  ...nodeSettings(),
   ...LogLevelSetting,
 });
 const read = (env: NodeJS.ProcessEnv) => parseSettings(Schema, env, nodeSettingsProblems);
@@ -20,6 +20,7 @@ describe('the settings every node reads', () => {
     const NEEDED = { IMS_CONSOLE_URL: 'http://127.0.0.1:8080/', IMS_NODE_TOKEN: 'imsn_secret' };
     expect(nodeEnv(read(NEEDED), 'postfix')).toEqual({
       consoleUrl: 'http://127.0.0.1:8080',
+      consoleCaFile: undefined,
       nodeToken: 'imsn_secret',
       listen: ['127.0.0.1'],
       port: 2525,
@@ -33,7 +34,7 @@ describe('the settings every node reads', () => {
     );
   });
 
-  it("an engine's console settings are listed beside the console URL", () => {
+  it('how to reach the console is listed beside the console URL', () => {
     expect(() =>
       read({ IMS_CONSOLE_URL: 'console', IMS_SMTP_TLS_CERT: '/c.pem', IMS_SMTP_LOG_LEVEL: 'loud' }),
     ).toThrow(
@@ -45,8 +46,9 @@ describe('the settings every node reads', () => {
         '- IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither',
       ].join('\n'),
     );
-    expect(Object.keys(Schema.properties).slice(0, 3)).toEqual([
+    expect(Object.keys(Schema.properties).slice(0, 4)).toEqual([
       'IMS_CONSOLE_URL',
+      'IMS_ALLOW_INSECURE_CONSOLE',
       'IMS_CONSOLE_CA',
       'IMS_NODE_TOKEN',
     ]);

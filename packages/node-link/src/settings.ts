@@ -7,8 +7,9 @@
  */
 
 import { AddressList, listItems, Port } from '@ims/settings';
-import { type TProperties, Type } from 'typebox';
+import { Type } from 'typebox';
 import { Format } from 'typebox/format';
+import { insecureConsoleProblem } from './console-transport';
 
 /** `host:port` or `[IPv6]:port` (port 1-65535; 25 when left out) → its parts. */
 export function parseHostPort(text: string): { host: string; port: number } | undefined {
@@ -27,16 +28,25 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * The shared variables, in the order their errors are listed. `consoleTransport` are
- * an engine's own settings of how it reaches the console; they sit beside the
- * console URL.
+ * The shared variables, in the order their errors are listed. The node sends
+ * its token and receives the directory's password hashes, whatever its
+ * engine: IMS_ALLOW_INSECURE_CONSOLE and IMS_CONSOLE_CA say how it may reach
+ * the console (console-transport.ts).
  */
-export const nodeSettings = <T extends TProperties>(consoleTransport: T) => ({
+export const nodeSettings = () => ({
   IMS_CONSOLE_URL: Type.String({
     pattern: '^https?://',
     description: 'the console URL, e.g. http://127.0.0.1:8080',
   }),
-  ...consoleTransport,
+  IMS_ALLOW_INSECURE_CONSOLE: Type.Union([Type.Literal('0'), Type.Literal('1')], {
+    default: '0',
+    description: '1 (plain HTTP to a console on another host is accepted) or 0',
+  }),
+  IMS_CONSOLE_CA: Type.Optional(
+    Type.String({
+      description: 'a PEM file of the CA (or the self-signed certificate) of the console',
+    }),
+  ),
   IMS_NODE_TOKEN: Type.String({
     minLength: 1,
     writeOnly: true,
@@ -65,6 +75,8 @@ export const LogLevelSetting = {
 /** The parsed shared variables (what `nodeSettings` and `LogLevelSetting` give). */
 interface NodeSettingsValues {
   IMS_CONSOLE_URL: string;
+  IMS_ALLOW_INSECURE_CONSOLE: '0' | '1';
+  IMS_CONSOLE_CA?: string | undefined;
   IMS_NODE_TOKEN: string;
   IMS_SMTP_PORT: number;
   IMS_SMTP_LISTEN: string;
@@ -75,14 +87,22 @@ interface NodeSettingsValues {
 }
 
 /** What a schema cannot say of the shared variables. */
-export function nodeSettingsProblems(s: NodeSettingsValues): string[] {
-  return Boolean(s.IMS_SMTP_TLS_CERT) === Boolean(s.IMS_SMTP_TLS_KEY)
-    ? []
-    : ['IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither'];
+export function nodeSettingsProblems(s: Partial<NodeSettingsValues>): string[] {
+  const problems: string[] = [];
+  if (Boolean(s.IMS_SMTP_TLS_CERT) !== Boolean(s.IMS_SMTP_TLS_KEY))
+    problems.push('IMS_SMTP_TLS_CERT and IMS_SMTP_TLS_KEY go together: set both or neither');
+  const insecure = insecureConsoleProblem(
+    s.IMS_CONSOLE_URL ?? '',
+    s.IMS_ALLOW_INSECURE_CONSOLE === '1',
+  );
+  if (insecure) problems.push(insecure);
+  return problems;
 }
 
 export interface NodeEnv {
   consoleUrl: string;
+  /** IMS_CONSOLE_CA: a PEM file trusted for the console's certificate, besides the system's CAs. */
+  consoleCaFile: string | undefined;
   nodeToken: string;
   listen: string[];
   port: number;
@@ -103,6 +123,7 @@ export interface NodeEnv {
 export function nodeEnv(s: NodeSettingsValues, engineDir: string): NodeEnv {
   return {
     consoleUrl: s.IMS_CONSOLE_URL.replace(/\/+$/, ''),
+    consoleCaFile: s.IMS_CONSOLE_CA,
     nodeToken: s.IMS_NODE_TOKEN,
     listen: listItems(s.IMS_SMTP_LISTEN),
     port: s.IMS_SMTP_PORT,

@@ -4,9 +4,30 @@ import { readEnv } from './env';
 const NEEDED = { IMS_CONSOLE_URL: 'http://127.0.0.1:8080/', IMS_NODE_TOKEN: 'imsn_secret' };
 
 describe("the Postfix agent's settings", () => {
+  it('reach the console as the SMTP node does: plain HTTP only to this machine, a CA file of its own', () => {
+    expect(() =>
+      readEnv({ ...NEEDED, IMS_CONSOLE_URL: 'http://console.example.com:8080' }),
+    ).toThrow(/IMS_CONSOLE_URL is plain HTTP to console\.example\.com/);
+    expect(
+      readEnv({
+        ...NEEDED,
+        IMS_CONSOLE_URL: 'http://console.example.com:8080',
+        IMS_ALLOW_INSECURE_CONSOLE: '1',
+      }).consoleUrl,
+    ).toBe('http://console.example.com:8080');
+    expect(
+      readEnv({
+        ...NEEDED,
+        IMS_CONSOLE_URL: 'https://console.example.com',
+        IMS_CONSOLE_CA: '/ca.pem',
+      }).consoleCaFile,
+    ).toBe('/ca.pem');
+  });
+
   it("are the SMTP node's, with the instance under IMS_DATA_DIR/postfix", () => {
     expect(readEnv({ ...NEEDED, IMS_POSTFIX_HOSTNAME: 'mx.example' })).toEqual({
       consoleUrl: 'http://127.0.0.1:8080',
+      consoleCaFile: undefined,
       nodeToken: 'imsn_secret',
       listen: ['127.0.0.1'],
       port: 2525,

@@ -18,7 +18,7 @@ import { parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
 
 const AgentSettings = Type.Object({
-  ...nodeSettings({}),
+  ...nodeSettings(),
   ...LogLevelSetting,
   IMS_POSTFIX_HOSTNAME: Type.Optional(
     Type.String({

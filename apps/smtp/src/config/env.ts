@@ -15,7 +15,6 @@ import {
 } from '@ims/node-link';
 import { parseSettings } from '@ims/settings';
 import { Type } from 'typebox';
-import { insecureConsoleProblem } from '../console-transport';
 import type { SessionLimits } from '../ims-smtp-server';
 import type { AnvilLimits } from '../limits/anvil';
 import type { Target } from '../outbound';
@@ -36,17 +35,7 @@ const Seconds = (defaultValue: number) =>
   });
 
 const NodeSettings = Type.Object({
-  ...nodeSettings({
-    IMS_ALLOW_INSECURE_CONSOLE: Type.Union([Type.Literal('0'), Type.Literal('1')], {
-      default: '0',
-      description: '1 (plain HTTP to a console on another host is accepted) or 0',
-    }),
-    IMS_CONSOLE_CA: Type.Optional(
-      Type.String({
-        description: 'a PEM file of the CA (or the self-signed certificate) of the console',
-      }),
-    ),
-  }),
+  ...nodeSettings(),
   IMS_TRAFFIC_WINDOW_DAYS: Type.Integer({
     minimum: 1,
     maximum: 366,
@@ -84,8 +73,6 @@ const NodeSettings = Type.Object({
 });
 
 export interface NodeEnv extends LinkEnv {
-  /** IMS_CONSOLE_CA: a PEM file trusted for the console's certificate, besides the system's CAs. */
-  consoleCaFile: string | undefined;
   smartHost: Target | undefined;
   /** Days of decision records kept for the impact preview (IMS_TRAFFIC_WINDOW_DAYS, default 7). */
   trafficWindowDays: number;
@@ -103,15 +90,9 @@ export interface NodeEnv extends LinkEnv {
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
-  const s = parseSettings(NodeSettings, env, (s) => [
-    ...nodeSettingsProblems(s),
-    ...[
-      insecureConsoleProblem(s.IMS_CONSOLE_URL ?? '', s.IMS_ALLOW_INSECURE_CONSOLE === '1'),
-    ].filter((p): p is string => p !== undefined),
-  ]);
+  const s = parseSettings(NodeSettings, env, nodeSettingsProblems);
   return {
     ...nodeEnv(s, 'smtp'),
-    consoleCaFile: s.IMS_CONSOLE_CA,
     smartHost: s.IMS_SMART_HOST ? parseHostPort(s.IMS_SMART_HOST) : undefined,
     trafficWindowDays: s.IMS_TRAFFIC_WINDOW_DAYS,
     clientLimits: {

@@ -6,8 +6,8 @@
 
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { plain, session, startNode } from '../testing/node-fixture';
-import { InProcessAnvil } from './anvil';
 import { RawSmtp } from '../testing/smtp-client';
+import { InProcessAnvil } from './anvil';
 
 const TOO_MANY = (ip: string) => `421 4.7.0 mx.example.com Error: too many connections from ${ip}`;
 

@@ -1,8 +1,14 @@
 import { createServer } from 'node:https';
+import { parseSettings } from '@ims/settings';
 import { selfSignedCert, tempDir } from '@ims/test-support';
+import { Type } from 'typebox';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { readEnv } from './config/env';
 import { consoleFetch, insecureConsoleProblem, isLoopbackHost } from './console-transport';
+import { nodeEnv, nodeSettings, nodeSettingsProblems } from './settings';
+
+/** The settings as either engine reads them (its own come on top). */
+const readEnv = (env: NodeJS.ProcessEnv) =>
+  nodeEnv(parseSettings(Type.Object(nodeSettings()), env, nodeSettingsProblems), 'smtp');
 
 const BASE = { IMS_NODE_TOKEN: 'imsn_x' };
 
