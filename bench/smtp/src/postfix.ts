@@ -93,7 +93,9 @@ export class PrivatePostfix {
         'smtpd_peername_lookup = no',
         `maillog_file = ${join(this.dir, 'maillog')}`,
         `maillog_file_prefixes = ${this.dir}`,
-        'default_process_limit = 200',
+        // Enough smtpd processes for the 1,000 idle sessions of the memory rows
+        // (one process per session); the throughput runs use at most 50.
+        'default_process_limit = 1100',
         'smtpd_client_connection_count_limit = 0',
         'smtpd_client_connection_rate_limit = 0',
         'alias_maps =',
