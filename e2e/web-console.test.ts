@@ -484,10 +484,10 @@ describe('the web console in Chromium', () => {
       .waitFor({ timeout: 30_000 });
     await sheet.getByRole('button', { name: 'Apply' }).click();
     // Apply asks only about the refusals a change adds to the version it
-    // edits: the saved version (authenticated clients only, from the finding
-    // test above) already refuses 127.0.0.3, confirmed when it was saved (that
-    // test sees the question), so this change, which lets 127.0.0.2 relay, is
-    // saved without it (critical findings, if any, are still asked about).
+    // edits: the saved version (authenticated clients only, since the finding
+    // test above, which sees the question) refuses 127.0.0.3 too, so this
+    // change, which lets 127.0.0.2 relay, adds no refusal and is saved without
+    // it (critical findings, if any, are still asked about).
     const confirm = sheet.getByRole('alertdialog', { name: 'Save with critical findings?' });
     const refusing = sheet.getByRole('alertdialog', { name: 'Apply a change that refuses mail?' });
     const banner = sheet.getByRole('status', { name: 'Internet Mail Service status' });

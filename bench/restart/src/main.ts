@@ -80,8 +80,9 @@ function hasSmtpSource(): boolean {
 
 // smtp-source and the prober open every session from 127.0.0.1, hundreds a
 // second: the node's per-address limits (50 at once, 600 a minute) would
-// refuse them. Off, as in bench/smtp; Postfix (no rate limit by default, and
-// 127.0.0.1 in its $mynetworks, exempt from anvil's limits) needs nothing.
+// refuse them. Off, as in bench/smtp; Postfix needs nothing (no rate limit by
+// default, and its 50 sessions per address are far above smtp-source's 5 and
+// the prober's one).
 const stack = await Stack.start({
   engine,
   workers,

@@ -36,6 +36,8 @@ const PASSED = new Set([
   'IMS_TRAFFIC_WINDOW_DAYS',
   // The Postfix agent's (IMS_SMTP_ENGINE=postfix).
   'IMS_POSTFIX_HOSTNAME',
+  // How the SMTP workers share connections (cluster/primary.ts; README, "SMTP workers").
+  'NODE_CLUSTER_SCHED_POLICY',
 ]);
 /** Prefixes of the node's own settings. */
 const PASSED_PREFIXES = ['IMS_SMTP_'];

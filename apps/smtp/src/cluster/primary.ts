@@ -137,6 +137,14 @@ export class ClusterNode implements AttachedNode {
     return this.local.queue;
   }
 
+  /**
+   * Sessions each worker has started, by slot, as of its last report
+   * (settled() refreshes them): which worker the kernel handed connections to.
+   */
+  get sessionsBySlot(): Map<number, number> {
+    return new Map([...this.slots.values()].map((s) => [s.slot, s.totals?.sessions ?? 0] as const));
+  }
+
   /** Worker pids by slot (tests, logs). */
   get workerPids(): Map<number, number> {
     return new Map(

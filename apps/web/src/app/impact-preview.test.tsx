@@ -118,6 +118,28 @@ describe('the impact preview on the Routing tab', () => {
     expect(api.calls('PUT /routing')).toHaveLength(0);
   });
 
+  it('Cancel while Apply waits for the preview gives the Apply up, and the wait is said', async () => {
+    const { api, user } = open();
+    // A change that refuses nothing: Apply would save it once the preview answers.
+    await user.click(await screen.findByRole('button', { name: 'Add...' }));
+    const entry = await screen.findByRole('dialog', { name: 'Edit Routing Table Entry' });
+    await user.type(within(entry).getByLabelText('E-mail sent to this domain:'), 'theirs.example');
+    await user.click(within(entry).getByRole('button', { name: 'OK' }));
+    let release: () => void = () => undefined;
+    api.delay('POST /routing/impact', new Promise<void>((r) => (release = r)));
+    await user.click(screen.getByRole('button', { name: 'Apply' }));
+    await screen.findByText('Checking what this change would do to recorded traffic…');
+    expect(screen.getByRole('button', { name: 'Apply' }).hasAttribute('disabled')).toBe(true);
+    // Cancel gives the Apply up, even when the draft is then kept ("Keep editing").
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    const discard = await screen.findByRole('alertdialog', { name: 'Discard changes?' });
+    await user.click(within(discard).getByRole('button', { name: 'Keep editing' }));
+    release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(api.calls('PUT /routing')).toHaveLength(0);
+    expect(screen.getByRole('button', { name: 'Apply' }).hasAttribute('disabled')).toBe(false);
+  });
+
   it('a preview the console cannot give is said, and does not hold a save up', async () => {
     const api = mockConsole({
       'POST /routing/impact': {

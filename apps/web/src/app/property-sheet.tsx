@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../components/ui/dialog';
 import { QueryState } from '../components/ui/query-state';
 import { Tabs } from '../components/ui/tabs';
 import { useMailboxes } from '../features/mailboxes/api/get-mailboxes';
-import { newRefusals, refusals, useImpact } from '../features/routing/api/get-impact';
+import { newRefusals, useImpact } from '../features/routing/api/get-impact';
 import { useSaveRouting } from '../features/routing/api/save-routing';
 import { ConflictDialog, type ConflictInfo } from '../features/routing/components/conflict-dialog';
 import { ImpactPanel, ImpactSummary } from '../features/routing/components/impact-panel';
@@ -132,46 +132,46 @@ export function PropertySheet({
   const deferred = useDeferredValue(draft);
   const findings = useMemo(() => (deferred ? advise(deferred, context) : []), [deferred, context]);
 
-  const doSave = (then: Then, acknowledge?: string[], done?: Done, impactSeen = false) => {
-    if (!base || !draft) {
-      done?.(undefined);
-      return;
-    }
-    setSaveError(null);
-    setNotice(null);
-    if (!dirty) {
-      done?.(base.version);
-      if (then === 'close') onClose();
-      return;
-    }
-    const critical = findings.filter((f) => f.severity === 'critical' && f.code !== 'invalid');
-    if (!acknowledge && critical.length > 0) {
-      setAck({ findings: critical, then, ...(done ? { done } : {}) });
-      return;
-    }
-    // Mail the running version accepts would be refused: confirm that first.
-    // Asked of the preview of this very draft, waited for when the one on
-    // screen is for an earlier draft or still on its way (a click right after
-    // an edit must not slip past the question); a console that cannot give
-    // the preview (no node online, no answer in time) still saves.
-    if (!impactSeen) {
-      const asked = draft;
-      setChecking(true);
-      const savedConfig = base.config;
-      void (async () => {
-        const preview = await impact.previewOf(asked);
-        // Only what this change adds: a refusal the saved version already
-        // makes was confirmed when it was saved.
-        const changes =
-          refusals(preview).length > 0
-            ? newRefusals(preview, await impact.previewOf(savedConfig))
-            : [];
-        setChecking(false);
-        // Edited while waiting: ask again, about what is there now.
-        if (!sameJson(latestDraft.current, asked)) {
-          doSaveRef.current(then, acknowledge, done);
+  // The check of the draft being applied: `busy` while its preview is
+  // awaited; `run` changes when the sheet goes away (or the draft is
+  // discarded), so a check that ends afterwards saves nothing.
+  const checkRun = useRef({ run: 0, busy: false });
+  useEffect(() => {
+    const current = checkRun.current;
+    return () => {
+      current.run++;
+    };
+  }, []);
+
+  /**
+   * Mail the running version accepts would be refused: confirm that first.
+   * Asked of the preview of this very draft (waited for when the one on
+   * screen is for an earlier draft or still on its way: a click right after
+   * an edit must not slip past the question), and only about what the draft
+   * adds to the saved version it edits; both previews asked afresh together,
+   * so they judge the same traffic. A console that cannot give the preview
+   * (no node online, no answer in time) still saves.
+   */
+  const askAboutRefusals = (
+    asked: RoutingConfig,
+    savedConfig: RoutingConfig,
+    then: Then,
+    acknowledge: string[] | undefined,
+    done: Done | undefined,
+  ) => {
+    const run = checkRun.current.run;
+    checkRun.current.busy = true;
+    setChecking(true);
+    void Promise.all([impact.previewOf(asked), impact.previewOf(savedConfig)]).then(
+      ([preview, before]) => {
+        // Given up meanwhile (Cancel, the sheet closed): nothing is saved.
+        if (run !== checkRun.current.run) {
+          done?.(undefined);
           return;
         }
+        checkRun.current.busy = false;
+        setChecking(false);
+        const changes = newRefusals(preview, before);
         if (preview && changes.length > 0) {
           setRefusing({
             then,
@@ -183,18 +183,47 @@ export function PropertySheet({
           });
           return;
         }
-        doSaveRef.current(then, acknowledge, done, true);
-      })();
+        doSaveRef.current(then, acknowledge, done, asked);
+      },
+    );
+  };
+
+  /**
+   * OK and Apply. `checked` is the draft whose impact was already asked
+   * about (and confirmed, if it refuses mail): that very draft is saved.
+   */
+  const doSave = (then: Then, acknowledge?: string[], done?: Done, checked?: RoutingConfig) => {
+    // One Apply at a time: a second one (the banner's "Apply, then restart"
+    // while the preview is awaited) gets no version.
+    if (!base || !draft || checkRun.current.busy) {
+      done?.(undefined);
       return;
     }
+    setSaveError(null);
+    setNotice(null);
+    if (!dirty) {
+      done?.(base.version);
+      if (then === 'close') onClose();
+      return;
+    }
+    const critical = findings.filter((f) => f.severity === 'critical' && f.code !== 'invalid');
+    if (!checked && !acknowledge && critical.length > 0) {
+      setAck({ findings: critical, then, ...(done ? { done } : {}) });
+      return;
+    }
+    if (!checked) {
+      askAboutRefusals(draft, base.config, then, acknowledge, done);
+      return;
+    }
+    const config = checked;
     save.mutate(
-      { config: draft, etag: base.etag, ...(acknowledge ? { acknowledge } : {}) },
+      { config, etag: base.etag, ...(acknowledge ? { acknowledge } : {}) },
       {
         onSuccess: (saved) => {
           // Edits made while the save was on its way stay, as unsaved
           // changes on top of the version just saved.
           const now = latestDraft.current;
-          if (now && !sameJson(now, draft)) reset(saved, now);
+          if (now && !sameJson(now, config)) reset(saved, now);
           else reset(saved);
           setErrors({});
           onSaved(saved.version);
@@ -239,9 +268,9 @@ export function PropertySheet({
   }, [provideApply]);
   const provideSaving = useProvideSaving();
   useEffect(() => {
-    provideSaving(save.isPending);
+    provideSaving(save.isPending || checking);
     return () => provideSaving(false);
-  }, [provideSaving, save.isPending]);
+  }, [provideSaving, save.isPending, checking]);
 
   const fix = (finding: Finding) => {
     if (finding.fix) {
@@ -273,6 +302,10 @@ export function PropertySheet({
   };
 
   const cancel = () => {
+    // A check under way saves nothing once the draft is being given up.
+    checkRun.current.run++;
+    checkRun.current.busy = false;
+    setChecking(false);
     if (dirty) setConfirmCancel(true);
     else onClose();
   };
@@ -338,6 +371,8 @@ export function PropertySheet({
             <p role="alert" className="field-error">
               {saveError}
             </p>
+          ) : checking ? (
+            <p className="notice">Checking what this change would do to recorded traffic…</p>
           ) : notice ? (
             <p className="notice">{notice}</p>
           ) : dirty ? (
@@ -401,9 +436,9 @@ export function PropertySheet({
             refusing.done?.(undefined);
           }}
           onConfirm={() => {
-            const { then, acknowledge, done } = refusing;
+            const { then, acknowledge, done, draft: asked } = refusing;
             setRefusing(null);
-            doSave(then, acknowledge, done, true);
+            doSave(then, acknowledge, done, asked);
           }}
         >
           <p>Mail that the running version accepts would be refused:</p>

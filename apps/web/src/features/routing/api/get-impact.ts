@@ -61,8 +61,8 @@ export const newRefusals = (
  * for this very draft (not a previous one still shown while the next is
  * asked for); `pending`, true while the draft has changed since the last
  * question (the debounce) or the answer is on its way; and `previewOf`, which
- * waits for the answer for a given draft (Apply asks it about the draft it
- * saves, rather than trusting whatever is on screen at the click).
+ * asks afresh and waits for the answer for a given draft (Apply asks it
+ * about the draft it saves, rather than trusting whatever is on screen).
  */
 export function useImpact(draft: RoutingConfig | undefined) {
   const settled = useDebouncedValue(draft, IMPACT_DEBOUNCE_MS);
@@ -73,9 +73,12 @@ export function useImpact(draft: RoutingConfig | undefined) {
     query.data !== undefined && !query.isPlaceholderData && forThisDraft ? query.data : undefined;
   const previewOf = useCallback(
     (config: RoutingConfig): Promise<ImpactResult | undefined> =>
-      withTimeout(queryClient.fetchQuery(impactQuery(config)), IMPACT_WAIT_MS).catch(
-        () => undefined,
-      ),
+      // Asked afresh (an answer already on its way is shared): Apply compares
+      // two previews, which must judge the same recorded traffic.
+      withTimeout(
+        queryClient.fetchQuery({ ...impactQuery(config), staleTime: 0 }),
+        IMPACT_WAIT_MS,
+      ).catch(() => undefined),
     [queryClient],
   );
   return { query, current, pending: !forThisDraft || query.isFetching, previewOf };
