@@ -119,8 +119,11 @@ if (nodeEnv) {
     // An allow list: IMS_ADMIN_PASSWORD and the console's other settings stay here.
     env: localNodeEnv(process.env, {
       IMS_CONSOLE_URL: consoleUrl,
-      // A console on HTTPS: its node trusts the console's certificate (console-transport.ts).
-      ...(env.tls ? { IMS_CONSOLE_CA: env.tls.certFile } : {}),
+      // A console on HTTPS: its node trusts the console's certificate
+      // (console-transport.ts). On plain HTTP the URL is this machine's own
+      // address (IMS_HTTP_HOST), which the node cannot tell from another
+      // host's: the token stays on this machine, so the node is told so.
+      ...(env.tls ? { IMS_CONSOLE_CA: env.tls.certFile } : { IMS_ALLOW_INSECURE_CONSOLE: '1' }),
       IMS_NODE_TOKEN: node.token,
       IMS_DATA_DIR: dataDir,
       IMS_SMTP_LISTEN: nodeEnv.smtpListen,
