@@ -151,6 +151,11 @@ function serverAddress(text: string): IpAddress | null {
   return lastServer;
 }
 
+// Decisions are built as whole object literals, never grown by assignment
+// afterwards: a literal holds exactly its own properties in the object, and
+// every property added later goes to a backing store allocated per decision
+// (and gives the decision one more hidden class for callers to meet).
+
 function relayDecision(
   reason: Reason,
   rule: Rule,
@@ -160,9 +165,9 @@ function relayDecision(
   route: RouteRule | undefined,
 ): Decision {
   if (trace !== NO_TRACE) trace.push(`Relay allowed: it goes to ${describeHop(nextHop)}.`);
-  const d: Decision = { action: 'relay', reason, rule, trace, recipient, nextHop };
-  if (route) d.route = route;
-  return d;
+  return route
+    ? { action: 'relay', reason, rule, trace, recipient, nextHop, route }
+    : { action: 'relay', reason, rule, trace, recipient, nextHop };
 }
 
 function denyDecision(
@@ -172,10 +177,23 @@ function denyDecision(
   recipient: string,
   route: RouteRule | undefined,
 ): Decision {
-  const d: Decision = { action: 'reject', reason, trace, recipient };
-  if (rule) d.rule = rule;
-  if (route) d.route = route;
-  return d;
+  if (rule && route) return { action: 'reject', reason, trace, recipient, rule, route };
+  if (rule) return { action: 'reject', reason, trace, recipient, rule };
+  if (route) return { action: 'reject', reason, trace, recipient, route };
+  return { action: 'reject', reason, trace, recipient };
+}
+
+/** A delivery; the keys in the order evaluate() has always given them. */
+function deliverDecision(
+  reason: Reason,
+  trace: string[],
+  recipient: string,
+  mailbox: string,
+  route: RouteRule | undefined,
+): Decision {
+  return route
+    ? { action: 'deliver', reason, trace, recipient, mailbox, rule: route, route }
+    : { action: 'deliver', reason, trace, recipient, mailbox };
 }
 
 /**
@@ -269,34 +287,30 @@ function localDecision(
   const localAddress = foundAddress;
   const route = foundRoute;
   const postmaster = policy.postmaster;
-  let d: Decision;
   const lp = mailbox.localPart;
   if (lp.length === 10 && lp.toLowerCase() === 'postmaster') {
     if (tracing)
       trace.push(`Postmaster of a local domain is always accepted: delivered to ${postmaster}.`);
-    d = { action: 'deliver', reason: 'postmaster', trace, recipient, mailbox: postmaster };
-  } else if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
+    return deliverDecision('postmaster', trace, recipient, postmaster, route);
+  }
+  if (input.isKnownRecipient && !input.isKnownRecipient(localAddress)) {
     if (policy.config.rejectUnknownRecipients) {
       if (tracing) trace.push(`${localAddress} is not in the directory: rejected at RCPT time.`);
-      d = { action: 'reject', reason: 'unknown-recipient', trace, recipient };
-    } else {
-      if (tracing) {
-        trace.push(
-          `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER}.`,
-        );
-      }
-      d = { action: 'accept-ndr', reason: 'unknown-recipient', trace, recipient, ndrTo };
+      return denyDecision('unknown-recipient', route, trace, recipient, route);
     }
-  } else {
-    if (tracing)
-      trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
-    d = { action: 'deliver', reason: 'local-delivery', trace, recipient, mailbox: localAddress };
+    if (tracing) {
+      trace.push(
+        `${localAddress} is not in the directory, and unknown recipients are not rejected: accepted, then a non-delivery report goes to ${ndrTo ?? NULL_SENDER}.`,
+      );
+    }
+    const reason = 'unknown-recipient';
+    return route
+      ? { action: 'accept-ndr', reason, trace, recipient, ndrTo, rule: route, route }
+      : { action: 'accept-ndr', reason, trace, recipient, ndrTo };
   }
-  if (route) {
-    d.rule = route;
-    d.route = route;
-  }
-  return d;
+  if (tracing)
+    trace.push(`Local recipient: delivered to ${localAddress}. Restrictions do not apply.`);
+  return deliverDecision('local-delivery', trace, recipient, localAddress, route);
 }
 
 /** Step 3: not local, and "Do not reroute": never relayed (rule 4). */
