@@ -200,11 +200,14 @@ describe('guard rails from draft to running, in Chromium', () => {
     await banner().getByRole('button', { name: 'Restart now' }).click();
     await ask.getByRole('button', { name: 'Apply, then restart' }).click();
     const mine = theirs + 1;
+    // "Applied" shows for a few seconds only: watched from the click on, so a
+    // slow step below (a loaded machine) cannot make the test miss it.
+    const applied = banner()
+      .getByText(new RegExp(`Applied: the Internet Mail Service runs version ${mine}`))
+      .waitFor({ timeout: 60_000 });
     await page.getByText(new RegExp(`^Version ${mine}, saved by admin`)).waitFor();
     await stack.waitForRunning(mine);
-    await banner()
-      .getByText(new RegExp(`Applied: the Internet Mail Service runs version ${mine}`))
-      .waitFor({ timeout: 30_000 });
+    await applied;
     const bundle = await stack.api<{ version: number; config: RoutingConfig }>(
       'GET',
       `/api/v1/routing/versions/${mine}`,
