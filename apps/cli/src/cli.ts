@@ -864,18 +864,17 @@ const commands: Command[] = [
           ? (await api.routing.get()).data.version
           : intArg(versionText, '--version');
       const portText = str(ctx.values.port);
+      // Each option given becomes its query parameter; the others are left out.
+      const given = (option: string, param: string) => {
+        const value = str(ctx.values[option]);
+        return value === undefined ? {} : { [param]: value };
+      };
       const query = {
-        ...(str(ctx.values.listen) === undefined ? {} : { listen: str(ctx.values.listen) }),
+        ...given('listen', 'listen'),
         ...(portText === undefined ? {} : { port: intArg(portText, '--port') }),
-        ...(str(ctx.values['smart-host']) === undefined
-          ? {}
-          : { smartHost: str(ctx.values['smart-host']) }),
-        ...(str(ctx.values.myhostname) === undefined
-          ? {}
-          : { myhostname: str(ctx.values.myhostname) }),
-        ...(str(ctx.values['sasl-socket']) === undefined
-          ? {}
-          : { saslSocket: str(ctx.values['sasl-socket']) }),
+        ...given('smart-host', 'smartHost'),
+        ...given('myhostname', 'myhostname'),
+        ...given('sasl-socket', 'saslSocket'),
       };
       const exported = await api.routing.exportPostfix(n, query);
       const names = Object.keys(exported.files).sort();

@@ -57,10 +57,10 @@ export const newRefusals = (
 };
 
 /**
- * The impact preview of a draft: the query; `current`, the answer when it is
- * for this very draft (not a previous one still shown while the next is
- * asked for); `pending`, true while the draft has changed since the last
- * question (the debounce) or the answer is on its way; and `previewOf`, which
+ * The impact preview of a draft: the query (the panel shows its last answer
+ * while the next is asked for); `pending`, true while the draft has changed
+ * since the last question (the debounce) or the answer is on its way; and
+ * `previewOf`, which
  * asks afresh and waits for the answer for a given draft (Apply asks it
  * about the draft it saves, rather than trusting whatever is on screen).
  */
@@ -69,8 +69,6 @@ export function useImpact(draft: RoutingConfig | undefined) {
   const query = useQuery(impactQuery(settled));
   const queryClient = useQueryClient();
   const forThisDraft = sameJson(settled, draft);
-  const current =
-    query.data !== undefined && !query.isPlaceholderData && forThisDraft ? query.data : undefined;
   const previewOf = useCallback(
     (config: RoutingConfig): Promise<ImpactResult | undefined> =>
       // Asked afresh (an answer already on its way is shared): Apply compares
@@ -81,7 +79,7 @@ export function useImpact(draft: RoutingConfig | undefined) {
       ).catch(() => undefined),
     [queryClient],
   );
-  return { query, current, pending: !forThisDraft || query.isFetching, previewOf };
+  return { query, pending: !forThisDraft || query.isFetching, previewOf };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
