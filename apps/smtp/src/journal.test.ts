@@ -40,6 +40,24 @@ describe('journal framing', () => {
   });
 });
 
+describe('journal: a record in parts', () => {
+  it('is framed as one payload (length and CRC over all the parts), and read back whole', async () => {
+    const dir = temp();
+    const journal = new Journal({ dir: join(dir, 'journal'), syncRoot: dir, checkpointMs: 60_000 });
+    await journal.open();
+    await journal.recovered();
+    const parts = [Buffer.from('{"id":"m1"}\n'), Buffer.alloc(100 * 1024, 'x'), Buffer.from('')];
+    const whole = Buffer.concat(parts);
+    const applied = [await journal.append(parts), await journal.append(Buffer.from('next'))];
+    const [segment] = readdirSync(join(dir, 'journal'));
+    const data = readFileSync(join(dir, 'journal', segment ?? ''));
+    expect(data.subarray(0, 8 + whole.length)).toEqual(frame(whole));
+    expect(readRecords(data).map((r) => r.length)).toEqual([whole.length, 4]);
+    for (const done of applied) done();
+    await journal.close();
+  });
+});
+
 describe('journal: group commit and checkpoints', () => {
   it('concurrent appends share flushes; a checkpoint deletes what it made redundant', async () => {
     const dir = temp();

@@ -24,6 +24,8 @@ import type { Logger } from './log';
 
 interface Waiter {
   frame: Buffer[];
+  /** The payload's length. */
+  bytes: number;
   /** Called with the segment the record was written to. */
   resolve: (segment: Segment) => void;
   reject: (err: unknown) => void;
@@ -136,13 +138,22 @@ export class Journal {
    * must be called once the record's effects (Maildir files, queue jobs) are
    * written, durable or not: the checkpoint waits for it.
    */
-  async append(payload: Buffer): Promise<() => void> {
+  async append(payload: Buffer | readonly Buffer[]): Promise<() => void> {
     if (!this.current) throw new Error('the journal is not open');
+    // A record may come in parts (its header line, then the message), written
+    // with one writev: a 100 KB message is not copied to be framed.
+    const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    let sum = 0;
+    for (const part of parts) {
+      length += part.length;
+      sum = crc32(part, sum);
+    }
     const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(payload.length, 0);
-    head.writeUInt32LE(crc32(payload), 4);
+    head.writeUInt32LE(length, 0);
+    head.writeUInt32LE(sum, 4);
     const segment = await new Promise<Segment>((resolve, reject) => {
-      this.waiting.push({ frame: [head, payload], resolve, reject });
+      this.waiting.push({ frame: [head, ...parts], bytes: length, resolve, reject });
       if (!this.flushing) void this.flush();
     });
     let done = false;
@@ -172,7 +183,7 @@ export class Journal {
         try {
           await target.handle.writev(batch.flatMap((w) => w.frame));
           await target.handle.datasync();
-          for (const w of batch) target.bytes += w.frame[1]?.length ?? 0;
+          for (const w of batch) target.bytes += w.bytes;
           this.stats.commits++;
           this.stats.records += batch.length;
           for (const w of batch) w.resolve(target);

@@ -6,7 +6,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, open, readdir, rename } from 'node:fs/promises';
+import { linkSync } from 'node:fs';
+import { access, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +42,9 @@ export interface WriteOptions {
   sync?: boolean;
 }
 
+/** A file's content: one buffer, or parts written one after the other. */
+export type Bytes = Buffer | readonly Buffer[];
+
 /** Directories known to exist, so a delivery does not ask again each time. Mail is private: new directories are 0700, files 0600. */
 const madeDirs = new Set<string>();
 
@@ -54,7 +58,7 @@ async function ensureDir(dir: string): Promise<void> {
 export async function writeDurably(
   dir: string,
   into: 'new' | 'queue',
-  data: Buffer,
+  data: Bytes,
   opts: WriteOptions = {},
 ): Promise<string> {
   const tmp = join(dir, 'tmp');
@@ -65,7 +69,9 @@ export async function writeDurably(
   const sync = opts.sync ?? true;
   const handle = await open(join(tmp, name), 'w', 0o600);
   try {
-    await handle.writeFile(data);
+    // Parts (a Return-Path line, then the message) go out in one writev, not copied together first.
+    if (Buffer.isBuffer(data)) await handle.writeFile(data);
+    else await handle.writev(data as Buffer[]);
     if (sync) await handle.sync();
   } finally {
     await handle.close();
@@ -146,7 +152,7 @@ export async function migrateLegacyMaildirs(
 export async function deliverToMaildir(
   dataDir: string,
   mailbox: string,
-  message: Buffer,
+  message: Bytes,
   opts: WriteOptions = {},
 ): Promise<string> {
   const dir = maildirOf(dataDir, mailbox);
@@ -178,7 +184,7 @@ async function exists(path: string): Promise<boolean> {
 export async function deliverToMaildirs(
   dataDir: string,
   mailboxes: string[],
-  message: Buffer,
+  message: Bytes,
   opts: WriteOptions & { name: string; skipPresent?: boolean },
 ): Promise<void> {
   let source: string | undefined;
@@ -192,11 +198,17 @@ export async function deliverToMaildirs(
     await ensureDir(join(dir, 'cur'));
     await ensureDir(join(dir, 'new'));
     await ensureDir(join(dir, 'tmp'));
-    await link(source, join(dir, 'new', opts.name)).catch(async (err: { code?: string }) => {
-      // Another filesystem, or a link limit: a copy will do.
-      if (err.code === 'EEXIST') return;
-      await deliverToMaildir(dataDir, mailbox, message, opts);
-    });
+    // Synchronously: a hard link is one metadata call of about 10 µs, and
+    // through the thread pool it cost 35–45 µs of CPU (bench/smtp, 20
+    // recipients: 19 links a message, 14% of a worker). No data is written,
+    // so it does not wait on dirty-page write-back as a file write can.
+    try {
+      linkSync(source, join(dir, 'new', opts.name));
+    } catch (err) {
+      // Already there (a replay), or another filesystem or a link limit: a copy will do.
+      if ((err as { code?: string }).code !== 'EEXIST')
+        await deliverToMaildir(dataDir, mailbox, message, opts);
+    }
     if (opts.sync ?? true) await fsyncDir(join(dir, 'new'));
   }
 }

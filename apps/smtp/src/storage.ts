@@ -88,9 +88,10 @@ export class MessageStore {
    */
   async store(stored: StoredMessage, message: Buffer): Promise<void> {
     // Durable first (the journal's group commit), then the copies.
-    const written = await this.opts.journal.append(
-      Buffer.concat([Buffer.from(`${JSON.stringify(stored)}\n`), message]),
-    );
+    const written = await this.opts.journal.append([
+      Buffer.from(`${JSON.stringify(stored)}\n`),
+      message,
+    ]);
     // A failure to write the copies is retried until they are written.
     const writing = this.writeCopies(stored, message, false).then(written, (err: unknown) =>
       this.retry(stored, message, written, err),
@@ -127,7 +128,7 @@ export class MessageStore {
     const write = { name: stored.id, sync: false, skipPresent: replay };
     if (stored.local.length > 0) {
       // Final delivery records the envelope sender (RFC 5321 §4.4).
-      const local = Buffer.concat([Buffer.from(`Return-Path: <${stored.mailFrom}>\r\n`), message]);
+      const local = [Buffer.from(`Return-Path: <${stored.mailFrom}>\r\n`), message];
       await deliverToMaildirs(this.opts.dataDir, stored.local, local, write);
     }
     if (stored.relay.length > 0)

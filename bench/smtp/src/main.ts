@@ -6,6 +6,7 @@
  *
  *   pnpm --filter @ims/bench-smtp run bench [--runs 3] [--messages 2000]
  *   … --quick   a smoke run: tiny sizes, one run, no targets
+ *   … --only b10,d   only these rows (and no memory rows): for profiling one row
  *
  * Postfix is installed from Debian when missing (needs root); without it the
  * product's numbers are printed alone.
@@ -26,8 +27,11 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     messages: { type: 'string' },
     workers: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+/** Row ids to run (`--only a10,d`); all when absent. */
+const only = values.only?.split(',').map((id) => id.trim());
 /** The node's SMTP workers (as IMS_SMTP_WORKERS; default the available cores). */
 const workers = Number(values.workers ?? availableParallelism());
 const quick = values.quick ?? false;
@@ -351,7 +355,7 @@ try {
   await new Promise((r) => setTimeout(r, 300));
 
   const rows: { sc: Scenario; ceiling?: number; product: number; postfix?: number }[] = [];
-  for (const sc of scenarios) {
+  for (const sc of scenarios.filter((x) => !only || only.includes(x.id))) {
     const product: number[] = [];
     const pf: number[] = [];
     const ceiling: number[] = [];
@@ -381,10 +385,12 @@ try {
   // Memory: 1,000 idle sessions, and the peak during the 50-session run.
   const nodePid = node.pid ?? 0;
   const postfixPid = postfix?.masterPid();
-  for (const [who, pid, port] of [
-    ['product', nodePid, productPort],
-    ...(postfixPid && postfixPort ? [['postfix', postfixPid, postfixPort] as const] : []),
-  ] as const) {
+  for (const [who, pid, port] of only
+    ? []
+    : ([
+        ['product', nodePid, productPort],
+        ...(postfixPid && postfixPort ? [['postfix', postfixPid, postfixPort] as const] : []),
+      ] as const)) {
     const idle = treeMemKb(pid);
     const sockets = await idleSessions(port, quick ? 100 : 1000);
     await new Promise((r) => setTimeout(r, 1000));
