@@ -50,6 +50,7 @@
  * overrides replace.
  */
 
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -349,6 +350,20 @@ class ImsSmtpConnection extends SMTPConnection {
   }
 }
 
+/**
+ * Session ids: 16 base-32 characters as the library makes them, from a
+ * random prefix drawn once per process and a counter. Unique within the
+ * process and, by the prefix, across workers and restarts.
+ */
+const SESSION_PREFIX = BigInt(`0x${randomBytes(5).toString('hex')}`)
+  .toString(32)
+  .padStart(8, '0');
+let sessionCounter = 0;
+export function nextSessionId(): string {
+  sessionCounter = (sessionCounter + 1) % 32 ** 8;
+  return `${SESSION_PREFIX}${sessionCounter.toString(32).padStart(8, '0')}`;
+}
+
 export class ImsSmtpServer extends SMTPServer {
   private readonly limits: SessionLimits;
   private readonly tlsConfigured: boolean;
@@ -358,6 +373,23 @@ export class ImsSmtpServer extends SMTPServer {
     super(rest);
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
     this.tlsConfigured = tlsConfigured;
+  }
+
+  /**
+   * The library's step before connect(): it reads a PROXY header when
+   * `useProxy` is set (never here), and otherwise makes a session id from
+   * 10 random bytes and goes on at the next turn of the event loop
+   * (setImmediate). Here, without PROXY, the id is this process's random
+   * prefix and a counter, and the session starts at once: one loop turn and
+   * one random draw less per connection, which a one-transaction session
+   * (relay-denied spam) notices.
+   */
+  override _handleProxy(...[socket, callback]: Parameters<SMTPServer['_handleProxy']>): void {
+    if (this.options.useProxy) {
+      super._handleProxy(socket, callback);
+      return;
+    }
+    callback(null, { id: nextSessionId() });
   }
 
   override connect(socket: Socket | TLSSocket, socketOptions?: ConnectionOptions): void {
@@ -381,7 +413,12 @@ export function replyError(reply: {
   enhanced: string;
   text: string;
 }): Error & { responseCode: number } {
+  // A reply, not a fault: no stack is captured (a relay-denied transaction
+  // made one per refusal, and capturing it was a visible part of the profile).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
+  Error.stackTraceLimit = limit;
   err.responseCode = reply.code;
   return err;
 }

@@ -1,6 +1,6 @@
 /**
  * ImsSmtpServer overrides these pieces of smtp-server. If an upgrade changes
- * them, these fail: re-read the library's init(), connect(), send(), handler_AUTH(),
+ * them, these fail: re-read the library's init(), connect(), _handleProxy(), send(), handler_AUTH(),
  * handler_MAIL(), handler_RCPT(), handler_DATA() and _parseAddressCommand() and
  * adjust ims-smtp-server.ts before changing the expectations.
  */
@@ -24,6 +24,17 @@ describe('the smtp-server code ImsSmtpServer replaces', () => {
     expect(connect).toContain("connection.on('error', err => this._onError(err))");
     expect(connect).toContain("connection.on('connect', data => this._onClientConnect(data))");
     expect(connect).toContain('connection.init()');
+  });
+
+  it('_handleProxy() still only gives connect() a session id (and ignore) when no PROXY header is expected, and the connection takes the id given', () => {
+    const proxy = source(SMTPServer.prototype._handleProxy);
+    expect(proxy).toContain('if (!this._expectsProxyHeader(socket)) {');
+    expect(proxy).toContain('socketOptions.ignore = this.options.ignoredHosts');
+    expect(proxy).toContain('setImmediate(() => callback(null, socketOptions))');
+    expect(source(SMTPServer.prototype.constructor)).toContain(
+      'this._handleProxy(socket, (err, socketOptions) =>',
+    );
+    expect(source(SMTPConnection)).toContain('options.id ||');
   });
 
   it('handler_AUTH() still lets AUTH through during a mail transaction (why ImsSmtpConnection refuses it)', () => {
