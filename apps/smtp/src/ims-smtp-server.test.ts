@@ -1,7 +1,9 @@
-// Session ids, now made without the library's random draw per connection.
+// Session ids made without the library's random draw per connection, and
+// QUIT closing the connection as Postfix's smtpd does.
 
+import { type AddressInfo, connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { nextSessionId } from './ims-smtp-server';
+import { ImsSmtpServer, nextSessionId } from './ims-smtp-server';
 
 describe('session ids', () => {
   it('are 16 base-32 characters, as the library makes them, and never repeat within the process', () => {
@@ -10,5 +12,37 @@ describe('session ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
     // One random prefix per process: workers and restarts differ by it.
     expect(new Set(ids.map((id) => id.slice(0, 8))).size).toBe(1);
+  });
+});
+
+describe('QUIT', () => {
+  it('closes the connection once the 221 has left, without waiting for the client to close its side', async () => {
+    const server = new ImsSmtpServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.server.address() as AddressInfo;
+    try {
+      // allowHalfOpen: this client never closes its side on its own.
+      const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let received = '';
+      const ended = new Promise<void>((r) => client.once('end', r));
+      client.on('data', (d) => {
+        received += String(d);
+        if (/^220 /m.test(received) && !received.includes('221')) client.write('QUIT\r\n');
+      });
+      await ended;
+      expect(received).toMatch(/^221 /m);
+      // The server's socket is gone, though the client's side is still open.
+      const count = await new Promise<number>((r, f) =>
+        server.server.getConnections((err, n) => (err ? f(err) : r(n))),
+      );
+      expect(count).toBe(0);
+      client.destroy();
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -288,6 +288,23 @@ class ImsSmtpConnection extends SMTPConnection {
     return parsed;
   }
 
+  /**
+   * QUIT: the 221, then the connection is closed once the reply has left, as
+   * Postfix's smtpd closes it. The library half-closes and reads on until
+   * the client's FIN; a client that ends with a reset instead (smtp-source
+   * does, to skip TIME_WAIT) then costs a socket error with a stack per
+   * session. A client has nothing more to send after QUIT (RFC 5321 §4.1.1.10).
+   */
+  override handler_QUIT(command: Buffer, callback: () => void): void {
+    const socket = this._socket;
+    const delayed = this.delayed;
+    super.handler_QUIT(command, callback);
+    // A reply held back by the error sleep is written later: the library's close stands.
+    if (delayed) return;
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+  }
+
   override handler_AUTH(command: Buffer, callback: () => void): void {
     if (this.session.envelope?.mailFrom) {
       this.send(
