@@ -297,10 +297,8 @@ class ImsSmtpConnection extends SMTPConnection {
    */
   override handler_QUIT(command: Buffer, callback: () => void): void {
     const socket = this._socket;
-    const delayed = this.delayed;
+    // The 221 is not held back: only error replies wait (see _onCommand).
     super.handler_QUIT(command, callback);
-    // A reply held back by the error sleep is written later: the library's close stands.
-    if (delayed) return;
     if (socket.writableFinished) socket.destroy();
     else socket.once('finish', () => socket.destroy());
   }
