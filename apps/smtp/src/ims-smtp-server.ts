@@ -404,7 +404,8 @@ export class ImsSmtpServer extends SMTPServer {
       super._handleProxy(socket, callback);
       return;
     }
-    callback(null, { id: nextSessionId() });
+    const ignore = this.options.ignoredHosts?.includes(socket.remoteAddress ?? '') ?? false;
+    callback(null, { id: nextSessionId(), ignore });
   }
 
   override connect(socket: Socket | TLSSocket, socketOptions?: ConnectionOptions): void {
@@ -432,10 +433,13 @@ export function replyError(reply: {
   // made one per refusal, and capturing it was a visible part of the profile).
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
-  const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
-  Error.stackTraceLimit = limit;
-  err.responseCode = reply.code;
-  return err;
+  try {
+    const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
+    err.responseCode = reply.code;
+    return err;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** An error for a hook callback with a limit's line, as Postfix words it (`421 4.7.0 <host> Error: … <client>`). */

@@ -2,6 +2,7 @@
 // what a crash left behind.
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -53,6 +54,47 @@ describe('journal: a record in parts', () => {
     const data = readFileSync(join(dir, 'journal', segment ?? ''));
     expect(data.subarray(0, 8 + whole.length)).toEqual(frame(whole));
     expect(readRecords(data).map((r) => r.length)).toEqual([whole.length, 4]);
+    for (const done of applied) done();
+    await journal.close();
+  });
+});
+
+describe('journal: a batch the disk does not take', () => {
+  it('is refused and cut off again, so the records after it still replay', async () => {
+    const dir = temp();
+    const journal = new Journal({ dir: join(dir, 'journal'), syncRoot: dir, checkpointMs: 60_000 });
+    await journal.open();
+    await journal.recovered();
+    const applied = [await journal.append(Buffer.from('before'))];
+    // The disk fills half-way through the next record: writev writes part of
+    // it and reports that count without an error; the next write fails.
+    const segment = (journal as unknown as { current: { handle: FileHandle } }).current;
+    const real = segment.handle;
+    let calls = 0;
+    segment.handle = new Proxy(real, {
+      get(target, key) {
+        if (key === 'writev') {
+          return async (buffers: Buffer[]) => {
+            calls++;
+            if (calls > 1)
+              throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+            return real.write(Buffer.concat(buffers).subarray(0, 12));
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(
+      journal.append(Buffer.from('torn record, never acknowledged')),
+    ).rejects.toMatchObject({
+      code: 'ENOSPC',
+    });
+    segment.handle = real;
+    applied.push(await journal.append(Buffer.from('after')));
+    const [name] = readdirSync(join(dir, 'journal'));
+    const data = readFileSync(join(dir, 'journal', name ?? ''));
+    expect(readRecords(data).map(String)).toEqual(['before', 'after']);
     for (const done of applied) done();
     await journal.close();
   });

@@ -21,6 +21,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from './log';
+import { writeAll } from './write-all';
 
 interface Waiter {
   frame: Buffer[];
@@ -35,6 +36,8 @@ interface Segment {
   name: string;
   handle: FileHandle;
   bytes: number;
+  /** The file's length: where the next batch starts. */
+  size: number;
   /** Records appended and not yet applied. */
   unapplied: number;
   /** Resolves when unapplied reaches 0. */
@@ -130,7 +133,7 @@ export class Journal {
     } finally {
       await dir.close();
     }
-    return { name, handle, bytes: 0, unapplied: 0 };
+    return { name, handle, bytes: 0, size: 0, unapplied: 0 };
   }
 
   /**
@@ -180,14 +183,28 @@ export class Journal {
         }
         // Counted before the write: a checkpoint must wait for these to be applied.
         target.unapplied += batch.length;
+        // Where this batch starts: a batch that fails is cut off again, so a
+        // torn record never stands between the records before and after it
+        // (a replay reads a segment up to its first bad record).
+        const start = target.size;
         try {
-          await target.handle.writev(batch.flatMap((w) => w.frame));
+          await writeAll(
+            target.handle,
+            batch.flatMap((w) => w.frame),
+          );
+          target.size += batch.reduce((n, w) => n + 8 + w.bytes, 0);
           await target.handle.datasync();
           for (const w of batch) target.bytes += w.bytes;
           this.stats.commits++;
           this.stats.records += batch.length;
           for (const w of batch) w.resolve(target);
         } catch (err) {
+          target.size = start;
+          await target.handle
+            .truncate(start)
+            .catch((again: unknown) =>
+              this.opts.logger?.error({ event: 'journal-truncate-failed', error: String(again) }),
+            );
           target.unapplied -= batch.length;
           if (target.unapplied === 0) target.drained?.();
           for (const w of batch) w.reject(err);

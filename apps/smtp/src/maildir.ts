@@ -10,6 +10,7 @@ import { linkSync } from 'node:fs';
 import { access, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeAll } from './write-all';
 
 let counter = 0;
 const host = hostname().replace(/[/:]/g, '_');
@@ -71,7 +72,7 @@ export async function writeDurably(
   try {
     // Parts (a Return-Path line, then the message) go out in one writev, not copied together first.
     if (Buffer.isBuffer(data)) await handle.writeFile(data);
-    else await handle.writev(data as Buffer[]);
+    else await writeAll(handle, data);
     if (sync) await handle.sync();
   } finally {
     await handle.close();
@@ -201,7 +202,10 @@ export async function deliverToMaildirs(
     // Synchronously: a hard link is one metadata call of about 10 µs, and
     // through the thread pool it cost 35–45 µs of CPU (bench/smtp, 20
     // recipients: 19 links a message, 14% of a worker). No data is written,
-    // so it does not wait on dirty-page write-back as a file write can.
+    // so it does not wait on dirty-page write-back as a file write can; it
+    // can wait behind a commit of the filesystem's own journal, which on a
+    // local disk is short. (On NFS each link would be a round trip with the
+    // event loop held: keep the data directory on a local disk.)
     try {
       linkSync(source, join(dir, 'new', opts.name));
     } catch (err) {
