@@ -25,6 +25,21 @@ function temp(): string {
   return d;
 }
 
+/** A journal opened on a new directory, with a checkpoint that does not come by itself. */
+async function openJournal() {
+  const dir = temp();
+  const journal = new Journal({ dir: join(dir, 'journal'), syncRoot: dir, checkpointMs: 60_000 });
+  await journal.open();
+  await journal.recovered();
+  return { dir, journal };
+}
+
+/** The bytes of the journal's one segment. */
+function onlySegment(dir: string): Buffer {
+  const [name] = readdirSync(join(dir, 'journal'));
+  return readFileSync(join(dir, 'journal', name ?? ''));
+}
+
 describe('journal framing', () => {
   it('reads whole records and stops at a torn or corrupt tail', () => {
     const a = frame(Buffer.from('first'));
@@ -43,15 +58,11 @@ describe('journal framing', () => {
 
 describe('journal: a record in parts', () => {
   it('is framed as one payload (length and CRC over all the parts), and read back whole', async () => {
-    const dir = temp();
-    const journal = new Journal({ dir: join(dir, 'journal'), syncRoot: dir, checkpointMs: 60_000 });
-    await journal.open();
-    await journal.recovered();
+    const { dir, journal } = await openJournal();
     const parts = [Buffer.from('{"id":"m1"}\n'), Buffer.alloc(100 * 1024, 'x'), Buffer.from('')];
     const whole = Buffer.concat(parts);
     const applied = [await journal.append(parts), await journal.append(Buffer.from('next'))];
-    const [segment] = readdirSync(join(dir, 'journal'));
-    const data = readFileSync(join(dir, 'journal', segment ?? ''));
+    const data = onlySegment(dir);
     expect(data.subarray(0, 8 + whole.length)).toEqual(frame(whole));
     expect(readRecords(data).map((r) => r.length)).toEqual([whole.length, 4]);
     for (const done of applied) done();
@@ -61,10 +72,7 @@ describe('journal: a record in parts', () => {
 
 describe('journal: a batch the disk does not take', () => {
   it('is refused and cut off again, so the records after it still replay', async () => {
-    const dir = temp();
-    const journal = new Journal({ dir: join(dir, 'journal'), syncRoot: dir, checkpointMs: 60_000 });
-    await journal.open();
-    await journal.recovered();
+    const { dir, journal } = await openJournal();
     const applied = [await journal.append(Buffer.from('before'))];
     // The disk fills half-way through the next record: writev writes part of
     // it and reports that count without an error; the next write fails.
@@ -92,8 +100,7 @@ describe('journal: a batch the disk does not take', () => {
     });
     segment.handle = real;
     applied.push(await journal.append(Buffer.from('after')));
-    const [name] = readdirSync(join(dir, 'journal'));
-    const data = readFileSync(join(dir, 'journal', name ?? ''));
+    const data = onlySegment(dir);
     expect(readRecords(data).map(String)).toEqual(['before', 'after']);
     for (const done of applied) done();
     await journal.close();
