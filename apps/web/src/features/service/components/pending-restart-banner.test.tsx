@@ -3,6 +3,7 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import { useEffect } from 'react';
 import { describe, expect, it } from 'vitest';
 import { serviceKeys } from '../../../lib/query-keys';
+import { pushService } from '../../../lib/service-queries';
 import { UnsavedDraftProvider, useProvideApply } from '../../../lib/unsaved-draft';
 import { node, restart, service } from '../../../testing/fixtures';
 import { mockApi } from '../../../testing/mock-api';
@@ -12,6 +13,52 @@ import { PendingRestartBanner } from './pending-restart-banner';
 const status = () => screen.getByRole('status', { name: 'Internet Mail Service status' });
 
 describe('the pending-restart banner', () => {
+  it('an answer made before the restart, arriving after the event that reports it applied, does not put "pending" back', async () => {
+    const before: Service = service({
+      savedVersion: 2,
+      pendingRestart: true,
+      nodes: [node({ runningVersion: 1 })],
+      restart: restart({ state: 'pending' }),
+    });
+    // The refetch after Restart now is answered late, with the status as it
+    // was before the restart (the console made it first).
+    let release: (() => void) | undefined;
+    let late = false;
+    mockApi({
+      'GET /service': async () => {
+        if (late)
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        return { body: before };
+      },
+      'POST /service/restart': () => {
+        late = true;
+        return { status: 202, body: { version: 2, coalesced: false, signalled: 1 } };
+      },
+    });
+    const { user, client } = renderWithClient(<PendingRestartBanner savedHere={2} canWrite />);
+    await waitFor(() => expect(status().textContent).toMatch(/take effect only when/));
+    await user.click(screen.getByRole('button', { name: 'Restart now' }));
+    await waitFor(() => expect(release).toBeDefined());
+    // The event stream: the node runs version 2.
+    act(() => {
+      pushService(
+        client,
+        service({ savedVersion: 2, targetVersion: 2, nodes: [node({ runningVersion: 2 })] }),
+      );
+    });
+    await waitFor(() =>
+      expect(status().textContent).toMatch(/Applied: the Internet Mail Service runs version 2/),
+    );
+    await act(async () => {
+      release?.();
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(status().textContent).toMatch(/Applied: the Internet Mail Service runs version 2/);
+    expect(status().textContent).not.toMatch(/take effect only when/);
+  });
+
   it('says the saved changes wait for a restart, restarts, shows progress, then applied, then clears', async () => {
     let current: Service = service({
       savedVersion: 2,

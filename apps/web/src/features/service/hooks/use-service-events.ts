@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '../../../lib/api-client';
 import { isApiProblem } from '../../../lib/problem';
-import { serviceKeys } from '../../../lib/query-keys';
+import { pushService } from '../../../lib/service-queries';
 
 export type StreamState = 'connecting' | 'open' | 'closed';
 
@@ -51,7 +51,7 @@ export function useServiceEvents(enabled = true): StreamState {
                 // A malformed event: the next one or the periodic refetch corrects it.
                 if (event.type !== 'service' || typeof event.data !== 'object' || !event.data)
                   return;
-                queryClient.setQueryData(serviceKeys.status(), event.data as Service);
+                pushService(queryClient, event.data as Service);
               },
             },
             { signal: abort.signal },
