@@ -423,23 +423,30 @@ export class ImsSmtpServer extends SMTPServer {
   }
 }
 
+/**
+ * What a hook callback is given to put `line` (after the code) on the wire:
+ * a reply, not a fault, so no stack is captured (a relay-denied transaction
+ * made one per refusal, and capturing it was a visible part of the profile).
+ */
+function hookReply(code: number, line: string): Error & { responseCode: number } {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const err = new Error(line) as Error & { responseCode: number };
+    err.responseCode = code;
+    return err;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** An error for a hook callback that puts exactly this reply on the wire. */
 export function replyError(reply: {
   code: number;
   enhanced: string;
   text: string;
 }): Error & { responseCode: number } {
-  // A reply, not a fault: no stack is captured (a relay-denied transaction
-  // made one per refusal, and capturing it was a visible part of the profile).
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    const err = new Error(`${reply.enhanced} ${reply.text}`) as Error & { responseCode: number };
-    err.responseCode = reply.code;
-    return err;
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return hookReply(reply.code, `${reply.enhanced} ${reply.text}`);
 }
 
 /** An error for a hook callback with a limit's line, as Postfix words it (`421 4.7.0 <host> Error: … <client>`). */
@@ -448,9 +455,5 @@ export function limitError(
   hostname: string,
   client?: string,
 ): Error & { responseCode: number } {
-  const err = new Error(formatLimitReply(reply, hostname, client).slice(4)) as Error & {
-    responseCode: number;
-  };
-  err.responseCode = reply.code;
-  return err;
+  return hookReply(reply.code, formatLimitReply(reply, hostname, client).slice(4));
 }

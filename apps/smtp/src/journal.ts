@@ -192,9 +192,10 @@ export class Journal {
             target.handle,
             batch.flatMap((w) => w.frame),
           );
-          target.size += batch.reduce((n, w) => n + 8 + w.bytes, 0);
+          const payloads = batch.reduce((n, w) => n + w.bytes, 0);
+          target.size += 8 * batch.length + payloads;
           await target.handle.datasync();
-          for (const w of batch) target.bytes += w.bytes;
+          target.bytes += payloads;
           this.stats.commits++;
           this.stats.records += batch.length;
           for (const w of batch) w.resolve(target);

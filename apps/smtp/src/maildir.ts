@@ -71,8 +71,7 @@ export async function writeDurably(
   const handle = await open(join(tmp, name), 'w', 0o600);
   try {
     // Parts (a Return-Path line, then the message) go out in one writev, not copied together first.
-    if (Buffer.isBuffer(data)) await handle.writeFile(data);
-    else await writeAll(handle, data);
+    await writeAll(handle, Buffer.isBuffer(data) ? [data] : data);
     if (sync) await handle.sync();
   } finally {
     await handle.close();

@@ -12,14 +12,18 @@ import { PendingRestartBanner } from './pending-restart-banner';
 
 const status = () => screen.getByRole('status', { name: 'Internet Mail Service status' });
 
+/** Version 2 saved, the node still on version 1, no restart asked yet. */
+const pendingV2 = (): Service =>
+  service({
+    savedVersion: 2,
+    pendingRestart: true,
+    nodes: [node({ runningVersion: 1 })],
+    restart: restart({ state: 'pending' }),
+  });
+
 describe('the pending-restart banner', () => {
   it('an answer made before the restart, arriving after the event that reports it applied, does not put "pending" back', async () => {
-    const before: Service = service({
-      savedVersion: 2,
-      pendingRestart: true,
-      nodes: [node({ runningVersion: 1 })],
-      restart: restart({ state: 'pending' }),
-    });
+    const before: Service = pendingV2();
     // The refetch after Restart now is answered late, with the status as it
     // was before the restart (the console made it first).
     let release: (() => void) | undefined;
@@ -60,12 +64,7 @@ describe('the pending-restart banner', () => {
   });
 
   it('says the saved changes wait for a restart, restarts, shows progress, then applied, then clears', async () => {
-    let current: Service = service({
-      savedVersion: 2,
-      pendingRestart: true,
-      nodes: [node({ runningVersion: 1 })],
-      restart: restart({ state: 'pending' }),
-    });
+    let current: Service = pendingV2();
     const api = mockApi({
       'GET /service': () => ({ body: current }),
       'POST /service/restart': () => ({
