@@ -16,11 +16,11 @@
  * A torn or corrupt tail (a record whose 250 was never sent) is ignored.
  */
 
-import { execFile } from 'node:child_process';
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from './log';
+import { FilesystemSync } from './sync-fs';
 import { writeAll } from './write-all';
 
 interface Waiter {
@@ -73,13 +73,6 @@ export function readRecords(data: Buffer): Buffer[] {
   return out;
 }
 
-/** Flushes every dirty page of the filesystem holding `path` (syncfs(2), via coreutils). */
-function syncFilesystem(path: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile('sync', ['-f', path], (err) => (err ? reject(err) : resolve())),
-  );
-}
-
 export class Journal {
   private current: Segment | undefined;
   private readonly waiting: Waiter[] = [];
@@ -90,7 +83,12 @@ export class Journal {
   /** Flushes done, and records they carried (for the benchmarks' curiosity). */
   readonly stats = { commits: 0, records: 0, checkpoints: 0 };
 
-  constructor(private readonly opts: JournalOptions) {}
+  /** Flushes every dirty page of the filesystem holding the data directory. */
+  private readonly filesystem: FilesystemSync;
+
+  constructor(private readonly opts: JournalOptions) {
+    this.filesystem = new FilesystemSync(opts.syncRoot);
+  }
 
   /**
    * Opens the journal and returns the payloads left by a previous run, for
@@ -113,7 +111,7 @@ export class Journal {
   /** The leftovers are applied: makes that durable, drops their segments, starts appending. */
   async recovered(): Promise<void> {
     if (this.leftoverSegments.length > 0) {
-      await syncFilesystem(this.opts.syncRoot);
+      await this.filesystem.sync();
       for (const name of this.leftoverSegments) await unlink(join(this.opts.dir, name));
       this.leftoverSegments = [];
     }
@@ -234,7 +232,7 @@ export class Journal {
           await new Promise<void>((resolve) => {
             old.drained = resolve;
           });
-        await syncFilesystem(this.opts.syncRoot);
+        await this.filesystem.sync();
         await old.handle.close();
         await unlink(join(this.opts.dir, old.name));
         this.stats.checkpoints++;
@@ -259,5 +257,6 @@ export class Journal {
       await last.handle.close();
       if (last.bytes === 0) await unlink(join(this.opts.dir, last.name)).catch(() => undefined);
     }
+    this.filesystem.close();
   }
 }

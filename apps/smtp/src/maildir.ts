@@ -6,11 +6,11 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { linkSync } from 'node:fs';
+import { closeSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { access, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeAll } from './write-all';
+import { writeAll, writeAllSync } from './write-all';
 
 let counter = 0;
 const host = hostname().replace(/[/:]/g, '_');
@@ -68,6 +68,7 @@ export async function writeDurably(
   await ensureDir(final);
   const name = opts.name ?? uniqueName();
   const sync = opts.sync ?? true;
+  if (!sync) return writeCopySync(tmp, final, name, Buffer.isBuffer(data) ? [data] : data);
   const handle = await open(join(tmp, name), 'w', 0o600);
   try {
     // Parts (a Return-Path line, then the message) go out in one writev, not copied together first.
@@ -79,6 +80,34 @@ export async function writeDurably(
   await rename(join(tmp, name), join(final, name));
   if (sync) await fsyncDir(final);
   return join(final, name);
+}
+
+/**
+ * writeDurably() without its fsyncs, for the copies of a journaled message
+ * (the journal's checkpoint syncs them all at once), made with synchronous
+ * calls. Through the thread pool each of the four calls cost a wake of a
+ * pool thread and of the event loop again: about 0.5 ms of CPU a message on
+ * this kind of machine (bench/smtp, 100 KB messages: open, write, close and
+ * rename were 13% of a worker), against tens of µs here. The data goes to
+ * the page cache; nothing waits on the disk, unless the kernel throttles a
+ * writer that has dirtied more than its share, as it would a pool thread.
+ */
+function writeCopySync(tmp: string, final: string, name: string, parts: readonly Buffer[]): string {
+  const temporary = join(tmp, name);
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    writeAllSync(fd, parts);
+  } catch (err) {
+    closeSync(fd);
+    try {
+      unlinkSync(temporary);
+    } catch {}
+    throw err;
+  }
+  closeSync(fd);
+  const path = join(final, name);
+  renameSync(temporary, path);
+  return path;
 }
 
 /**

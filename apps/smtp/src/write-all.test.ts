@@ -2,7 +2,7 @@
 // without an error, after which the next write fails.
 
 import { describe, expect, it } from 'vitest';
-import { writeAll } from './write-all';
+import { writeAll, writeAllSync } from './write-all';
 
 /** A handle that takes at most `per` bytes a call, and fails once `capacity` bytes are in. */
 function disk(per: number, capacity = Number.POSITIVE_INFINITY) {
@@ -44,5 +44,26 @@ describe('writeAll', () => {
       code: 'ENOSPC',
     });
     expect(d.content()).toBe('0123456789');
+  });
+});
+
+describe('writeAllSync', () => {
+  it('writes the rest after a short write, and a disk that fills is an error', () => {
+    const written: Buffer[] = [];
+    let size = 0;
+    const syncDisk = (_fd: number, parts: readonly Buffer[]) => {
+      const all = Buffer.concat(parts);
+      if (size >= 10) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+      const n = Math.min(4, 10 - size, all.length);
+      written.push(all.subarray(0, n));
+      size += n;
+      return n;
+    };
+    writeAllSync(0, [Buffer.from('abc'), Buffer.from('defg')], syncDisk);
+    expect(Buffer.concat(written).toString()).toBe('abcdefg');
+    expect(() => writeAllSync(0, [Buffer.from('0123456789')], syncDisk)).toThrow(
+      expect.objectContaining({ code: 'ENOSPC' }),
+    );
+    expect(Buffer.concat(written).toString()).toBe('abcdefg012');
   });
 });

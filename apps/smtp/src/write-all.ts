@@ -6,6 +6,7 @@
  * where it stopped, the failure comes out as the error it is.
  */
 
+import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Writes `parts` in order at the handle's position; rejects unless every byte was written. */
@@ -14,6 +15,24 @@ export async function writeAll(handle: Pick<FileHandle, 'writev'>, parts: readon
   while (rest.length > 0) {
     const total = rest.reduce((n, p) => n + p.length, 0);
     const { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten >= total) return;
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error('a write to disk made no progress'), { code: 'EIO' });
+    }
+    rest = after(rest, bytesWritten);
+  }
+}
+
+/** writeAll() on a file descriptor, synchronously (see writeCopySync in maildir.ts). */
+export function writeAllSync(
+  fd: number,
+  parts: readonly Buffer[],
+  writev: (fd: number, parts: readonly Buffer[]) => number = writevSync,
+): void {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    const total = rest.reduce((n, p) => n + p.length, 0);
+    const bytesWritten = writev(fd, rest);
     if (bytesWritten >= total) return;
     if (bytesWritten <= 0) {
       throw Object.assign(new Error('a write to disk made no progress'), { code: 'EIO' });
