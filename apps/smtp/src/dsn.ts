@@ -9,6 +9,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import type { Bytes } from './write-all';
 
 export interface FailedRecipient {
   address: string;
@@ -45,21 +46,61 @@ export interface DsnInput {
 /** Largest original attached whole by default (Postfix's bounce_size_limit). */
 const FULL_CONTENT_LIMIT = 50_000;
 
+/** How far a header section is looked for: its first 64 KB. */
+const HEAD_LIMIT = 64 * 1024;
+
 /** Header section of a message (up to the first empty line), unfolded. */
-function headerSection(message: Buffer): string {
-  const text = message.subarray(0, Math.min(message.length, 64 * 1024)).toString('latin1');
+function headerSection(message: Bytes): string {
+  const text = messageHead(message).toString('latin1');
   const end = text.search(/\r?\n\r?\n/);
   return (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
 }
 
+/** Where the first empty line of `b` ends (after "\n\n" or "\n\r\n"), from `from`; -1 if none. */
+function emptyLineEnd(b: Buffer, from = 0): number {
+  for (let i = b.indexOf(0x0a, from); i >= 0; i = b.indexOf(0x0a, i + 1)) {
+    if (b[i + 1] === 0x0a) return i + 2;
+    if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}
+
+/**
+ * The start of a message, given whole or in parts, through its first empty
+ * line (at most HEAD_LIMIT bytes): the header section, copied out of the
+ * parts without copying the body.
+ */
+export function messageHead(message: Bytes): Buffer {
+  if (Buffer.isBuffer(message)) return message.subarray(0, HEAD_LIMIT);
+  const taken: Buffer[] = [];
+  let size = 0;
+  // The last two bytes taken so far: an empty line may straddle parts.
+  let tail = Buffer.alloc(0);
+  for (const whole of message) {
+    const part = whole.subarray(0, HEAD_LIMIT - size);
+    const joint = Buffer.concat([tail, part.subarray(0, 2)]);
+    const across = emptyLineEnd(joint);
+    if (across > tail.length)
+      return Buffer.concat([...taken, part.subarray(0, across - tail.length)]);
+    const end = emptyLineEnd(part);
+    if (end >= 0) return Buffer.concat([...taken, part.subarray(0, end)]);
+    taken.push(part);
+    size += part.length;
+    tail = Buffer.concat([tail, part.subarray(Math.max(0, part.length - 2))]);
+    tail = tail.subarray(Math.max(0, tail.length - 2));
+    if (size >= HEAD_LIMIT) break;
+  }
+  return Buffer.concat(taken);
+}
+
 /** The value of the first header field `name` in a message, if any. */
-export function headerValue(message: Buffer, name: string): string | undefined {
+export function headerValue(message: Bytes, name: string): string | undefined {
   const re = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im');
   return re.exec(headerSection(message))?.[1]?.trim();
 }
 
 /** How many Received: fields a message carries (its hop count). */
-export function hopCount(message: Buffer): number {
+export function hopCount(message: Bytes): number {
   return headerSection(message).match(/^Received:/gim)?.length ?? 0;
 }
 

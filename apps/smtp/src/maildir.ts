@@ -10,7 +10,7 @@ import { closeSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { access, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeAll, writeAllSync } from './write-all';
+import { type Bytes, writeAll, writeAllSync } from './write-all';
 
 let counter = 0;
 const host = hostname().replace(/[/:]/g, '_');
@@ -42,9 +42,6 @@ export interface WriteOptions {
    */
   sync?: boolean;
 }
-
-/** A file's content: one buffer, or parts written one after the other. */
-export type Bytes = Buffer | readonly Buffer[];
 
 /** Directories known to exist, so a delivery does not ask again each time. Mail is private: new directories are 0700, files 0600. */
 const madeDirs = new Set<string>();

@@ -25,6 +25,7 @@ import {
   sendOnce,
   type Target,
 } from './outbound';
+import { type Bytes, partsOf, writeAll } from './write-all';
 
 export interface QueuedRecipient {
   address: string;
@@ -208,7 +209,7 @@ export class OutboundQueue {
   async enqueue(
     mailFrom: string,
     recipients: { address: string; hop: NextHop }[],
-    message: Buffer,
+    message: Bytes,
     version?: number,
     opts: WriteOptions & { skipPresent?: boolean } = {},
   ): Promise<string> {
@@ -366,8 +367,9 @@ export class OutboundQueue {
     }
   }
 
-  private serialise(job: QueueJob, message: Buffer): Buffer {
-    return Buffer.concat([Buffer.from(`${JSON.stringify(job)}\n`), message]);
+  /** A job file's content: its JSON line, then the message (in parts, written with one writev). */
+  private serialise(job: QueueJob, message: Bytes): Buffer[] {
+    return [Buffer.from(`${JSON.stringify(job)}\n`), ...partsOf(message)];
   }
 
   /** Starts due jobs up to the concurrency limit, and sets the timer for the next one. */
@@ -594,7 +596,7 @@ export class OutboundQueue {
     await mkdir(join(this.opts.dir, 'tmp'), { recursive: true, mode: 0o700 });
     const handle = await open(tmp, 'wx', 0o600);
     try {
-      await handle.writeFile(this.serialise(job, message));
+      await writeAll(handle, this.serialise(job, message));
       await handle.sync();
     } finally {
       await handle.close();

@@ -14,6 +14,7 @@ import { deliverToMaildirs, uniqueName } from './maildir';
 import { type NdrWriter, NO_REROUTE_STATUS, ndrRecipient } from './ndr';
 import type { SessionState } from './node-state';
 import type { OutboundQueue } from './queue';
+import { type Bytes, flatten, partsOf } from './write-all';
 
 /**
  * What the journal keeps of an accepted message: enough to deliver it again
@@ -86,11 +87,11 @@ export class MessageStore {
    * Resolves once the message is safe: the 250 may go out. Throws when the
    * journal could not take it.
    */
-  async store(stored: StoredMessage, message: Buffer): Promise<void> {
+  async store(stored: StoredMessage, message: Bytes): Promise<void> {
     // Durable first (the journal's group commit), then the copies.
     const written = await this.opts.journal.append([
       Buffer.from(`${JSON.stringify(stored)}\n`),
-      message,
+      ...partsOf(message),
     ]);
     // A failure to write the copies is retried until they are written.
     const writing = this.writeCopies(stored, message, false).then(written, (err: unknown) =>
@@ -120,15 +121,11 @@ export class MessageStore {
    * checkpoint has synced them all. Replaying (after a crash) skips copies
    * that are already there.
    */
-  private async writeCopies(
-    stored: StoredMessage,
-    message: Buffer,
-    replay: boolean,
-  ): Promise<void> {
+  private async writeCopies(stored: StoredMessage, message: Bytes, replay: boolean): Promise<void> {
     const write = { name: stored.id, sync: false, skipPresent: replay };
     if (stored.local.length > 0) {
       // Final delivery records the envelope sender (RFC 5321 §4.4).
-      const local = [Buffer.from(`Return-Path: <${stored.mailFrom}>\r\n`), message];
+      const local = [Buffer.from(`Return-Path: <${stored.mailFrom}>\r\n`), ...partsOf(message)];
       await deliverToMaildirs(this.opts.dataDir, stored.local, local, write);
     }
     if (stored.relay.length > 0)
@@ -137,7 +134,7 @@ export class MessageStore {
       await this.opts.ndr.send(
         stored.mailFrom,
         stored.ndr.recipients,
-        message,
+        flatten(message),
         new Date(stored.arrival),
         stored.ndr.content,
         { ...write, name: `${stored.id}.ndr` },
@@ -148,7 +145,7 @@ export class MessageStore {
   /** Retries writing a journaled message's copies (disk full, say) until it works. */
   private retry(
     stored: StoredMessage,
-    message: Buffer,
+    message: Bytes,
     written: () => void,
     err: unknown,
     attempt = 1,

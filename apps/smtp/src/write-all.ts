@@ -9,6 +9,19 @@
 import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
+/** A file's (or a message's) content: one buffer, or parts one after the other. */
+export type Bytes = Buffer | readonly Buffer[];
+
+/** `bytes` as parts. */
+export function partsOf(bytes: Bytes): readonly Buffer[] {
+  return Buffer.isBuffer(bytes) ? [bytes] : bytes;
+}
+
+/** `bytes` as one buffer (copied together when in parts). */
+export function flatten(bytes: Bytes): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.concat(bytes);
+}
+
 /** Writes `parts` in order at the handle's position; rejects unless every byte was written. */
 export async function writeAll(handle: Pick<FileHandle, 'writev'>, parts: readonly Buffer[]) {
   let rest = parts.filter((p) => p.length > 0);

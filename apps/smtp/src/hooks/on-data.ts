@@ -14,6 +14,8 @@ import type { HookContext } from './context';
 
 /** Received: fields a message may carry (Postfix's hopcount_limit). */
 const MAX_HOPS = 50;
+/** More chunks than this are joined into one buffer before they are stored. */
+const MAX_PARTS = 64;
 
 type DataCallback = (err?: Error | null, message?: string) => void;
 
@@ -72,7 +74,13 @@ async function store(
       `\tby ${ctx.hostname} (IMS Routing Console) with ${session.transmissionType}\r\n` +
       `\tid ${session.id}; ${new Date().toUTCString()}\r\n`,
   );
-  const message = Buffer.concat([received, ...chunks]);
+  // In parts, as read: the journal and the Maildir write them with one
+  // writev each, so the body is not copied into one buffer first (with
+  // 100 KB messages that copy, in fresh memory, was 5% of a worker). A
+  // dot-stuffed message comes in a part per stuffed line: many of those are
+  // copied together once.
+  const message =
+    chunks.length > MAX_PARTS ? [received, Buffer.concat(chunks)] : [received, ...chunks];
   // A message that has passed this many hosts is looping (RFC 5321 §6.3).
   if (hopCount(message) > MAX_HOPS) return callback(replyError(REPLIES.tooManyHops));
   s.storing = true;
