@@ -18,9 +18,19 @@ import { createInterface } from 'node:readline';
 
 const SCRIPT = 'while read -r _; do if sync -f -- "$1"; then echo 0; else echo 1; fi; done';
 
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** A running helper and the requests it has not answered yet, oldest first. */
+interface Helper {
+  process: ChildProcess;
+  waiting: Waiter[];
+}
+
 export class FilesystemSync {
-  private helper: ChildProcess | undefined;
-  private readonly pending: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private helper: Helper | undefined;
 
   /** `path`: a directory on the filesystem to sync. */
   constructor(private readonly path: string) {}
@@ -28,39 +38,45 @@ export class FilesystemSync {
   /** Resolves once the filesystem is synced; rejects when `sync -f` fails or cannot run. */
   sync(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const helper = this.helper ?? this.start();
-      if (this.pending.length === 0) hold(helper, true);
-      this.pending.push({ resolve, reject });
-      helper.stdin?.write('\n');
+      const current = this.helper?.process;
+      // One that has exited and not yet closed its pipes is gone too.
+      const alive = current && current.exitCode === null && current.signalCode === null;
+      const helper = alive && this.helper ? this.helper : this.start();
+      if (helper.waiting.length === 0) hold(helper.process, true);
+      helper.waiting.push({ resolve, reject });
+      helper.process.stdin?.write('\n');
     });
   }
 
   /** Ends the helper (it exits when its stdin closes). */
   close(): void {
-    this.helper?.stdin?.end();
+    this.helper?.process.stdin?.end();
     this.helper = undefined;
   }
 
-  private start(): ChildProcess {
-    const helper = spawn('sh', ['-c', SCRIPT, 'sh', this.path], {
+  private start(): Helper {
+    const child = spawn('sh', ['-c', SCRIPT, 'sh', this.path], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
+    const helper: Helper = { process: child, waiting: [] };
     this.helper = helper;
-    hold(helper, false);
-    const lines = createInterface({ input: helper.stdout as NodeJS.ReadableStream });
+    hold(child, false);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {
-      const waiter = this.pending.shift();
-      if (this.pending.length === 0) hold(helper, false);
+      const waiter = helper.waiting.shift();
+      if (helper.waiting.length === 0) hold(child, false);
       if (line === '0') waiter?.resolve();
       else waiter?.reject(new Error(`sync -f ${this.path} failed`));
     });
+    // Only this helper's requests fail with it; a replacement has its own.
     const gone = (err: Error) => {
       if (this.helper === helper) this.helper = undefined;
-      for (const waiter of this.pending.splice(0)) waiter.reject(err);
+      for (const waiter of helper.waiting.splice(0)) waiter.reject(err);
     };
-    helper.on('error', gone);
-    helper.stdin?.on('error', () => undefined);
-    helper.on('exit', (code, signal) =>
+    child.on('error', gone);
+    child.stdin?.on('error', () => undefined);
+    // 'close', not 'exit': every answer on stdout has been read by then.
+    child.on('close', (code, signal) =>
       gone(new Error(`the sync helper ended (${signal ?? `exit ${code}`})`)),
     );
     return helper;
