@@ -155,7 +155,11 @@ export class Stack {
     this.nodeEnv.IMS_SMTP_WORKERS = String(workers);
   }
 
-  /** The pids of the SMTP node's worker processes (its children; none with one worker). */
+  /**
+   * The pids of the SMTP node's worker processes (its children that run
+   * node; none with one worker). Not every child is a worker: each SMTP
+   * process keeps a small `sh` for its journal's syncfs (apps/smtp/src/sync-fs.ts).
+   */
   nodeWorkerPids(): number[] {
     const parent = this.node?.proc.pid;
     if (parent === undefined) return [];
@@ -166,7 +170,8 @@ export class Stack {
         // pid (comm) state ppid …: the comm may hold spaces, so split after its ')'.
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === parent) out.push(Number(name));
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (ppid === parent && comm === 'node') out.push(Number(name));
       } catch {
         // Gone meanwhile.
       }
