@@ -1,7 +1,7 @@
 // The journal's syncfs helper, as a real shell running coreutils' sync -f.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,20 @@ describe('FilesystemSync', () => {
     process.kill(pid as number, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));
     await expect(sync.sync()).resolves.toBeUndefined();
+  });
+
+  it("the helper does not get the node's environment (its secrets)", async () => {
+    process.env.IMS_SYNC_FS_TEST_SECRET = 'hunter2';
+    try {
+      const sync = helperFor();
+      await sync.sync();
+      const [pid] = helpers().slice(-1);
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      expect(environ.some((e) => e.startsWith('PATH='))).toBe(true);
+      expect(environ.join('\n')).not.toContain('hunter2');
+    } finally {
+      delete process.env.IMS_SYNC_FS_TEST_SECRET;
+    }
   });
 
   it('close ends the helper', async () => {

@@ -57,6 +57,8 @@ export class FilesystemSync {
   private start(): Helper {
     const child = spawn('sh', ['-c', SCRIPT, 'sh', this.path], {
       stdio: ['pipe', 'pipe', 'ignore'],
+      // Not the node's environment (its secrets among it): a PATH is all `sync` needs.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     const helper: Helper = { process: child, waiting: [] };
     this.helper = helper;
