@@ -6,7 +6,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
@@ -156,13 +156,20 @@ export class Stack {
   }
 
   /**
-   * The pids of the SMTP node's worker processes (its children that run
-   * node; none with one worker). Not every child is a worker: each SMTP
-   * process keeps a small `sh` for its journal's syncfs (apps/smtp/src/sync-fs.ts).
+   * The pids of the SMTP node's worker processes (its children running the
+   * same executable; none with one worker). Not every child is a worker:
+   * each SMTP process keeps a small `sh` for its journal's syncfs
+   * (apps/smtp/src/sync-fs.ts).
    */
   nodeWorkerPids(): number[] {
     const parent = this.node?.proc.pid;
     if (parent === undefined) return [];
+    let executable: string;
+    try {
+      executable = readlinkSync(`/proc/${parent}/exe`);
+    } catch {
+      return [];
+    }
     const out: number[] = [];
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
@@ -170,8 +177,8 @@ export class Stack {
         // pid (comm) state ppid …: the comm may hold spaces, so split after its ')'.
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (ppid === parent && comm === 'node') out.push(Number(name));
+        if (ppid === parent && readlinkSync(`/proc/${name}/exe`) === executable)
+          out.push(Number(name));
       } catch {
         // Gone meanwhile.
       }

@@ -253,10 +253,13 @@ export class Journal {
     await this.checkpoint();
     const last = this.current;
     this.current = undefined;
-    if (last) {
-      await last.handle.close();
-      if (last.bytes === 0) await unlink(join(this.opts.dir, last.name)).catch(() => undefined);
+    try {
+      if (last) {
+        await last.handle.close();
+        if (last.bytes === 0) await unlink(join(this.opts.dir, last.name)).catch(() => undefined);
+      }
+    } finally {
+      this.filesystem.close();
     }
-    this.filesystem.close();
   }
 }

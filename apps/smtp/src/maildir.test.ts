@@ -106,30 +106,36 @@ describe('the node renames legacy Maildirs', () => {
 });
 
 describe('copies of a journaled message (written without fsync, by synchronous calls)', () => {
-  it('a disk that is full is an error, and leaves neither a file in new/ nor one in tmp/', async () => {
-    const dataDir = tempDir();
-    const dir = maildirOf(dataDir, 'alice@example.com');
-    for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true });
-    const name = '1.P1Q1Rfull.test';
-    // Every write to /dev/full fails with ENOSPC: the Maildir's temporary file is one.
-    symlinkSync('/dev/full', join(dir, 'tmp', name));
-    const message = [
-      Buffer.from('Return-Path: <bob@example.com>\r\n'),
-      Buffer.from('x'.repeat(5000)),
-    ];
-    const write = { name, sync: false };
-    await expect(
-      deliverToMaildirs(dataDir, ['alice@example.com', 'bob@example.com'], message, write),
-    ).rejects.toMatchObject({ code: 'ENOSPC' });
-    expect(existsSync(join(dir, 'new', name))).toBe(false);
-    expect(() => lstatSync(join(dir, 'tmp', name))).toThrow();
-    expect(existsSync(join(maildirOf(dataDir, 'bob@example.com'), 'new', name))).toBe(false);
-    // Once there is room, the retry writes it whole, once per mailbox.
-    await deliverToMaildirs(dataDir, ['alice@example.com', 'bob@example.com'], message, write);
-    for (const mailbox of ['alice@example.com', 'bob@example.com']) {
-      const text = readFileSync(join(maildirOf(dataDir, mailbox), 'new', name), 'utf8');
-      expect(text).toBe(`Return-Path: <bob@example.com>\r\n${'x'.repeat(5000)}`);
-    }
-    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
-  });
+  it.each([
+    ['5 KB (synchronous calls)', 5000],
+    ['2 MB (through the thread pool)', 2 * 1024 * 1024],
+  ])(
+    'a disk that is full is an error, and leaves neither a file in new/ nor one in tmp/: %s',
+    async (_, size) => {
+      const dataDir = tempDir();
+      const dir = maildirOf(dataDir, 'alice@example.com');
+      for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true });
+      const name = '1.P1Q1Rfull.test';
+      // Every write to /dev/full fails with ENOSPC: the Maildir's temporary file is one.
+      symlinkSync('/dev/full', join(dir, 'tmp', name));
+      const message = [
+        Buffer.from('Return-Path: <bob@example.com>\r\n'),
+        Buffer.from('x'.repeat(size)),
+      ];
+      const write = { name, sync: false };
+      await expect(
+        deliverToMaildirs(dataDir, ['alice@example.com', 'bob@example.com'], message, write),
+      ).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(existsSync(join(dir, 'new', name))).toBe(false);
+      expect(() => lstatSync(join(dir, 'tmp', name))).toThrow();
+      expect(existsSync(join(maildirOf(dataDir, 'bob@example.com'), 'new', name))).toBe(false);
+      // Once there is room, the retry writes it whole, once per mailbox.
+      await deliverToMaildirs(dataDir, ['alice@example.com', 'bob@example.com'], message, write);
+      for (const mailbox of ['alice@example.com', 'bob@example.com']) {
+        const text = readFileSync(join(maildirOf(dataDir, mailbox), 'new', name), 'utf8');
+        expect(text).toBe(`Return-Path: <bob@example.com>\r\n${'x'.repeat(size)}`);
+      }
+      expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+    },
+  );
 });

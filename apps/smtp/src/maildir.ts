@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
-import { access, mkdir, open, readdir, rename } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Bytes, partsOf, writeAll, writeAllSync } from './write-all';
@@ -65,18 +65,37 @@ export async function writeDurably(
   await ensureDir(final);
   const name = opts.name ?? uniqueName();
   const sync = opts.sync ?? true;
-  if (!sync) return writeCopySync(tmp, final, name, partsOf(data));
-  const handle = await open(join(tmp, name), 'w', 0o600);
+  const parts = partsOf(data);
+  if (!sync && byteLength(parts) <= SYNC_COPY_LIMIT) return writeCopySync(tmp, final, name, parts);
+  const temporary = join(tmp, name);
+  const handle = await open(temporary, 'w', 0o600);
   try {
     // Parts (a Return-Path line, then the message) go out in one writev, not copied together first.
-    await writeAll(handle, partsOf(data));
+    await writeAll(handle, parts);
     if (sync) await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // A partial file (a full disk) is not left in tmp/.
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw err;
   }
+  await handle.close();
   await rename(join(tmp, name), join(final, name));
   if (sync) await fsyncDir(final);
   return join(final, name);
+}
+
+/**
+ * The largest copy written with synchronous calls: copying a larger message
+ * into the page cache would hold the event loop (every session of the
+ * process) for milliseconds, and longer if the kernel throttles the writer.
+ */
+const SYNC_COPY_LIMIT = 1024 * 1024;
+
+function byteLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 /**

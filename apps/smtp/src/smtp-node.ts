@@ -341,9 +341,12 @@ export class SmtpNode {
       ndr: this.ndr,
       logger: this.logger,
     });
-    await store.replay();
-    await store.settled();
-    await journal.close();
+    try {
+      await store.replay();
+      await store.settled();
+    } finally {
+      await journal.close();
+    }
   }
 
   /** Resolves once the copies of every message accepted so far are written (tests, shutdown). */

@@ -16,7 +16,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-const SCRIPT = 'while read -r _; do if sync -f -- "$1"; then echo 0; else echo 1; fi; done';
+/** Runs its arguments once per line read: the command, then the directory. */
+const SCRIPT = 'while read -r _; do if "$@"; then echo 0; else echo 1; fi; done';
+/** syncfs(2) of the filesystem holding the directory that follows. */
+const SYNC_FS = ['sync', '-f', '--'] as const;
 
 interface Waiter {
   resolve: () => void;
@@ -32,8 +35,19 @@ interface Helper {
 export class FilesystemSync {
   private helper: Helper | undefined;
 
-  /** `path`: a directory on the filesystem to sync. */
-  constructor(private readonly path: string) {}
+  /**
+   * `path`: a directory on the filesystem to sync. `command` runs with
+   * `path` after it (the tests give another).
+   */
+  constructor(
+    private readonly path: string,
+    private readonly command: readonly string[] = SYNC_FS,
+  ) {}
+
+  /** The helper process running now, if any (for the tests). */
+  get helperPid(): number | undefined {
+    return this.helper?.process.pid;
+  }
 
   /** Resolves once the filesystem is synced; rejects when `sync -f` fails or cannot run. */
   sync(): Promise<void> {
@@ -55,7 +69,7 @@ export class FilesystemSync {
   }
 
   private start(): Helper {
-    const child = spawn('sh', ['-c', SCRIPT, 'sh', this.path], {
+    const child = spawn('sh', ['-c', SCRIPT, 'sh', ...this.command, this.path], {
       stdio: ['pipe', 'pipe', 'ignore'],
       // Not the node's environment (its secrets among it): a PATH is all `sync` needs.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
