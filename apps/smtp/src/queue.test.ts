@@ -3,9 +3,9 @@
 // outbound mail goes to a loopback listener that drops every connection (so it stays deferred).
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { maildirOf } from './maildir';
 import { NotQueued } from './queue';
 import { answerRequest } from './requests';
@@ -105,6 +105,32 @@ describe('the outbound queue, administered', () => {
     const again = await deferred(node, 2);
     expect(again.id).toBe(m.id);
     expect(() => node.queue.retry('1.nonexistent')).toThrow(NotQueued);
+  });
+
+  it('a retry during an attempt runs as soon as that attempt has failed, not at the next scheduled time', async () => {
+    // A next hop that accepts the connection and never greets: an attempt lasts a second.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    refusers.push(silent);
+    onTestFinished(() => {
+      for (const socket of held) socket.destroy();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const connections = () => held.length;
+    const { node, port } = await startNode(undefined, ['127.0.0.1'], {
+      smartHost: { host: '127.0.0.1', port: (silent.address() as { port: number }).port },
+      queue: { retryScheduleMs: [60_000], connectionTimeoutMs: 1000 },
+    });
+    await sendAsAlice(port);
+    // The first attempt is connected and waiting for the greeting: retry now.
+    await until(() => (connections() >= 1 ? true : undefined));
+    const [m] = await node.queue.list();
+    expect(m?.attempts).toBe(0);
+    node.queue.retry(m?.id as string);
+    // Its second attempt follows the first at once (the schedule would wait a minute).
+    const again = await deferred(node, 2);
+    expect(again.id).toBe(m?.id);
+    expect(connections()).toBeGreaterThanOrEqual(2);
   });
 
   it('delete removes the message for good, and sends no report unless asked', async () => {

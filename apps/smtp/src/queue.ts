@@ -144,6 +144,12 @@ export class OutboundQueue {
   private readonly due = new Map<string, number>();
   private readonly deferred = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
+  /**
+   * Messages retried while an attempt was running: if that attempt leaves
+   * them queued (it may already have failed and be writing the job back
+   * with its next time), they are tried again at once.
+   */
+  private readonly retryAfterAttempt = new Set<string>();
   /** Attempts that failed here (not at the next hop), by job: for their backoff. */
   private readonly failures = new Map<string, number>();
   /** Jobs being deleted: not started, listed, retried or deleted again. */
@@ -302,8 +308,10 @@ export class OutboundQueue {
   /** Tries one message now (`postqueue -i`); throws NotQueued when there is no such message. */
   retry(id: string): void {
     if (!this.due.has(id) || this.deleting.has(id)) throw new NotQueued(id);
-    // An attempt in progress is the retry: the message is not tried twice at once.
-    if (!this.running.has(id)) this.due.set(id, 0);
+    // Never twice at once: a retry during an attempt runs when it ends, if
+    // the message is still queued then.
+    if (this.running.has(id)) this.retryAfterAttempt.add(id);
+    else this.due.set(id, 0);
     this.failures.delete(id);
     this.pump();
   }
@@ -390,6 +398,7 @@ export class OutboundQueue {
         .catch((err: unknown) => this.afterError(name, err))
         .finally(() => {
           this.running.delete(name);
+          if (this.retryAfterAttempt.delete(name) && this.due.has(name)) this.due.set(name, 0);
           this.pump();
         });
       this.running.set(name, attempt);
