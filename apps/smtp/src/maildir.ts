@@ -10,7 +10,7 @@ import { closeSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { access, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type Bytes, partsOf, writeAll, writeAllSync } from './write-all';
+import { type Bytes, byteLength, partsOf, writeAll, writeAllSync } from './write-all';
 
 let counter = 0;
 const host = hostname().replace(/[/:]/g, '_');
@@ -91,12 +91,6 @@ export async function writeDurably(
  * process) for milliseconds, and longer if the kernel throttles the writer.
  */
 const SYNC_COPY_LIMIT = 1024 * 1024;
-
-function byteLength(parts: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n;
-}
 
 /**
  * writeDurably() without its fsyncs, for the copies of a journaled message

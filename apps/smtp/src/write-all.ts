@@ -17,6 +17,13 @@ export function partsOf(bytes: Bytes): readonly Buffer[] {
   return Buffer.isBuffer(bytes) ? [bytes] : bytes;
 }
 
+/** How many bytes `parts` hold together. */
+export function byteLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
 /** `bytes` as one buffer (copied together when in parts). */
 export function flatten(bytes: Bytes): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.concat(bytes);
@@ -26,7 +33,7 @@ export function flatten(bytes: Bytes): Buffer {
 export async function writeAll(handle: Pick<FileHandle, 'writev'>, parts: readonly Buffer[]) {
   let rest = parts.filter((p) => p.length > 0);
   while (rest.length > 0) {
-    const total = rest.reduce((n, p) => n + p.length, 0);
+    const total = byteLength(rest);
     const { bytesWritten } = await handle.writev(rest);
     if (bytesWritten >= total) return;
     if (bytesWritten <= 0) {
@@ -44,7 +51,7 @@ export function writeAllSync(
 ): void {
   let rest = parts.filter((p) => p.length > 0);
   while (rest.length > 0) {
-    const total = rest.reduce((n, p) => n + p.length, 0);
+    const total = byteLength(rest);
     const bytesWritten = writev(fd, rest);
     if (bytesWritten >= total) return;
     if (bytesWritten <= 0) {
