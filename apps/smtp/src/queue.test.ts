@@ -133,6 +133,30 @@ describe('the outbound queue, administered', () => {
     expect(connections()).toBeGreaterThanOrEqual(2);
   });
 
+  it('during an attempt the listing shows what the file says: its attempts and next time together', async () => {
+    // A next hop that accepts the connection and never greets: an attempt lasts a second.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    refusers.push(silent);
+    onTestFinished(() => {
+      for (const socket of held) socket.destroy();
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { node, port } = await startNode(undefined, ['127.0.0.1'], {
+      smartHost: { host: '127.0.0.1', port: (silent.address() as { port: number }).port },
+      queue: { retryScheduleMs: [60_000], connectionTimeoutMs: 1000 },
+    });
+    await sendAsAlice(port);
+    const first = await deferred(node, 1);
+    node.queue.retry(first.id);
+    // The second attempt is connected: the listing is still the first's.
+    await until(() => (held.length >= 2 ? true : undefined));
+    expect(await node.queue.list()).toEqual([first]);
+    const second = await deferred(node, 2);
+    expect(Date.parse(second.nextAttemptAt)).toBeGreaterThan(Date.parse(first.nextAttemptAt));
+    expect(await node.queue.list()).toEqual([second]);
+  });
+
   it('delete removes the message for good, and sends no report unless asked', async () => {
     const { node, port, dataDir } = await stuckNode();
     await sendAsAlice(port);

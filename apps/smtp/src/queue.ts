@@ -259,7 +259,7 @@ export class OutboundQueue {
 
   /** Tries every queued message now (like `postqueue -f`). */
   flush(): void {
-    for (const name of this.due.keys()) this.due.set(name, 0);
+    for (const name of this.due.keys()) this.due.set(name, this.now());
     this.pump();
   }
 
@@ -300,7 +300,11 @@ export class OutboundQueue {
       size: Math.max(0, size),
       queuedAt: job.arrivalDate,
       attempts: job.attempts,
-      nextAttemptAt: new Date(this.due.get(id) ?? job.nextAttemptAt).toISOString(),
+      // During an attempt the file is the truth: the attempt writes its
+      // count and next time there before the in-memory schedule catches up.
+      nextAttemptAt: new Date(
+        this.running.has(id) ? job.nextAttemptAt : (this.due.get(id) ?? job.nextAttemptAt),
+      ).toISOString(),
       lastError: pending.find((r) => r.reply !== undefined)?.reply ?? null,
     };
   }
@@ -311,7 +315,7 @@ export class OutboundQueue {
     // Never twice at once: a retry during an attempt runs when it ends, if
     // the message is still queued then.
     if (this.running.has(id)) this.retryAfterAttempt.add(id);
-    else this.due.set(id, 0);
+    else this.due.set(id, this.now());
     this.failures.delete(id);
     this.pump();
   }
@@ -398,7 +402,9 @@ export class OutboundQueue {
         .catch((err: unknown) => this.afterError(name, err))
         .finally(() => {
           this.running.delete(name);
-          if (this.retryAfterAttempt.delete(name) && this.due.has(name)) this.due.set(name, 0);
+          if (this.retryAfterAttempt.delete(name) && this.due.has(name)) {
+            this.due.set(name, this.now());
+          }
           this.pump();
         });
       this.running.set(name, attempt);
