@@ -6,7 +6,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function postfixInstalled(): boolean {
@@ -142,6 +142,26 @@ export class PrivatePostfix {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Messages Postfix has accepted and not yet delivered (its maildrop,
+   * incoming and active queues; deferred mail would wait for ever and is not
+   * counted). It goes on delivering after smtp-source has its 250s.
+   */
+  inFlight(): number {
+    let n = 0;
+    for (const q of ['maildrop', 'incoming', 'active']) {
+      try {
+        n += readdirSync(join(this.dir, 'queue', q), {
+          recursive: true,
+          withFileTypes: true,
+        }).filter((e) => e.isFile()).length;
+      } catch {
+        // not created yet
+      }
+    }
+    return n;
   }
 
   stop(): void {
