@@ -49,6 +49,26 @@ async function stuckNode() {
   });
 }
 
+/**
+ * A node whose smart host accepts the connection and never greets: each
+ * attempt lasts a second (the connection timeout), long enough to act during
+ * it. `connections()` counts the attempts that have connected.
+ */
+async function silentNode() {
+  const held: Socket[] = [];
+  const silent = createServer((socket) => held.push(socket));
+  refusers.push(silent);
+  onTestFinished(() => {
+    for (const socket of held) socket.destroy();
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const started = await startNode(undefined, ['127.0.0.1'], {
+    smartHost: { host: '127.0.0.1', port: (silent.address() as { port: number }).port },
+    queue: { retryScheduleMs: [60_000], connectionTimeoutMs: 1000 },
+  });
+  return { ...started, connections: () => held.length };
+}
+
 async function sendAsAlice(port: number, from = 'alice@example.com') {
   const c = await session(port);
   await c.cmd('EHLO client.example');
@@ -108,19 +128,7 @@ describe('the outbound queue, administered', () => {
   });
 
   it('a retry during an attempt runs as soon as that attempt has failed, not at the next scheduled time', async () => {
-    // A next hop that accepts the connection and never greets: an attempt lasts a second.
-    const held: Socket[] = [];
-    const silent = createServer((socket) => held.push(socket));
-    refusers.push(silent);
-    onTestFinished(() => {
-      for (const socket of held) socket.destroy();
-    });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const connections = () => held.length;
-    const { node, port } = await startNode(undefined, ['127.0.0.1'], {
-      smartHost: { host: '127.0.0.1', port: (silent.address() as { port: number }).port },
-      queue: { retryScheduleMs: [60_000], connectionTimeoutMs: 1000 },
-    });
+    const { node, port, connections } = await silentNode();
     await sendAsAlice(port);
     // The first attempt is connected and waiting for the greeting: retry now.
     await until(() => (connections() >= 1 ? true : undefined));
@@ -134,23 +142,12 @@ describe('the outbound queue, administered', () => {
   });
 
   it('during an attempt the listing shows what the file says: its attempts and next time together', async () => {
-    // A next hop that accepts the connection and never greets: an attempt lasts a second.
-    const held: Socket[] = [];
-    const silent = createServer((socket) => held.push(socket));
-    refusers.push(silent);
-    onTestFinished(() => {
-      for (const socket of held) socket.destroy();
-    });
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const { node, port } = await startNode(undefined, ['127.0.0.1'], {
-      smartHost: { host: '127.0.0.1', port: (silent.address() as { port: number }).port },
-      queue: { retryScheduleMs: [60_000], connectionTimeoutMs: 1000 },
-    });
+    const { node, port, connections } = await silentNode();
     await sendAsAlice(port);
     const first = await deferred(node, 1);
     node.queue.retry(first.id);
     // The second attempt is connected: the listing is still the first's.
-    await until(() => (held.length >= 2 ? true : undefined));
+    await until(() => (connections() >= 2 ? true : undefined));
     expect(await node.queue.list()).toEqual([first]);
     const second = await deferred(node, 2);
     expect(Date.parse(second.nextAttemptAt)).toBeGreaterThan(Date.parse(first.nextAttemptAt));
