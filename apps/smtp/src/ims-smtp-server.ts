@@ -183,6 +183,14 @@ class ImsSmtpConnection extends SMTPConnection {
   private hidingAuth = false;
   /** Whether the reply of the command in progress waits (past the soft error limit). */
   private delayed = false;
+  /** Delayed replies not yet written. */
+  private repliesWaiting = 0;
+  /**
+   * Commands read while a delayed reply waits (the reply to a message comes
+   * outside a command's callback): they run after it, so that no reply, a
+   * pipelined QUIT's 221 least of all, overtakes it (RFC 5321 §4.1.1).
+   */
+  private heldCommands: (() => void)[] = [];
 
   constructor(
     server: SMTPServer,
@@ -231,6 +239,10 @@ class ImsSmtpConnection extends SMTPConnection {
   }
 
   override _onCommand(command: Buffer, callback?: () => void): void {
+    if (this.repliesWaiting > 0) {
+      this.heldCommands.push(() => this._onCommand(command, callback));
+      return;
+    }
     const next = callback ?? (() => undefined);
     const { hardErrorLimit } = this.limits;
     if (this._ready && !this._upgrading && hardErrorLimit > 0 && this.errors >= hardErrorLimit) {
@@ -329,7 +341,14 @@ class ImsSmtpConnection extends SMTPConnection {
     }
     this.countError(code);
     if (this.delayed && code !== 421) {
-      setTimeout(() => super.send(code, line, false), this.limits.errorSleepMs).unref();
+      this.repliesWaiting++;
+      setTimeout(() => {
+        super.send(code, line, false);
+        if (--this.repliesWaiting > 0) return;
+        const held = this.heldCommands;
+        this.heldCommands = [];
+        for (const run of held) run();
+      }, this.limits.errorSleepMs).unref();
       return;
     }
     super.send(code, line, false);

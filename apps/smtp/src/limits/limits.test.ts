@@ -129,6 +129,24 @@ describe('per session (smtpd_timeout for the greeting, smtpd_*_error_limit)', ()
     expect(elapsed).toBeGreaterThanOrEqual(10 * 200 - 50);
   });
 
+  it('past the soft limit, the late reply to a message still comes before a pipelined QUIT’s 221', async () => {
+    const { port } = await startNode(undefined, undefined, {
+      sessionLimits: { errorSleepMs: 100 },
+    });
+    const c = await session(port);
+    await c.cmd('EHLO looper.example');
+    // Eleven errors: each reply from now on waits.
+    c.write('RCPT TO:<alice@example.com>\r\n'.repeat(11));
+    expect(await drain(c, 1000)).toEqual(Array(11).fill('503 5.5.1 Need MAIL command'));
+    expect(await c.cmd('MAIL FROM:<a@remote.example>')).toMatch(/^250 /);
+    expect(await c.cmd('RCPT TO:<alice@example.com>')).toMatch(/^250 /);
+    expect(await c.cmd('DATA')).toMatch(/^354 /);
+    // A looping message (refused at its end, so its reply waits), then QUIT, in one write.
+    const hops = Array.from({ length: 120 }, (_, i) => `Received: from h${i}.example\r\n`).join('');
+    c.write(`${hops}Subject: loop\r\n\r\nAgain.\r\n.\r\nQUIT\r\n`);
+    expect(await drain(c)).toEqual(['554 5.4.6 Too many hops: a mail loop?', '221 2.0.0 Bye']);
+  });
+
   it('the recipient cap counts per session: a new MAIL FROM does not reset it', async () => {
     const { port } = await startNode(undefined, undefined, { maxRecipients: 3 });
     const c = await session(port);
