@@ -22,6 +22,7 @@ const out = process.env.IMS_RELIABILITY_REPORT ?? join(root, 'docs/reliability.m
 /** Every reliability battery, by the id its test file records under. */
 const EXPECTED = [
   ['relay', 1],
+  ['relay-postfix', 1],
   ['smtp-bad-input', 2],
   ['smtp-fuzz', 2],
   ['crash', 3],

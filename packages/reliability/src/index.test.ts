@@ -48,7 +48,7 @@ describe('scripts/reliability-report.mjs', () => {
         env: childEnv({ IMS_RELIABILITY_DIR: dir, IMS_RELIABILITY_REPORT: report }),
         stdio: 'pipe',
       }),
-    ).toThrow(/no record from smtp-bad-input/);
+    ).toThrow(/no record from relay-postfix, smtp-bad-input/);
     const text = readFileSync(report, 'utf8');
     expect(text).toContain('| Relay battery | 1. Relay battery | `a.test.ts` | 1 | 1 | 0 |');
     expect(text).toContain(

@@ -1,0 +1,228 @@
+/**
+ * Relay battery against Postfix (a reliability battery: an open relay is the
+ * worst bug this product can have). The same open-relay tricks as the SMTP
+ * node's battery (@ims/reliability/relay-cases), from an unauthorised client
+ * (127.0.0.2), against a real private Postfix running what renderPostfix()
+ * makes of the same configurations: the default install, one with
+ * routing-table hosts, IP and internal-address lists, and "Do not reroute"
+ * with recipient rejection. Each case is a fresh session; when a recipient is
+ * accepted the message is sent too, so a relay would show as mail at the
+ * smart host or the routed host, a loopback sink. Nothing may reach it.
+ */
+
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hashPassword } from '@ims/passwords';
+import { battery } from '@ims/reliability';
+import { RELAY_TESTER_DOMAINS, type RelayCase, relayCases } from '@ims/reliability/relay-cases';
+import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postfixOwner } from './render';
+import { createSaslServer, directoryVerifier, type SaslServer } from './sasl-server';
+import { freePort } from './self-check';
+import { SmtpProbe } from './smtp-probe';
+import { type PostfixFixture, startPostfix, targetUnder, tempDir } from './testing/postfix-fixture';
+import { type SmtpSink, startSink } from './testing/smtp-sink';
+
+const record = battery({
+  id: 'relay-postfix',
+  title: 'Relay battery against Postfix: the same tricks, on Postfix as the product renders it',
+  deliverable: 1,
+  file: import.meta.filename,
+});
+
+/** The server's own address, its greeting name, the unauthorised client. */
+const IP = '127.0.0.1';
+const SRV = 'mx.example.com';
+const CLIENT = '127.0.0.2';
+
+const cases = relayCases(IP, SRV);
+
+interface Server {
+  name: string;
+  port: number;
+  postfix: PostfixFixture;
+  sasl: SaslServer;
+}
+
+let sink: SmtpSink;
+const servers: Server[] = [];
+let defaultServer: Server;
+let noRerouteServer: Server;
+/** Other safe configurations the same tricks run against. */
+const others: Server[] = [];
+
+async function server(name: string, config: RoutingConfig): Promise<Server> {
+  const dir = tempDir('ims-relay-postfix-');
+  const port = await freePort();
+  const directory = [
+    {
+      address: 'alice@example.com',
+      passwordHash: await hashPassword('alice-password', { N: 1024, r: 8, p: 1 }),
+    },
+  ];
+  const target = targetUnder(dir, {
+    listen: [{ host: IP, port }],
+    myhostname: SRV,
+    smartHost: `${IP}:${sink.port}`,
+    saslSocket: join(dir, 'auth'),
+  });
+  const sasl = createSaslServer({
+    socketPath: join(dir, 'auth'),
+    verify: directoryVerifier(directory),
+    owner: postfixOwner(),
+  });
+  await sasl.listen();
+  const postfix = await startPostfix(dir, target, config, directory);
+  const s = { name, port, postfix, sasl };
+  servers.push(s);
+  return s;
+}
+
+/** Messages in a Postfix queue (every queue: one deferred would be a delivery tried somewhere). */
+async function queued(postfix: PostfixFixture): Promise<number> {
+  let n = 0;
+  for (const q of ['maildrop', 'incoming', 'active', 'deferred', 'hold']) {
+    const entries = await readdir(join(postfix.target.queueDirectory, q), {
+      recursive: true,
+      withFileTypes: true,
+    }).catch(() => []);
+    n += entries.filter((e) => e.isFile()).length;
+  }
+  return n;
+}
+
+beforeAll(async () => {
+  sink = await startSink();
+  const noReroute = defaultConfig('example.com');
+  noReroute.rerouteMode = 'no-reroute';
+  // Reroute on, with routing-table hosts for the testers' own domains (so a
+  // relay would land at the sink), an IP allow list and an internal address
+  // the client is not on: only the authenticated criterion could let it relay.
+  const busy = defaultConfig('example.com');
+  const hop = `${IP}:${sink.port}`;
+  for (const d of RELAY_TESTER_DOMAINS) busy.routes.push({ sentTo: d, routeTo: hop });
+  busy.routes.push({ sentTo: '#localhost', routeTo: hop }, { sentTo: 'invalid', routeTo: hop });
+  busy.restrictions.clientAddresses = {
+    enabled: true,
+    entries: [
+      { ip: '192.168.1.0', mask: '255.255.255.0' },
+      { ip: '10.0.0.0', mask: '8' },
+    ],
+  };
+  busy.restrictions.internalAddresses = {
+    enabled: true,
+    entries: [{ ip: '127.0.0.9', mask: '255.255.255.255' }],
+  };
+  busy.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
+  [defaultServer, noRerouteServer] = await Promise.all([
+    server('the default install', defaultConfig('example.com')),
+    server('"Do not reroute" with recipient rejection', noReroute),
+  ]);
+  others.push(
+    await server('routing-table hosts, IP and internal-address lists', busy),
+    noRerouteServer,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of servers) {
+    await s.postfix.stop();
+    await s.sasl.close();
+  }
+  await sink?.close();
+});
+
+const last = (r: { lines: string[] }) => r.lines[r.lines.length - 1] ?? '';
+
+/** One attempt in a fresh session; returns what went wrong (nothing, when no relay). */
+async function attempt(
+  c: RelayCase,
+  target = c.noReroute ? noRerouteServer : defaultServer,
+): Promise<string[]> {
+  const { probe, greeting } = await SmtpProbe.open(IP, target.port, { localAddress: CLIENT });
+  const problems: string[] = [];
+  try {
+    if (greeting.code !== 220) return [`greeting: ${last(greeting)}`];
+    await probe.command(`EHLO ${c.ehlo ?? 'relay-tester.invalid'}`);
+    for (const line of c.pre ?? []) await probe.command(line);
+    const mail = last(await probe.command(`MAIL FROM:${c.from}`));
+    // A refused sender is no relay; the transaction ends there.
+    if (!mail.startsWith('250')) {
+      if (!/^5\d\d /.test(mail)) problems.push(`MAIL: expected 250 or 5xx, got ${mail}`);
+      if (c.rcpt.some((r) => typeof r !== 'string' && r.local))
+        problems.push(`MAIL refused before a local control: ${mail}`);
+      return problems;
+    }
+    let accepted = 0;
+    for (const r of c.rcpt) {
+      const rcpt = typeof r === 'string' ? { to: r } : r;
+      const reply = last(await probe.command(`RCPT TO:${rcpt.to}`));
+      if (rcpt.local) {
+        if (!/^250 2\.1\.5 /.test(reply)) problems.push(`local ${rcpt.to}: ${reply}`);
+      } else if (rcpt.acceptedOrRefused) {
+        if (!/^(250 2\.1\.5|5\d\d \d\.\d\.\d) /.test(reply))
+          problems.push(`local ${rcpt.to}: ${reply}`);
+      } else if (!/^5\d\d \d\.\d\.\d /.test(reply)) {
+        problems.push(`RELAY? ${rcpt.to}: ${reply}`);
+      }
+      if (reply.startsWith('250')) accepted++;
+    }
+    if (accepted > 0) {
+      expect((await probe.command('DATA')).code).toBe(354);
+      const data = last(
+        await probe.command(`Subject: relay test ${c.id}\r\n\r\nrelay battery\r\n.`),
+      );
+      if (!data.startsWith('250 ')) problems.push(`DATA: ${data}`);
+    }
+    return problems;
+  } finally {
+    await probe.quit();
+  }
+}
+
+describe('relay battery against Postfix: an unauthorised client on the default configuration', () => {
+  it.each(
+    cases.map(
+      (c) =>
+        [
+          `${c.source} ${c.id}: MAIL FROM:${c.from} RCPT TO:${c.rcpt.map((r) => (typeof r === 'string' ? r : r.to)).join(' ')}`,
+          c,
+        ] as const,
+    ),
+  )('%s', async (_name, c) => {
+    await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
+  });
+
+  describe.each([0, 1])('the same tricks on another safe configuration (%i)', (i) => {
+    it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
+      const other = others[i];
+      if (!other) throw new Error('no such configuration');
+      await record.check(
+        `${c.id} [${other.name}]`,
+        async () => expect(await attempt(c, other)).toEqual([]),
+        `${c.source}, other configurations`,
+      );
+    });
+  });
+
+  it('afterwards nothing reached a non-local recipient: the sink got nothing, every queue is empty', async () => {
+    await record.check(
+      'nothing-relayed',
+      async () => {
+        // Postfix delivers after the 250: wait until its queues are empty.
+        const deadline = Date.now() + 60_000;
+        for (const s of servers) {
+          while ((await queued(s.postfix)) > 0 && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 200));
+          expect(await queued(s.postfix), `${s.name}: messages left in the queue`).toBe(0);
+        }
+        expect(sink.messages).toEqual([]);
+      },
+      'project',
+    );
+    record.note(
+      `${cases.length} relay attempts, each in a fresh session from ${CLIENT} to a private Postfix running renderPostfix()'s rendering, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+    );
+  });
+});
