@@ -100,11 +100,13 @@ export class Stack {
 
   private async boot(opts: StackOptions): Promise<void> {
     this.engine = opts.engine ?? 'ims';
+    // The sinks first: each binds a port of the kernel's choice, which could
+    // otherwise be one just chosen below for the console or the node.
+    this.sink = await SmtpSink.start();
+    this.partner = await SmtpSink.start();
     const httpPort = await freePort();
     this.smtpPort = await freePort();
     this.url = `http://127.0.0.1:${httpPort}`;
-    this.sink = await SmtpSink.start();
-    this.partner = await SmtpSink.start();
     this.consoleEnv = {
       IMS_HTTP_PORT: String(httpPort),
       IMS_DATA_DIR: this.temp(),

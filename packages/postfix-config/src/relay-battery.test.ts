@@ -115,10 +115,9 @@ beforeAll(async () => {
     entries: [{ ip: '127.0.0.9', mask: '255.255.255.255' }],
   };
   busy.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
-  [defaultServer, noRerouteServer] = await Promise.all([
-    server('the default install', defaultConfig('example.com')),
-    server('"Do not reroute" with recipient rejection', noReroute),
-  ]);
+  // One after the other: each takes a free port and binds it before the next looks.
+  defaultServer = await server('the default install', defaultConfig('example.com'));
+  noRerouteServer = await server('"Do not reroute" with recipient rejection', noReroute);
   others.push(
     await server('routing-table hosts, IP and internal-address lists', busy),
     noRerouteServer,

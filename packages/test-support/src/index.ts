@@ -32,16 +32,27 @@ export function childEnv(
   return { ...env, ...extra };
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
+/** A port free on `host` now (the kernel's choice), for the caller to bind soon. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const chosen = (server.address() as { port: number }).port;
+        server.close(() => resolve(chosen));
+      });
     });
-  });
+    // The kernel may offer a port again once it is closed: never the same
+    // one twice to this process, whose caller may not have bound the first yet.
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
+
+/** Ports freePort() has returned in this process. */
+const handedOut = new Set<number>();
 
 export interface Child {
   proc: ChildProcess;
