@@ -15,7 +15,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { battery } from '@ims/reliability';
-import { RELAY_TESTER_DOMAINS, type RelayCase, relayCases } from '@ims/reliability/relay-cases';
+import {
+  BUSY_NAME,
+  NO_REROUTE_NAME,
+  playRelayCase,
+  type RelayCase,
+  relayCases,
+  relayCaseTitle,
+  relayConfigurations,
+} from '@ims/reliability/relay-cases';
 import { defaultConfig } from '@ims/routing-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterNode } from './cluster/primary';
@@ -67,36 +75,13 @@ async function node(config = defaultConfig('example.com')) {
 
 beforeAll(async () => {
   sink = await SmtpSink.start();
-  const noReroute = defaultConfig('example.com');
-  noReroute.rerouteMode = 'no-reroute';
+  const { noReroute, busy } = relayConfigurations(`127.0.0.1:${sink.port}`);
   // Started side by side: each is a primary and its worker processes.
   const starting = node(noReroute);
   defaultNode = await node();
   noRerouteNode = await starting;
-  // Reroute on, with routing-table hosts for the testers' own domains (so a
-  // relay would land at the sink), an IP allow list and an internal address
-  // the client is not on: only the authenticated criterion could let it relay.
-  const busy = defaultConfig('example.com');
-  const hop = `127.0.0.1:${sink.port}`;
-  for (const d of RELAY_TESTER_DOMAINS) busy.routes.push({ sentTo: d, routeTo: hop });
-  busy.routes.push({ sentTo: '#localhost', routeTo: hop }, { sentTo: 'invalid', routeTo: hop });
-  busy.restrictions.clientAddresses = {
-    enabled: true,
-    entries: [
-      { ip: '192.168.1.0', mask: '255.255.255.0' },
-      { ip: '10.0.0.0', mask: '8' },
-    ],
-  };
-  busy.restrictions.internalAddresses = {
-    enabled: true,
-    entries: [{ ip: '127.0.0.9', mask: '255.255.255.255' }],
-  };
-  busy.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
-  others.push({
-    name: 'routing-table hosts, IP and internal-address lists',
-    node: await node(busy),
-  });
-  others.push({ name: '"Do not reroute" with recipient rejection', node: noRerouteNode });
+  others.push({ name: BUSY_NAME, node: await node(busy) });
+  others.push({ name: NO_REROUTE_NAME, node: noRerouteNode });
   // Worker processes start slowly on a busy machine.
 }, 180_000);
 
@@ -108,45 +93,20 @@ afterAll(async () => {
   await sink?.close();
 });
 
-/** One attempt in a fresh session; returns what happened, for the assertion. */
+/** One attempt in a fresh session; returns what went wrong, for the assertion. */
 async function attempt(
   c: RelayCase,
   target = c.noReroute ? noRerouteNode : defaultNode,
 ): Promise<string[]> {
   const s = await RawSmtp.open(target.port, IP, CLIENT);
-  const problems: string[] = [];
   try {
     const greeting = await s.reply();
     if (!greeting.startsWith('220 ')) return [`greeting: ${greeting}`];
-    await s.cmd(`EHLO ${c.ehlo ?? 'relay-tester.invalid'}`);
-    for (const line of c.pre ?? []) await s.cmd(line);
-    const mail = await s.cmd(`MAIL FROM:${c.from}`);
-    // A refused sender is no relay; the transaction ends there.
-    if (!mail.startsWith('250')) {
-      if (!/^5\d\d /.test(mail)) problems.push(`MAIL: expected 250 or 5xx, got ${mail}`);
-      if (c.rcpt.some((r) => typeof r !== 'string' && r.local))
-        problems.push(`MAIL refused before a local control: ${mail}`);
-      return problems;
-    }
-    let accepted = 0;
-    for (const r of c.rcpt) {
-      const rcpt = typeof r === 'string' ? { to: r } : r;
-      const reply = await s.cmd(`RCPT TO:${rcpt.to}`);
-      if (rcpt.local) {
-        if (!/^250 2\.1\.5 /.test(reply)) problems.push(`local ${rcpt.to}: ${reply}`);
-      } else if (rcpt.acceptedOrRefused) {
-        if (!/^(250 2\.1\.5|5\d\d \d\.\d\.\d) /.test(reply))
-          problems.push(`local ${rcpt.to}: ${reply}`);
-      } else if (!/^5\d\d \d\.\d\.\d /.test(reply)) {
-        problems.push(`RELAY? ${rcpt.to}: ${reply}`);
-      }
-      if (reply.startsWith('250')) accepted++;
-    }
-    if (accepted > 0) {
-      expect(await s.cmd('DATA')).toMatch(/^354 /);
-      const data = await s.cmd(`Subject: relay test ${c.id}\r\n\r\nrelay battery\r\n.`);
-      if (data !== '250 2.6.0 Message accepted') problems.push(`DATA: ${data}`);
-    }
+    const problems = await playRelayCase(
+      c,
+      (line) => s.cmd(line),
+      /^250 2\.6\.0 Message accepted$/,
+    );
     await s.cmd('QUIT');
     return problems;
   } finally {
@@ -155,15 +115,7 @@ async function attempt(
 }
 
 describe('relay battery: an unauthorised client on the default configuration', () => {
-  it.each(
-    cases.map(
-      (c) =>
-        [
-          `${c.source} ${c.id}: MAIL FROM:${c.from} RCPT TO:${c.rcpt.map((r) => (typeof r === 'string' ? r : r.to)).join(' ')}`,
-          c,
-        ] as const,
-    ),
-  )('%s', async (_name, c) => {
+  it.each(cases.map((c) => [relayCaseTitle(c), c] as const))('%s', async (_name, c) => {
     await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
   });
 

@@ -28,6 +28,8 @@
  * The site is example.com, with the mailbox alice@example.com.
  */
 
+import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
+
 export interface RelayRcpt {
   /** What follows `RCPT TO:` on the wire. */
   to: string;
@@ -383,4 +385,95 @@ export function relayCases(IP: string, SRV: string): RelayCase[] {
   ].map((c) => ({ ...c, source: 'project' as const }));
 
   return [...nmap, ...msf, ...abuse, ...dsbl, ...issue];
+}
+
+/** The site's configurations the cases run on besides the default install. */
+export interface RelayConfigurations {
+  /** "Do not reroute" with recipient rejection (the safe default of docs/design.md §2). */
+  noReroute: RoutingConfig;
+  /**
+   * Reroute on, with routing-table hosts for the testers' own domains sent
+   * to `hop` (so a relay would land there), an IP allow list and an internal
+   * address the client is not on: only the authenticated criterion could let
+   * it relay.
+   */
+  busy: RoutingConfig;
+}
+
+export const NO_REROUTE_NAME = '"Do not reroute" with recipient rejection';
+export const BUSY_NAME = 'routing-table hosts, IP and internal-address lists';
+
+/** The configurations of RelayConfigurations, with `hop` (host:port) for the routed domains. */
+export function relayConfigurations(hop: string): RelayConfigurations {
+  const noReroute = defaultConfig('example.com');
+  noReroute.rerouteMode = 'no-reroute';
+  const busy = defaultConfig('example.com');
+  for (const d of RELAY_TESTER_DOMAINS) busy.routes.push({ sentTo: d, routeTo: hop });
+  busy.routes.push({ sentTo: '#localhost', routeTo: hop }, { sentTo: 'invalid', routeTo: hop });
+  busy.restrictions.clientAddresses = {
+    enabled: true,
+    entries: [
+      { ip: '192.168.1.0', mask: '255.255.255.0' },
+      { ip: '10.0.0.0', mask: '8' },
+    ],
+  };
+  busy.restrictions.internalAddresses = {
+    enabled: true,
+    entries: [{ ip: '127.0.0.9', mask: '255.255.255.255' }],
+  };
+  busy.restrictions.neverRoute = [{ ip: '10.9.9.9', mask: '255.255.255.255' }];
+  return { noReroute, busy };
+}
+
+/** A case as a test's name: its source, id and envelope. */
+export function relayCaseTitle(c: RelayCase): string {
+  const rcpt = c.rcpt.map((r) => (typeof r === 'string' ? r : r.to)).join(' ');
+  return `${c.source} ${c.id}: MAIL FROM:${c.from} RCPT TO:${rcpt}`;
+}
+
+/**
+ * Plays a case in a session that has been greeted: `command` sends a line
+ * and answers the last line of its reply. When a recipient is accepted the
+ * message is sent too (as Metasploit's smtp_relay does), so that a relay
+ * shows as mail where it went. Returns what went wrong: nothing, when every
+ * recipient that is not local was refused. `messageAccepted` says what the
+ * engine answers a message it took.
+ */
+export async function playRelayCase(
+  c: RelayCase,
+  command: (line: string) => Promise<string>,
+  messageAccepted: RegExp,
+): Promise<string[]> {
+  const problems: string[] = [];
+  await command(`EHLO ${c.ehlo ?? 'relay-tester.invalid'}`);
+  for (const line of c.pre ?? []) await command(line);
+  const mail = await command(`MAIL FROM:${c.from}`);
+  // A refused sender is no relay; the transaction ends there.
+  if (!mail.startsWith('250')) {
+    if (!/^5\d\d /.test(mail)) problems.push(`MAIL: expected 250 or 5xx, got ${mail}`);
+    if (c.rcpt.some((r) => typeof r !== 'string' && r.local))
+      problems.push(`MAIL refused before a local control: ${mail}`);
+    return problems;
+  }
+  let accepted = 0;
+  for (const r of c.rcpt) {
+    const rcpt = typeof r === 'string' ? { to: r } : r;
+    const reply = await command(`RCPT TO:${rcpt.to}`);
+    if (rcpt.local) {
+      if (!/^250 2\.1\.5 /.test(reply)) problems.push(`local ${rcpt.to}: ${reply}`);
+    } else if (rcpt.acceptedOrRefused) {
+      if (!/^(250 2\.1\.5|5\d\d \d\.\d\.\d) /.test(reply))
+        problems.push(`local ${rcpt.to}: ${reply}`);
+    } else if (!/^5\d\d \d\.\d\.\d /.test(reply)) {
+      problems.push(`RELAY? ${rcpt.to}: ${reply}`);
+    }
+    if (reply.startsWith('250')) accepted++;
+  }
+  if (accepted > 0) {
+    const data = await command('DATA');
+    if (!data.startsWith('354 ')) return [...problems, `DATA: ${data}`];
+    const done = await command(`Subject: relay test ${c.id}\r\n\r\nrelay battery\r\n.`);
+    if (!messageAccepted.test(done)) problems.push(`message: ${done}`);
+  }
+  return problems;
 }
