@@ -181,8 +181,6 @@ class ImsSmtpConnection extends SMTPConnection {
   private errors = 0;
   private greetingTimer: NodeJS.Timeout | undefined;
   private hidingAuth = false;
-  /** Whether the reply of the command in progress waits (past the soft error limit). */
-  private delayed = false;
   /** Delayed replies not yet written. */
   private repliesWaiting = 0;
   /**
@@ -243,7 +241,6 @@ class ImsSmtpConnection extends SMTPConnection {
       this.heldCommands.push(() => this._onCommand(command, callback));
       return;
     }
-    const next = callback ?? (() => undefined);
     const { hardErrorLimit } = this.limits;
     if (this._ready && !this._upgrading && hardErrorLimit > 0 && this.errors >= hardErrorLimit) {
       this.send(421, formatLimitReply(REPLIES.tooManyErrors, this.name).slice(4), false);
@@ -251,12 +248,7 @@ class ImsSmtpConnection extends SMTPConnection {
     }
     // The error limit above decides, not the library's ten unknown commands.
     this._unrecognizedCommands = 0;
-    this.delayed = false;
-    super._onCommand(command, () => {
-      // A delayed error reply is written after the wait: the next command waits for it.
-      if (this.delayed) setTimeout(next, this.limits.errorSleepMs).unref();
-      else next();
-    });
+    super._onCommand(command, callback);
   }
 
   override handler_EHLO(command: Buffer, callback: () => void): void {
@@ -339,8 +331,7 @@ class ImsSmtpConnection extends SMTPConnection {
       super.send(code, data, context);
       return;
     }
-    this.countError(code);
-    if (this.delayed && code !== 421) {
+    if (this.countError(code)) {
       this.repliesWaiting++;
       setTimeout(() => {
         super.send(code, line, false);
@@ -354,12 +345,15 @@ class ImsSmtpConnection extends SMTPConnection {
     super.send(code, line, false);
   }
 
-  /** Counts an error reply; past the soft limit, the reply (and the next command) waits. */
-  private countError(code: number): void {
-    if (code < 400 || code === 421) return;
+  /**
+   * Counts an error reply; true when it is past the soft limit, so that it
+   * waits (and the commands after it wait for it: _onCommand).
+   */
+  private countError(code: number): boolean {
+    if (code < 400 || code === 421) return false;
     this.errors++;
     const { softErrorLimit, errorSleepMs } = this.limits;
-    if (softErrorLimit > 0 && errorSleepMs > 0 && this.errors > softErrorLimit) this.delayed = true;
+    return softErrorLimit > 0 && errorSleepMs > 0 && this.errors > softErrorLimit;
   }
 
   /** The line (after the code) the table sends for this reply; undefined to pass it through as it is. */

@@ -19,9 +19,12 @@ import {
   BUSY_NAME,
   NO_REROUTE_NAME,
   playRelayCase,
+  RELAY_CLIENT,
+  RELAY_IP,
+  RELAY_SERVER_NAME,
   type RelayCase,
   relayCases,
-  relayCaseTitle,
+  relayCaseTests,
   relayConfigurations,
 } from '@ims/reliability/relay-cases';
 import { defaultConfig } from '@ims/routing-core';
@@ -38,14 +41,10 @@ const record = battery({
   file: import.meta.filename,
 });
 
-/** The server's own address, its greeting name, the unauthorised client. */
-const IP = '127.0.0.1';
-const SRV = 'mx.example.com';
-const CLIENT = '127.0.0.2';
 /** SMTP workers of each node under test (cluster/): the battery runs against several. */
 const WORKERS = 2;
 
-const cases = relayCases(IP, SRV);
+const cases = relayCases();
 
 let sink: SmtpSink;
 const nodes: { node: ClusterNode; port: number; dataDir: string }[] = [];
@@ -58,10 +57,10 @@ async function node(config = defaultConfig('example.com')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ims-relay-'));
   // Several SMTP workers sharing the socket, as a node runs by default.
   const n = new ClusterNode({
-    listen: [IP],
+    listen: [RELAY_IP],
     port: 0,
     dataDir,
-    hostname: SRV,
+    hostname: RELAY_SERVER_NAME,
     smartHost: { host: sink.host, port: sink.port },
     queue: { retryScheduleMs: [100], connectionTimeoutMs: 2000 },
     workers: WORKERS,
@@ -98,7 +97,7 @@ async function attempt(
   c: RelayCase,
   target = c.noReroute ? noRerouteNode : defaultNode,
 ): Promise<string[]> {
-  const s = await RawSmtp.open(target.port, IP, CLIENT);
+  const s = await RawSmtp.open(target.port, RELAY_IP, RELAY_CLIENT);
   try {
     const greeting = await s.reply();
     if (!greeting.startsWith('220 ')) return [`greeting: ${greeting}`];
@@ -115,21 +114,7 @@ async function attempt(
 }
 
 describe('relay battery: an unauthorised client on the default configuration', () => {
-  it.each(cases.map((c) => [relayCaseTitle(c), c] as const))('%s', async (_name, c) => {
-    await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
-  });
-
-  describe.each([0, 1])('the same tricks on another safe configuration (%i)', (i) => {
-    it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
-      const other = others[i];
-      if (!other) throw new Error('no such configuration');
-      await record.check(
-        `${c.id} [${other.name}]`,
-        async () => expect(await attempt(c, other.node)).toEqual([]),
-        `${c.source}, other configurations`,
-      );
-    });
-  });
+  relayCaseTests(record, cases, others, (c, other) => attempt(c, other?.node));
 
   it('afterwards nothing reached a non-local recipient: the smart host got nothing, the queue is empty, no report went out', async () => {
     await record.check(
@@ -156,7 +141,7 @@ describe('relay battery: an unauthorised client on the default configuration', (
       'project',
     );
     record.note(
-      `${cases.length} relay attempts, each in a fresh session from ${CLIENT} to nodes of ${WORKERS} SMTP workers, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+      `${cases.length} relay attempts, each in a fresh session from ${RELAY_CLIENT} to nodes of ${WORKERS} SMTP workers, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
     );
   });
 });

@@ -18,9 +18,12 @@ import {
   BUSY_NAME,
   NO_REROUTE_NAME,
   playRelayCase,
+  RELAY_CLIENT,
+  RELAY_IP,
+  RELAY_SERVER_NAME,
   type RelayCase,
   relayCases,
-  relayCaseTitle,
+  relayCaseTests,
   relayConfigurations,
 } from '@ims/reliability/relay-cases';
 import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
@@ -39,12 +42,7 @@ const record = battery({
   file: import.meta.filename,
 });
 
-/** The server's own address, its greeting name, the unauthorised client. */
-const IP = '127.0.0.1';
-const SRV = 'mx.example.com';
-const CLIENT = '127.0.0.2';
-
-const cases = relayCases(IP, SRV);
+const cases = relayCases();
 
 interface Server {
   name: string;
@@ -70,9 +68,9 @@ async function server(name: string, config: RoutingConfig): Promise<Server> {
     },
   ];
   const target = targetUnder(dir, {
-    listen: [{ host: IP, port }],
-    myhostname: SRV,
-    smartHost: `${IP}:${sink.port}`,
+    listen: [{ host: RELAY_IP, port }],
+    myhostname: RELAY_SERVER_NAME,
+    smartHost: `${RELAY_IP}:${sink.port}`,
     saslSocket: join(dir, 'auth'),
   });
   const sasl = createSaslServer({
@@ -102,7 +100,7 @@ async function queued(postfix: PostfixFixture): Promise<number> {
 
 beforeAll(async () => {
   sink = await startSink();
-  const { noReroute, busy } = relayConfigurations(`${IP}:${sink.port}`);
+  const { noReroute, busy } = relayConfigurations(`${RELAY_IP}:${sink.port}`);
   // One after the other: each takes a free port and binds it before the next looks.
   defaultServer = await server('the default install', defaultConfig('example.com'));
   noRerouteServer = await server(NO_REROUTE_NAME, noReroute);
@@ -124,7 +122,9 @@ async function attempt(
   c: RelayCase,
   target = c.noReroute ? noRerouteServer : defaultServer,
 ): Promise<string[]> {
-  const { probe, greeting } = await SmtpProbe.open(IP, target.port, { localAddress: CLIENT });
+  const { probe, greeting } = await SmtpProbe.open(RELAY_IP, target.port, {
+    localAddress: RELAY_CLIENT,
+  });
   try {
     if (greeting.code !== 220) return [`greeting: ${last(greeting)}`];
     // Postfix answers a message it took with "250 2.0.0 Ok: queued as …".
@@ -135,21 +135,7 @@ async function attempt(
 }
 
 describe('relay battery against Postfix: an unauthorised client on the default configuration', () => {
-  it.each(cases.map((c) => [relayCaseTitle(c), c] as const))('%s', async (_name, c) => {
-    await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
-  });
-
-  describe.each([0, 1])('the same tricks on another safe configuration (%i)', (i) => {
-    it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
-      const other = others[i];
-      if (!other) throw new Error('no such configuration');
-      await record.check(
-        `${c.id} [${other.name}]`,
-        async () => expect(await attempt(c, other)).toEqual([]),
-        `${c.source}, other configurations`,
-      );
-    });
-  });
+  relayCaseTests(record, cases, others, attempt);
 
   it('afterwards nothing reached a non-local recipient: the sink got nothing, every queue is empty', async () => {
     await record.check(
@@ -167,7 +153,7 @@ describe('relay battery against Postfix: an unauthorised client on the default c
       'project',
     );
     record.note(
-      `${cases.length} relay attempts, each in a fresh session from ${CLIENT} to a private Postfix running renderPostfix()'s rendering, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
+      `${cases.length} relay attempts, each in a fresh session from ${RELAY_CLIENT} to a private Postfix running renderPostfix()'s rendering, on the default configuration and again on: ${others.map((o) => o.name).join('; ')}.`,
     );
   });
 });

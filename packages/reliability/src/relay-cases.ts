@@ -29,6 +29,13 @@
  */
 
 import { defaultConfig, type RoutingConfig } from '@ims/routing-core';
+import { describe, expect, it } from 'vitest';
+import type { Battery } from './index';
+
+/** The server's own address and greeting name, and the unauthorised client, of both batteries. */
+export const RELAY_IP = '127.0.0.1';
+export const RELAY_SERVER_NAME = 'mx.example.com';
+export const RELAY_CLIENT = '127.0.0.2';
 
 export interface RelayRcpt {
   /** What follows `RCPT TO:` on the wire. */
@@ -74,7 +81,7 @@ const plain = (user: string, password: string) =>
  * Every case, for a server at `IP` that greets as `SRV` (its own address and
  * name are what many of the tricks put in the path).
  */
-export function relayCases(IP: string, SRV: string): RelayCase[] {
+export function relayCases(IP = RELAY_IP, SRV = RELAY_SERVER_NAME): RelayCase[] {
   // nmap smtp-open-relay.nse: domain, from, to as in the script's defaults.
   const nmapDomain = 'nmap-scanme.invalid';
   const nf = 'antispam';
@@ -476,4 +483,34 @@ export async function playRelayCase(
     if (!messageAccepted.test(done)) problems.push(`message: ${done}`);
   }
   return problems;
+}
+
+/**
+ * Registers a test per case on the default configuration, then per case on
+ * each of `others` (the two of relayConfigurations(), filled in by the
+ * caller's beforeAll), each recorded in `record`. `attempt(c, other)` plays
+ * the case in a fresh session, on the default configuration when `other` is
+ * undefined, and answers what went wrong.
+ */
+export function relayCaseTests<T extends { name: string }>(
+  record: Battery,
+  cases: readonly RelayCase[],
+  others: readonly T[],
+  attempt: (c: RelayCase, other?: T) => Promise<string[]>,
+): void {
+  it.each(cases.map((c) => [relayCaseTitle(c), c] as const))('%s', async (_name, c) => {
+    await record.check(c.id, async () => expect(await attempt(c)).toEqual([]), c.source);
+  });
+
+  describe.each([0, 1])('the same tricks on another safe configuration (%i)', (i) => {
+    it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
+      const other = others[i];
+      if (!other) throw new Error('no such configuration');
+      await record.check(
+        `${c.id} [${other.name}]`,
+        async () => expect(await attempt(c, other)).toEqual([]),
+        `${c.source}, other configurations`,
+      );
+    });
+  });
 }
