@@ -2,7 +2,7 @@
 // (RFC 3464), the Q255695 NDR path, and STARTTLS with a configured certificate.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -233,6 +233,48 @@ describe('outbound queue: delivery over SMTP', () => {
     expect(q.stats.queueMessages).toBe(0);
     expect(readdirSync(join(dir, 'corrupt'))).toEqual(['junk']);
     await q.stop();
+  });
+
+  it('a journal replayed after the job was delivered does not queue it again (a worker that died)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const outside = await sink();
+    const q = new OutboundQueue({
+      dir,
+      hostname: 'mx.example.com',
+      smartHost: { host: outside.host, port: outside.port },
+      onBounce: async () => undefined,
+    });
+    await q.start();
+    onTestFinished(() => q.stop());
+    const recipients = [
+      { address: 'bob@outside.example', hop: { kind: 'outbound', domain: 'outside.example' } },
+    ] as const;
+    const message = Buffer.from('Subject: once\r\n\r\nonce\r\n');
+    // As a message is first queued (the copies of a journaled message) …
+    const name = await q.enqueue('alice@example.com', [...recipients], message, 1, {
+      name: '1700000000.M1P1Q1R1.test',
+      sync: false,
+    });
+    await outside.waitFor(1);
+    await q.idle();
+    expect(readdirSync(join(dir, 'queue'))).toEqual([]);
+    // … then replayed from the journal, its record still there: not queued again.
+    await q.enqueue('alice@example.com', [...recipients], message, 1, {
+      name,
+      sync: false,
+      skipPresent: true,
+    });
+    expect(q.stats.queueMessages).toBe(0);
+    expect(readdirSync(join(dir, 'queue'))).toEqual([]);
+    // A worker that wrote it again and hands it over: removed, not delivered.
+    writeFileSync(join(dir, 'queue', name), 'its job, as the journal has it');
+    q.adopt(name, 0);
+    await until(() => (readdirSync(join(dir, 'queue')).length === 0 ? true : undefined));
+    q.flush();
+    await q.idle();
+    expect(q.stats.outboundDelivered).toBe(1);
+    expect(outside.messages).toHaveLength(1);
   });
 });
 

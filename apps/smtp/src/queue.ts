@@ -111,6 +111,12 @@ export class NotQueued extends Error {
 
 const DEFAULT_SCHEDULE = [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 60 * 60_000];
 const FIVE_DAYS = 5 * 24 * 60 * 60_000;
+/**
+ * Finished jobs a runner remembers. A journal record outlives its job by at
+ * most a checkpoint (a second, or until a failing disk lets one through):
+ * more than a second of relayed mail at any rate this node reaches.
+ */
+const FINISHED_REMEMBERED = 100_000;
 
 function splitJob(data: Buffer): { job: QueueJob; message: Buffer } {
   const nl = data.indexOf(0x0a);
@@ -154,6 +160,13 @@ export class OutboundQueue {
   private readonly failures = new Map<string, number>();
   /** Jobs being deleted: not started, listed, retried or deleted again. */
   private readonly deleting = new Set<string>();
+  /**
+   * Jobs this runner has finished (delivered, returned or deleted), the
+   * latest FINISHED_REMEMBERED: replaying the journal of a worker that died
+   * must not queue one of them again (its record can outlive the job by up
+   * to a checkpoint).
+   */
+  private readonly finished = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private abort = new AbortController();
@@ -219,9 +232,9 @@ export class OutboundQueue {
     version?: number,
     opts: WriteOptions & { skipPresent?: boolean } = {},
   ): Promise<string> {
-    // Replaying the journal: a job already queued (or delivered and gone
-    // while it ran) is not queued twice.
-    if (opts.name && this.due.has(opts.name)) return opts.name;
+    // Replaying a journal: a job already queued, or finished since this
+    // runner started, is not queued twice.
+    if (opts.name && (this.due.has(opts.name) || this.finished.has(opts.name))) return opts.name;
     // A worker replaying its journal segment: the runner may hold the job already.
     if (opts.name && opts.skipPresent && this.opts.handOff) {
       const present = await stat(join(this.queueDir, opts.name)).then(
@@ -253,6 +266,13 @@ export class OutboundQueue {
   adopt(name: string, nextAttemptAt: number): void {
     // Only a file name, never a path: a worker names a job it wrote.
     if (name.includes('/') || name.includes('\\') || name.startsWith('.')) return;
+    if (this.finished.has(name)) {
+      // Written again from the journal of a worker that died: this runner
+      // finished it already (names are never reused), so it is not sent twice.
+      this.opts.logger?.warn({ event: 'queue-replayed-finished-job', job: name });
+      void unlink(join(this.queueDir, name)).catch(() => undefined);
+      return;
+    }
     if (!this.due.has(name)) this.due.set(name, nextAttemptAt);
     this.pump();
   }
@@ -362,7 +382,7 @@ export class OutboundQueue {
       }
       await unlink(path);
       await fsyncDir(this.queueDir);
-      this.forget(id);
+      this.done(id);
       this.opts.logger?.info({ event: 'queue-deleted', job: id, ndr: ndrSent });
       return { ndrSent };
     } finally {
@@ -522,13 +542,23 @@ export class OutboundQueue {
     }
     await unlink(path);
     await fsyncDir(this.queueDir);
-    this.forget(name);
+    this.done(name);
   }
 
   private forget(name: string): void {
     this.due.delete(name);
     this.deferred.delete(name);
     this.failures.delete(name);
+  }
+
+  /** A job is finished and its file gone: forgotten, and remembered as finished. */
+  private done(name: string): void {
+    this.forget(name);
+    this.finished.add(name);
+    if (this.finished.size > FINISHED_REMEMBERED) {
+      const oldest = this.finished.values().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
+    }
   }
 
   private async deliverGroup(

@@ -89,6 +89,8 @@ export interface SmtpNodeOptions {
   trafficRecorder?: DecisionRecorder;
   /** The journal's directory (default dataDir/journal); each SMTP worker has its own (cluster/). */
   journalDir?: string;
+  /** How often the journal checkpoints (default 1 s); tests lengthen it to hold records longer. */
+  journalCheckpointMs?: number;
   /** An SMTP worker's: each queue job written goes to the node's one queue runner (queue.ts `handOff`). */
   queueHandOff?: (name: string, nextAttemptAt: number) => void;
   /** The addresses the node listens on when its workers do (loop detection); default its own listeners. */
@@ -120,6 +122,7 @@ export class SmtpNode {
       dir: opts.journalDir ?? join(opts.dataDir, 'journal'),
       syncRoot: opts.dataDir,
       logger: this.logger,
+      ...(opts.journalCheckpointMs === undefined ? {} : { checkpointMs: opts.journalCheckpointMs }),
     });
     this.queue = new OutboundQueue({
       dir: join(opts.dataDir, 'queue'),

@@ -195,13 +195,14 @@ describe('a node with two SMTP workers', () => {
     expect(lost).toEqual([]);
   });
 
-  it('the one queue runner delivers each relayed message once', async () => {
+  it('the one queue runner delivers each relayed message once, even after both workers are killed', async () => {
     const sink = await SmtpSink.start();
     onTestFinished(() => sink.close());
     const { node, port } = await startCluster({
       smartHost: { host: '127.0.0.1', port: sink.port },
       // 16 AUTHs from one address at once: past the default concurrency cap.
       clientLimits: { maxConcurrentAuthPerClient: 0 },
+      journalCheckpointMs: 60_000,
     });
     const count = 16;
     await Promise.all(
@@ -219,7 +220,23 @@ describe('a node with two SMTP workers', () => {
     );
     await sink.waitFor(count, 20_000);
     await node.queue.idle(20_000);
-    // A little longer: a second runner would deliver again now.
+    // Both workers die now, their journals still holding every record (a
+    // checkpoint a minute): the replacements must not queue them again.
+    const dead = [...node.workerPids];
+    for (const [, pid] of dead) process.kill(pid, 'SIGKILL');
+    await until(
+      () =>
+        dead.every(([slot, pid]) => {
+          const now = node.readyWorkerPids.get(slot);
+          return now !== undefined && now !== pid;
+        })
+          ? true
+          : undefined,
+      60_000,
+      'both replacements',
+    );
+    await node.queue.idle(20_000);
+    // A little longer: a second runner, or a replayed job, would be delivered now.
     await new Promise((r) => setTimeout(r, 500));
     const tokens = sink.messages.map((m) => /X-Token: (\S+)/.exec(m.data.toString())?.[1]);
     expect(tokens).toHaveLength(count);

@@ -152,6 +152,15 @@ export class ClusterNode implements AttachedNode {
     );
   }
 
+  /** The pids of the workers that listen (started, journal replayed), by slot (tests). */
+  get readyWorkerPids(): Map<number, number> {
+    return new Map(
+      [...this.slots.values()]
+        .filter((s) => s.version !== undefined)
+        .map((s) => [s.slot, s.worker.process.pid ?? 0] as const),
+    );
+  }
+
   /** The version every worker runs (the oldest while a restart is under way). */
   get runningVersion(): number | undefined {
     let v: number | undefined;
@@ -274,9 +283,22 @@ export class ClusterNode implements AttachedNode {
     this.backoff.set(slot, quick ? wait : 50);
     setTimeout(() => {
       if (this.stopping) return;
-      this.fork(slot).catch((err: unknown) =>
-        this.logger.error({ event: 'worker-start-failed', worker: slot, error: String(err) }),
-      );
+      // The dead worker's journal segment first, here, where the queue runner
+      // knows which of its relayed messages are delivered already: the
+      // replacement would queue those again (their records outlive them by
+      // up to a checkpoint). Should this fail, the replacement replays it.
+      this.local
+        .replayJournal(join(this.opts.dataDir, 'journal', `w${slot}`))
+        .catch((err: unknown) =>
+          this.logger.error({ event: 'journal-replay-failed', worker: slot, error: String(err) }),
+        )
+        .then(() => {
+          if (this.stopping) return;
+          return this.fork(slot);
+        })
+        .catch((err: unknown) =>
+          this.logger.error({ event: 'worker-start-failed', worker: slot, error: String(err) }),
+        );
     }, wait).unref();
   }
 
