@@ -69,6 +69,27 @@ async function sendOn(c: RawSmtp, to: string, body: string, auth = false): Promi
   return c.cmd(`${body}\r\n.`);
 }
 
+/**
+ * Opens a session and tells which worker took it: the slot whose count of
+ * started sessions grew (none for a session refused at connect).
+ */
+async function openOn(
+  node: ClusterNode,
+  port: number,
+): Promise<{ c: RawSmtp; slot: number | undefined; greeting: string }> {
+  await node.settled();
+  const before = node.sessionsBySlot;
+  const c = await RawSmtp.open(port);
+  onTestFinished(() => c.close());
+  const greeting = await c.reply();
+  await node.settled();
+  const slot = [...node.sessionsBySlot].find(([k, n]) => n > (before.get(k) ?? 0))?.[0];
+  return { c, slot, greeting };
+}
+
+const onBothWorkers = (held: { slot: number | undefined }[]) =>
+  new Set(held.map((h) => h.slot)).size === 2;
+
 function inbox(dataDir: string, mailbox: string): string[] {
   try {
     return readdirSync(join(maildirOf(dataDir, mailbox), 'new'));
@@ -313,13 +334,22 @@ describe('a node with two SMTP workers', () => {
   });
 
   it('per-client limits count across workers, and a dead worker releases the sessions it held', async () => {
-    const { node, port } = await startCluster({ clientLimits: { maxConnectionsPerClient: 3 } });
-    // Whichever workers the kernel hands these to, the limit is the node's, not each worker's.
-    const held = [await greeted(port), await greeted(port), await greeted(port)];
-    const fourth = await RawSmtp.open(port);
-    onTestFinished(() => fourth.close());
-    expect(await fourth.reply()).toMatch(/^421 4\.7\.0 .*too many connections from 127\.0\.0\.1/);
-    expect(held).toHaveLength(3);
+    const { node, port } = await startCluster({ clientLimits: { maxConnectionsPerClient: 4 } });
+    // Four sessions held, on both workers (the kernel picks the worker: while
+    // all four are on one, one of them goes and another is opened).
+    const held: Awaited<ReturnType<typeof openOn>>[] = [];
+    for (let i = 0; i < 60 && !(held.length === 4 && onBothWorkers(held)); i++) {
+      if (held.length === 4) held.shift()?.c.close();
+      const s = await openOn(node, port);
+      // A 421 here is a session let go and not yet given back: try again.
+      if (s.greeting.startsWith('220 ')) held.push(s);
+      else s.c.close();
+    }
+    expect(held).toHaveLength(4);
+    expect(onBothWorkers(held)).toBe(true);
+    // Each worker holds fewer than four: only a count of the node's refuses the fifth.
+    const fifth = await openOn(node, port);
+    expect(fifth.greeting).toMatch(/^421 4\.7\.0 .*too many connections from 127\.0\.0\.1/);
     // Kill every worker: their sessions die with them and are no longer counted.
     for (const pid of node.workerPids.values()) process.kill(pid, 'SIGKILL');
     await until(
@@ -337,6 +367,57 @@ describe('a node with two SMTP workers', () => {
       30_000,
       'a new session from the same address',
     );
+  }, 60_000);
+
+  it('the connection rate counts across workers: sessions opened on both count toward one limit', async () => {
+    // Four a minute from one address. When the kernel gives all four to one
+    // worker, a per-worker count would pass as well: then a new node, a new minute.
+    for (let attempt = 0; ; attempt++) {
+      const { node, port } = await startCluster({
+        clientLimits: { maxConnectionsPerClient: 0, connectionRatePerMinute: 4 },
+      });
+      const opened: Awaited<ReturnType<typeof openOn>>[] = [];
+      for (let i = 0; i < 4; i++) {
+        const s = await openOn(node, port);
+        expect(s.greeting).toMatch(/^220 /);
+        opened.push(s);
+        await s.c.cmd('QUIT');
+      }
+      if (!onBothWorkers(opened) && attempt < 5) {
+        await node.stop();
+        continue;
+      }
+      expect(onBothWorkers(opened)).toBe(true);
+      const fifth = await openOn(node, port);
+      expect(fifth.greeting).toMatch(/^421 4\.7\.0 .*too many connections from 127\.0\.0\.1/);
+      return;
+    }
+  }, 90_000);
+
+  it('AUTH failures count across workers: failures on both reach one limit', async () => {
+    const { node, port } = await startCluster({
+      clientLimits: { authFailureLimit: 3, maxConcurrentAuthPerClient: 0 },
+    });
+    // One session on each worker.
+    const bySlot = new Map<number, RawSmtp>();
+    for (let i = 0; i < 60 && bySlot.size < 2; i++) {
+      const s = await openOn(node, port);
+      if (s.slot !== undefined && !bySlot.has(s.slot)) bySlot.set(s.slot, s.c);
+      else s.c.close();
+    }
+    const [a, b] = [...bySlot.values()];
+    if (!a || !b) throw new Error('no session on each worker');
+    const wrong = `AUTH PLAIN ${plain('alice@example.com', 'wrong')}`;
+    const right = `AUTH PLAIN ${plain('alice@example.com', 'alice-password')}`;
+    for (const c of [a, b]) expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+    const invalid = '535 5.7.8 Authentication credentials invalid';
+    expect(await a.cmd(wrong)).toBe(invalid);
+    expect(await a.cmd(wrong)).toBe(invalid);
+    expect(await b.cmd(wrong)).toBe(invalid);
+    // Two failures on one worker and one on the other: the node's three.
+    const refused = '454 4.7.0 Too many authentication attempts, please try again later';
+    expect(await b.cmd(right)).toBe(refused);
+    expect(await a.cmd(right)).toBe(refused);
   }, 60_000);
 
   it("the workers' RCPT decisions reach the node's one store of decision records", async () => {
