@@ -5,12 +5,13 @@
  * and leaves no process behind on SIGINT or SIGTERM.
  */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
-import { type Child, freePort, start, until } from '@ims/test-support';
+import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postfixAvailable } from './stack';
 
@@ -222,6 +223,124 @@ describe('npm start: the console with one supervised local SMTP node', () => {
     await expect(RawSmtp.open(smtpPort)).rejects.toThrow();
     third.proc.kill('SIGTERM');
     expect(await exited(third)).toBe(0);
+  });
+});
+
+/** The processes under `pid` (by /proc), with their command lines. */
+function descendants(pid: number): { pid: number; cmdline: string }[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: { pid: number; cmdline: string }[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      try {
+        out.push({
+          pid: c,
+          cmdline: readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').join(' '),
+        });
+      } catch {
+        // gone meanwhile
+      }
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without tsx', () => {
+  it('the built launcher serves the console and starts the built node with its two SMTP workers', {
+    timeout: 120_000,
+  }, async () => {
+    // As scripts/start.sh does (but the CLI, which other tests may be running), then its last line.
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'apps/server', 'apps/smtp'], {
+      stdio: 'pipe',
+    });
+    const httpPort = await freePort();
+    const smtpPort = await freePort();
+    const dataDir = temp();
+    const url = `http://127.0.0.1:${httpPort}`;
+    const proc = spawn(
+      process.execPath,
+      ['--enable-source-maps', join(root, 'apps/server/build/launcher.js')],
+      {
+        cwd: root,
+        env: childEnv({
+          LOG_LEVEL: 'warn',
+          IMS_HTTP_PORT: String(httpPort),
+          IMS_SMTP_PORT: String(smtpPort),
+          IMS_DATA_DIR: dataDir,
+          IMS_SMTP_WORKERS: '2',
+          IMS_ADMIN_PASSWORD: 'built start password',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    proc.stdout?.on('data', (d) => {
+      out += String(d);
+    });
+    proc.stderr?.on('data', (d) => {
+      out += String(d);
+    });
+    const child: Child = {
+      proc,
+      output: () => out,
+      stop: () =>
+        new Promise<void>((done) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return done();
+          proc.once('exit', () => done());
+          proc.kill('SIGTERM');
+        }),
+    };
+    children.push(child);
+    await until(async () => (out.includes(`${url}/`) ? true : undefined), 60_000, 'the URL');
+    const session = await createApiClient({ baseUrl: url }).login('admin', 'built start password');
+    const browser = createApiClient({ baseUrl: url, cookie: session.cookie });
+    await until(
+      async () => {
+        const s = await browser.service.status();
+        const n = s.nodes[0];
+        return n?.online && n.state === 'running' && n.runningVersion === s.savedVersion
+          ? true
+          : undefined;
+      },
+      60_000,
+      'the built node to run the saved version',
+    );
+    // The node's policy answers on the wire: relaying refused, as the defaults say.
+    const c = await RawSmtp.open(smtpPort);
+    try {
+      expect(await c.reply()).toMatch(/^220 /);
+      expect(await c.cmd('EHLO client.example')).toMatch(/^250/);
+      expect(await c.cmd('MAIL FROM:<someone@remote.example>')).toMatch(/^250 /);
+      expect(await c.cmd('RCPT TO:<victim@elsewhere.example>')).toBe(
+        '550 5.7.1 Relaying is prohibited',
+      );
+    } finally {
+      c.close();
+    }
+    // Every process is built JavaScript: the node (build/main.js) and its two
+    // workers (worker.js beside it), and none runs the tsx loader.
+    const nodePid = Number(readFileSync(join(dataDir, 'local-node.pid'), 'utf8'));
+    const tree = descendants(proc.pid ?? 0);
+    const node = tree.find((p) => p.pid === nodePid);
+    expect(node?.cmdline).toMatch(/build\/main\.js/);
+    expect(tree.filter((p) => /apps\/smtp\/build\/worker\.js/.test(p.cmdline))).toHaveLength(2);
+    expect(tree.filter((p) => p.cmdline.includes('tsx'))).toEqual([]);
+    expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8')).not.toContain('tsx');
+    proc.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    expect(alive(nodePid)).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@
 // cluster worker) and the `ims` CLI to JavaScript, once, for `npm start`:
 // node runs them without the tsx loader (less memory, a quicker start).
 // Development and the tests keep running the TypeScript through tsx.
+// `node scripts/build.mjs apps/server apps/smtp` builds only the apps named.
 //
 // Each entry is one ES module in the app's build/ folder. The workspace's own
 // packages (@ims/*) are bundled in; npm packages are not: they are imported
@@ -97,11 +98,14 @@ const targets =
           plugins: [externalNpm],
         },
       ]
-    : apps.map((app) => ({
-        out: join(root, app.dir, 'build'),
-        entries: app.entries.map((e) => join(root, app.dir, e)),
-        plugins: app.plugins,
-      }));
+    : apps
+        // `node scripts/build.mjs apps/server apps/smtp`: only these apps.
+        .filter((app) => process.argv.length <= 2 || process.argv.slice(2).includes(app.dir))
+        .map((app) => ({
+          out: join(root, app.dir, 'build'),
+          entries: app.entries.map((e) => join(root, app.dir, e)),
+          plugins: app.plugins,
+        }));
 await Promise.all(
   targets.map(async ({ out, entries, plugins }) => {
     rmSync(out, { recursive: true, force: true });
