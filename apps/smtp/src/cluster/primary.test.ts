@@ -1,9 +1,10 @@
 // A node with two SMTP workers (cluster/primary.ts) on loopback: real
 // processes sharing one listening socket.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { defaultConfig } from '@ims/routing-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { maildirOf } from '../maildir';
@@ -67,6 +68,14 @@ async function sendOn(c: RawSmtp, to: string, body: string, auth = false): Promi
   expect(await c.cmd(`RCPT TO:<${to}>`)).toMatch(/^250 /);
   expect(await c.cmd('DATA')).toMatch(/^354 /);
   return c.cmd(`${body}\r\n.`);
+}
+
+/** A journal record as journal.ts frames it: length, CRC-32, payload. */
+function journalFrame(payload: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(payload.length, 0);
+  head.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([head, payload]);
 }
 
 /**
@@ -263,6 +272,66 @@ describe('a node with two SMTP workers', () => {
     expect(tokens).toHaveLength(count);
     expect(new Set(tokens).size).toBe(count);
     expect(node.counters.outboundDelivered).toBe(count);
+  });
+
+  it('journal segments left by the workers are replayed once, by the primary, before any worker listens', async () => {
+    const sink = await SmtpSink.start();
+    onTestFinished(() => sink.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'ims-cluster-replay-'));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+    // What kill -9 of the whole node leaves: each worker's segment holding
+    // acknowledged messages whose copies were never written; w3 from when
+    // the node ran three workers (it runs two now: no worker replays w3).
+    const tokens: string[] = [];
+    for (const slot of [1, 2, 3]) {
+      const dir = join(dataDir, 'journal', `w${slot}`);
+      mkdirSync(dir, { recursive: true });
+      const records = ['local', 'relay'].map((kind) => {
+        const token = `w${slot}-${kind}`;
+        tokens.push(token);
+        const stored = {
+          id: `1700000000.M${slot}P1Q1R1.${kind}.replay.test`,
+          mailFrom: 'someone@remote.example',
+          version: 1,
+          arrival: new Date().toISOString(),
+          local: kind === 'local' ? ['alice@example.com'] : [],
+          relay:
+            kind === 'relay'
+              ? [
+                  {
+                    address: `friend${slot}@outside.example`,
+                    hop: { kind: 'outbound', domain: 'outside.example' },
+                  },
+                ]
+              : [],
+        };
+        return journalFrame(
+          Buffer.from(
+            `${JSON.stringify(stored)}\nSubject: ${token}\r\nX-Token: ${token}\r\n\r\nHi.\r\n`,
+          ),
+        );
+      });
+      writeFileSync(join(dir, '000000000007.log'), Buffer.concat(records));
+    }
+    const { node } = await startCluster({
+      dataDir,
+      smartHost: { host: '127.0.0.1', port: sink.port },
+    });
+    // start() resolves once the workers listen: the local copies are there by then.
+    expect(inbox(dataDir, 'alice@example.com')).toHaveLength(3);
+    await sink.waitFor(3, 20_000);
+    await node.queue.idle(20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const dir = join(maildirOf(dataDir, 'alice@example.com'), 'new');
+    const delivered = [
+      ...readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')),
+      ...sink.messages.map((m) => m.data.toString()),
+    ].map((text) => /X-Token: (\S+)/.exec(text)?.[1]);
+    expect(delivered.sort()).toEqual([...tokens].sort());
+    // The old segments are gone: a later start has nothing to replay.
+    for (const slot of [1, 2, 3]) {
+      expect(readdirSync(join(dataDir, 'journal', `w${slot}`))).not.toContain('000000000007.log');
+    }
   });
 
   it('runningVersion moves only once every worker runs the new version', async () => {
