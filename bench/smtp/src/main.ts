@@ -196,7 +196,11 @@ function treeRssKb(pid: number): number {
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 const mem = (m: { rss: number; pss: number }) => `${mb(m.rss)} (PSS ${mb(m.pss)})`;
 
-/** Opens `count` sessions and waits for their greetings; returns them open. */
+/**
+ * Opens `count` sessions and waits for their greetings; returns them open.
+ * Throws unless every one was greeted with 220 (a 421, the server full, is
+ * no session held).
+ */
 async function idleSessions(port: number, count: number): Promise<Socket[]> {
   const sockets: Socket[] = [];
   for (let i = 0; i < count; i += 50) {
@@ -207,13 +211,24 @@ async function idleSessions(port: number, count: number): Promise<Socket[]> {
           new Promise<void>((ok, fail) => {
             const s = connect(port, '127.0.0.1');
             sockets.push(s);
-            s.once('data', () => ok());
+            s.once('data', (d) => {
+              const line = String(d);
+              if (line.startsWith('220 ')) ok();
+              else
+                fail(new Error(`session ${sockets.length} of ${count} not held: ${line.trim()}`));
+            });
             s.once('error', fail);
           }),
       ),
     );
   }
   return sockets;
+}
+
+/** Throws unless every socket is still open (the server closed none of them while idle). */
+function stillHeld(sockets: Socket[]): void {
+  const closed = sockets.filter((s) => s.destroyed || s.readyState !== 'open').length;
+  if (closed > 0) throw new Error(`${closed} of ${sockets.length} idle sessions were closed`);
 }
 
 /** Runs a scenario while sampling a process tree's RSS; returns the largest sample (kB). */
@@ -432,6 +447,7 @@ try {
     const sockets = await idleSessions(port, quick ? 100 : 1000);
     await new Promise((r) => setTimeout(r, 1000));
     const held = treeMemKb(pid);
+    stillHeld(sockets);
     for (const s of sockets) s.destroy();
     await new Promise((r) => setTimeout(r, 1000));
     const a50 = scenarios.find((sc) => sc.id === 'a50');
@@ -441,7 +457,9 @@ try {
       if (!memory.includes(row)) memory.push(row);
       row[who] = mem(kb);
     };
-    put('RSS idle, all processes', idle);
+    // After the throughput rows: what the processes hold once the load is gone
+    // (the node's fresh start is the start-up row).
+    put('RSS idle after the runs, all processes', idle);
     put(`RSS at ${quick ? 100 : 1000} idle sessions`, held);
     put('RSS, peak during (a) 50 sessions', peak);
   }

@@ -22,7 +22,8 @@ const options = {
   port: Number(port),
   dataDir,
   hostname: 'ims.bench.example',
-  maxClients: 2000,
+  // 1,000 idle sessions are held in the memory rows: room for them all on any one worker.
+  maxClients: 1000 * Math.max(1, n) + 1000,
   // As the Postfix it is measured against (postfix.ts: smtpd_client_connection_count_limit
   // and smtpd_client_connection_rate_limit 0): smtp-source opens every session from
   // 127.0.0.1, thousands a minute, which the defaults (50 at once, 600 a minute) refuse.
