@@ -182,6 +182,18 @@ if (r.api) {
     '',
     undefined,
   );
+  const st = r.api.startup;
+  if (st) {
+    add(
+      'api',
+      'console start-up on an empty data dir to listening (ms) / idle RSS (MB): tsx → built JS',
+      `${st.tsx.startMs} / ${st.tsx.idleRssMb} → ${st.js.startMs} / ${st.js.idleRssMb}`,
+      '',
+      '',
+      '',
+      undefined,
+    );
+  }
 }
 if (r.web) {
   const x = r.web;

@@ -1,16 +1,20 @@
 /**
  * The console's API under load (autocannon, bearer token) against a bare
  * Fastify hello-world measured in the same run, as the ceiling; and the
- * latency of a save (PUT with If-Match), p50 and p99.
+ * latency of a save (PUT with If-Match), p50 and p99; and the console's
+ * start-up time and idle memory, through tsx and built.
  *
  *   pnpm --filter @ims/bench-api run bench   (--quick: a smoke run)
  */
 
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Stack } from '@ims/e2e/stack';
 import type { RoutingConfig } from '@ims/routing-core';
+import { childEnv, freePort } from '@ims/test-support';
 import autocannon from 'autocannon';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -29,6 +33,65 @@ async function rate(opts: autocannon.Options): Promise<number> {
     throw new Error(`${opts.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return r.requests.average;
 }
+
+/** Resident memory of a process (kB, Linux /proc). */
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+}
+
+/**
+ * The console alone (no SMTP node), started as development runs it (tsx) or
+ * as `npm start` does (the JavaScript scripts/build.mjs builds): ms until it
+ * prints that it listens, and its resident memory a second later.
+ */
+async function consoleStartup(kind: 'tsx' | 'js'): Promise<{ startMs: number; idleRssMb: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ims-bench-console-'));
+  const port = await freePort();
+  const server = resolve(import.meta.dirname, '../../../apps/server');
+  const args =
+    kind === 'js' ? [join(server, 'build/server.js')] : ['--import', 'tsx', 'src/server.ts'];
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, args, {
+    cwd: server,
+    env: childEnv({
+      IMS_HTTP_PORT: String(port),
+      IMS_DATA_DIR: dataDir,
+      IMS_ADMIN_PASSWORD: 'bench console password',
+      LOG_LEVEL: 'warn',
+    }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += String(d);
+        if (out.includes('IMS Routing Console:')) ok();
+      });
+      child.once('exit', (code) => fail(new Error(`the console (${kind}) exited ${code}: ${out}`)));
+    });
+    const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+    await new Promise((r) => setTimeout(r, 1000));
+    return { startMs: Math.round(startMs), idleRssMb: Math.round(rssKb(child.pid ?? 0) / 1024) };
+  } finally {
+    await new Promise<void>((done) => {
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+execFileSync(
+  process.execPath,
+  [resolve(import.meta.dirname, '../../../scripts/build.mjs'), 'apps/server'],
+  { stdio: 'inherit' },
+);
+const startup = { tsx: await consoleStartup('tsx'), js: await consoleStartup('js') };
+console.log(
+  `console start-up (empty data directory) to listening: tsx ${startup.tsx.startMs} ms, built JS ${startup.js.startMs} ms; idle RSS: tsx ${startup.tsx.idleRssMb} MB, built JS ${startup.js.idleRssMb} MB`,
+);
 
 const hello = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hello.ts')], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -95,6 +158,7 @@ try {
       rows: rows.map((r) => ({ name: r.name, rps: Math.round(r.rps), ratio: +r.ratio.toFixed(2) })),
       saveP50Ms: +p50.toFixed(1),
       saveP99Ms: +p99.toFixed(1),
+      startup,
     })}\n`,
   );
 } finally {
