@@ -243,9 +243,35 @@ export class Stack {
     return kill9(this.console);
   }
 
-  /** kill -9 the SMTP node; resolves once the process is gone. */
-  killNode(): Promise<void> {
-    return kill9(this.node);
+  /**
+   * kill -9 the SMTP node, all of it: the node and its SMTP workers at once
+   * (as `kill -9` of its process group, or the machine losing power for
+   * them); resolves once every one of them is gone.
+   */
+  async killNode(): Promise<void> {
+    const workers = this.nodeWorkerPids();
+    for (const pid of workers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await kill9(this.node);
+    // Gone, or a zombie waiting for whoever adopted it to reap it.
+    const alive = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    await until(
+      async () => (workers.some(alive) ? undefined : true),
+      10_000,
+      'the killed workers to be gone',
+    );
   }
 
   /** Starts the console process (on the same port and data dir each time). */
