@@ -5,13 +5,13 @@
  * and leaves no process behind on SIGINT or SIGTERM.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
-import { type Child, childEnv, freePort, start, until } from '@ims/test-support';
+import { type Child, descendants, freePort, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postfixAvailable } from './stack';
 
@@ -226,37 +226,6 @@ describe('npm start: the console with one supervised local SMTP node', () => {
   });
 });
 
-/** The processes under `pid` (by /proc), with their command lines. */
-function descendants(pid: number): { pid: number; cmdline: string }[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: { pid: number; cmdline: string }[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      try {
-        out.push({
-          pid: c,
-          cmdline: readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').join(' '),
-        });
-      } catch {
-        // gone meanwhile
-      }
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
 describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without tsx', () => {
   it('the built launcher serves the console and starts the built node with its two SMTP workers', {
     timeout: 120_000,
@@ -269,41 +238,26 @@ describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without
     const smtpPort = await freePort();
     const dataDir = temp();
     const url = `http://127.0.0.1:${httpPort}`;
-    const proc = spawn(
-      process.execPath,
-      ['--enable-source-maps', join(root, 'apps/server/build/launcher.js')],
+    const child = start(
+      root,
+      join(root, 'apps/server/build/launcher.js'),
       {
-        cwd: root,
-        env: childEnv({
-          LOG_LEVEL: 'warn',
-          IMS_HTTP_PORT: String(httpPort),
-          IMS_SMTP_PORT: String(smtpPort),
-          IMS_DATA_DIR: dataDir,
-          IMS_SMTP_WORKERS: '2',
-          IMS_ADMIN_PASSWORD: 'built start password',
-        }),
-        stdio: ['ignore', 'pipe', 'pipe'],
+        IMS_HTTP_PORT: String(httpPort),
+        IMS_SMTP_PORT: String(smtpPort),
+        IMS_DATA_DIR: dataDir,
+        IMS_SMTP_WORKERS: '2',
+        IMS_ADMIN_PASSWORD: 'built start password',
       },
+      [],
+      ['--enable-source-maps'],
     );
-    let out = '';
-    proc.stdout?.on('data', (d) => {
-      out += String(d);
-    });
-    proc.stderr?.on('data', (d) => {
-      out += String(d);
-    });
-    const child: Child = {
-      proc,
-      output: () => out,
-      stop: () =>
-        new Promise<void>((done) => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return done();
-          proc.once('exit', () => done());
-          proc.kill('SIGTERM');
-        }),
-    };
+    const proc = child.proc;
     children.push(child);
-    await until(async () => (out.includes(`${url}/`) ? true : undefined), 60_000, 'the URL');
+    await until(
+      async () => (child.output().includes(`${url}/`) ? true : undefined),
+      60_000,
+      'the URL',
+    );
     const session = await createApiClient({ baseUrl: url }).login('admin', 'built start password');
     const browser = createApiClient({ baseUrl: url, cookie: session.cookie });
     await until(

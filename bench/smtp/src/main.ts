@@ -16,12 +16,12 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '@ims/test-support';
+import { descendants, freePort } from '@ims/test-support';
 import { installPostfix, PrivatePostfix, postfixInstalled } from './postfix';
 
 const { values } = parseArgs({
@@ -163,19 +163,8 @@ function drive(port: number, sc: Scenario): number {
  * between the processes that map it, so many processes are not over-counted.
  */
 function treeMemKb(pid: number): { rss: number; pss: number } {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
   const total = { rss: 0, pss: 0 };
-  const walk = (p: number) => {
+  for (const p of [pid, ...descendants(pid).map((d) => d.pid)]) {
     try {
       const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
       total.rss += Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
@@ -183,9 +172,7 @@ function treeMemKb(pid: number): { rss: number; pss: number } {
     } catch {
       // gone meanwhile
     }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
+  }
   return total;
 }
 

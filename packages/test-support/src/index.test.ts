@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childEnv, freePort, start, tempDir, until } from './index';
+import { childEnv, descendants, freePort, start, tempDir, until } from './index';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -61,5 +61,22 @@ describe('freePort and until', () => {
     await expect(until(async () => undefined, 250, 'nothing')).rejects.toThrow(
       'timed out waiting for nothing',
     );
+  });
+});
+
+describe('descendants', () => {
+  it('lists the processes under a pid, grandchildren too, with their command lines', async () => {
+    const { spawn } = await import('node:child_process');
+    const shell = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    cleanups.push(() => {
+      for (const p of descendants(shell.pid ?? 0)) process.kill(p.pid, 'SIGKILL');
+      shell.kill('SIGKILL');
+    });
+    const found = await until(async () => {
+      const tree = descendants(process.pid);
+      return tree.some((p) => p.cmdline === 'sleep 30') ? tree : undefined;
+    }, 5000);
+    expect(found.find((p) => p.pid === shell.pid)?.cmdline).toBe('sh -c sleep 30 & wait');
+    expect(descendants(shell.pid ?? 0).map((p) => p.cmdline)).toEqual(['sleep 30']);
   });
 });

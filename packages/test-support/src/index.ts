@@ -9,7 +9,7 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,14 +65,16 @@ export interface Child {
 /**
  * Starts `node --import tsx <entry> [args]` in `cwd`: the environment is
  * `childEnv()` with LOG_LEVEL=warn (unless `env` says otherwise) and `env`.
+ * `nodeArgs` replaces `--import tsx` (built JavaScript runs without it).
  */
 export function start(
   cwd: string,
   entry: string,
   env: Record<string, string>,
   args: string[] = [],
+  nodeArgs: string[] = ['--import', 'tsx'],
 ): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     cwd,
     env: childEnv({ LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,4 +161,34 @@ export function selfSignedCert(
     { stdio: 'ignore' },
   );
   return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
+
+/** The processes under `pid` (Linux /proc), each with its command line; gone ones are left out. */
+export function descendants(pid: number): { pid: number; cmdline: string }[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // pid (comm) state ppid …: the comm may hold spaces, so split after its ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: { pid: number; cmdline: string }[] = [];
+  const walk = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      try {
+        const cmdline = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').join(' ');
+        out.push({ pid: child, cmdline: cmdline.trim() });
+      } catch {
+        // Gone meanwhile.
+      }
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
 }
