@@ -15,7 +15,7 @@
  * under the node's data directory.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { battery } from '@ims/reliability';
 import type { RoutingConfig } from '@ims/routing-core';
@@ -249,6 +249,25 @@ function maildirMessages(dir: string): string[] {
   return out;
 }
 
+/** Whether any journal segment under `dir` still holds a record (checkpointed segments are empty or gone). */
+function journalRecordsLeft(dir: string): boolean {
+  const walk = (d: string, inJournal: boolean): boolean => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    return entries.some((e) => {
+      const path = join(d, e.name);
+      if (e.isDirectory()) return walk(path, inJournal || e.name === 'journal');
+      if (!inJournal || !e.name.endsWith('.log')) return false;
+      return (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > 0;
+    });
+  };
+  return walk(dir, false);
+}
+
 const tokenPattern = /X-Crash-Token: (\S+)/g;
 
 function countTokens(texts: string[]): Map<string, number> {
@@ -351,6 +370,14 @@ describe.each([1, 2])(
                 : undefined,
             60_000,
             'the killed worker to be replaced',
+          );
+          // The next cycle kills the whole node, which replays what its journals
+          // still hold (at-least-once): first, this cycle's records are all
+          // checkpointed away, so that its messages are judged on the worker's death alone.
+          await until(
+            async () => (journalRecordsLeft(stack.nodeDataDir) ? undefined : true),
+            60_000,
+            "the journals' checkpoint",
           );
           continue;
         }

@@ -292,9 +292,26 @@ describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without
     expect(tree.filter((p) => /apps\/smtp\/build\/worker\.js/.test(p.cmdline))).toHaveLength(2);
     expect(tree.filter((p) => p.cmdline.includes('tsx'))).toEqual([]);
     expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8')).not.toContain('tsx');
+    const workerPids = tree.filter((p) => p.cmdline.includes('worker.js')).map((p) => p.pid);
     proc.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     expect(alive(nodePid)).toBe(false);
+    // Its workers end with it (a zombie left for init to reap is gone too).
+    await until(
+      async () =>
+        workerPids.every((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return stat[stat.lastIndexOf(')') + 2] === 'Z';
+          } catch {
+            return true;
+          }
+        })
+          ? true
+          : undefined,
+      10_000,
+      'the built workers to end',
+    );
   });
 });
 

@@ -89,6 +89,14 @@ const started = Date.now();
 // `node scripts/build.mjs --outdir DIR ENTRY…`: other entries the same way
 // (bench/smtp builds its node host with the SMTP worker beside it).
 const at = process.argv.indexOf('--outdir');
+const named = at >= 0 ? [] : process.argv.slice(2);
+const unknown = named.filter((dir) => !apps.some((app) => app.dir === dir));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `build: no app ${unknown.join(', ')} (apps: ${apps.map((a) => a.dir).join(', ')})\n`,
+  );
+  process.exit(2);
+}
 const targets =
   at >= 0
     ? [
@@ -100,7 +108,7 @@ const targets =
       ]
     : apps
         // `node scripts/build.mjs apps/server apps/smtp`: only these apps.
-        .filter((app) => process.argv.length <= 2 || process.argv.slice(2).includes(app.dir))
+        .filter((app) => named.length === 0 || named.includes(app.dir))
         .map((app) => ({
           out: join(root, app.dir, 'build'),
           entries: app.entries.map((e) => join(root, app.dir, e)),

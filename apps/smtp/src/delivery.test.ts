@@ -268,13 +268,27 @@ describe('outbound queue: delivery over SMTP', () => {
     expect(q.stats.queueMessages).toBe(0);
     expect(readdirSync(join(dir, 'queue'))).toEqual([]);
     // A worker that wrote it again and hands it over: removed, not delivered.
-    writeFileSync(join(dir, 'queue', name), 'its job, as the journal has it');
+    const job = {
+      kind: 'relay',
+      mailFrom: 'alice@example.com',
+      arrivalDate: new Date().toISOString(),
+      version: 1,
+      attempts: 0,
+      nextAttemptAt: 0,
+      recipients: recipients.map((r) => ({ ...r, state: 'pending' })),
+    };
+    writeFileSync(
+      join(dir, 'queue', name),
+      Buffer.concat([Buffer.from(`${JSON.stringify(job)}\n`), message]),
+    );
     q.adopt(name, 0);
     await until(() => (readdirSync(join(dir, 'queue')).length === 0 ? true : undefined));
     q.flush();
     await q.idle();
+    await new Promise((r) => setTimeout(r, 200));
     expect(q.stats.outboundDelivered).toBe(1);
     expect(outside.messages).toHaveLength(1);
+    expect(readdirSync(dir)).not.toContain('corrupt');
   });
 });
 

@@ -141,6 +141,13 @@ async function readHead(path: string): Promise<Buffer> {
   return readFile(path);
 }
 
+/** Removes a file; one already gone (a replayed copy removed on hand-over, say) is no error. */
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err;
+  });
+}
+
 function hopKey(hop: NextHop): string {
   return hop.kind === 'host' ? `host:${hop.host}:${hop.port ?? 25}` : `mx:${hop.domain}`;
 }
@@ -380,9 +387,10 @@ export class OutboundQueue {
           ndrSent = true;
         }
       }
-      await unlink(path);
+      this.remember(id);
+      await unlinkIfThere(path);
       await fsyncDir(this.queueDir);
-      this.done(id);
+      this.forget(id);
       this.opts.logger?.info({ event: 'queue-deleted', job: id, ndr: ndrSent });
       return { ndrSent };
     } finally {
@@ -540,9 +548,11 @@ export class OutboundQueue {
         await this.opts.onBounce(job, failed, message);
       }
     }
-    await unlink(path);
+    // Finished from here: a journal replayed meanwhile must not queue it again.
+    this.remember(name);
+    await unlinkIfThere(path);
     await fsyncDir(this.queueDir);
-    this.done(name);
+    this.forget(name);
   }
 
   private forget(name: string): void {
@@ -551,9 +561,8 @@ export class OutboundQueue {
     this.failures.delete(name);
   }
 
-  /** A job is finished and its file gone: forgotten, and remembered as finished. */
-  private done(name: string): void {
-    this.forget(name);
+  /** A job is finished (delivered, returned or deleted): a replay of its journal record is not queued. */
+  private remember(name: string): void {
     this.finished.add(name);
     if (this.finished.size > FINISHED_REMEMBERED) {
       const oldest = this.finished.values().next().value;

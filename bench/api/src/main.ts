@@ -76,6 +76,7 @@ async function consoleStartup(kind: 'tsx' | 'js'): Promise<{ startMs: number; id
     return { startMs: Math.round(startMs), idleRssMb: Math.round(rssKb(child.pid ?? 0) / 1024) };
   } finally {
     await new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
       child.once('exit', () => done());
       child.kill('SIGTERM');
     });

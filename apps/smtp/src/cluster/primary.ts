@@ -15,8 +15,9 @@
  *
  * The workers share each listening socket through Node's cluster module (no
  * port per worker, no proxy in the data path). A worker that dies is
- * replaced at once in the same slot, and the replacement replays its slot's
- * journal segments; the sessions of the other workers are untouched.
+ * replaced at once in the same slot, once the primary has replayed that
+ * slot's journal segments (the queue runner skips the relayed messages it
+ * delivered already); the sessions of the other workers are untouched.
  */
 
 import cluster, { type Worker } from 'node:cluster';
@@ -104,6 +105,8 @@ export class ClusterNode implements AttachedNode {
   /** The port the workers listen on, when the options said 0 (chosen at start). */
   private port: number | undefined;
   /** Waits between replacing workers that die at once (a crash loop), per slot. */
+  /** Replacements under way: a dead worker's journal replayed, then its successor forked. */
+  private readonly replacing = new Set<Promise<void>>();
   private readonly backoff = new Map<number, number>();
   readonly startedAt = new Date();
 
@@ -287,7 +290,7 @@ export class ClusterNode implements AttachedNode {
       // knows which of its relayed messages are delivered already: the
       // replacement would queue those again (their records outlive them by
       // up to a checkpoint). Should this fail, the replacement replays it.
-      this.local
+      const replacing: Promise<void> = this.local
         .replayJournal(join(this.opts.dataDir, 'journal', `w${slot}`))
         .catch((err: unknown) =>
           this.logger.error({ event: 'journal-replay-failed', worker: slot, error: String(err) }),
@@ -298,7 +301,9 @@ export class ClusterNode implements AttachedNode {
         })
         .catch((err: unknown) =>
           this.logger.error({ event: 'worker-start-failed', worker: slot, error: String(err) }),
-        );
+        )
+        .finally(() => this.replacing.delete(replacing));
+      this.replacing.add(replacing);
     }, wait).unref();
   }
 
@@ -375,6 +380,8 @@ export class ClusterNode implements AttachedNode {
   /** Stops the workers (each drains its sessions), then the queue. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // A replay of a dead worker's journal under way ends first (no worker is forked after it).
+    await Promise.allSettled([...this.replacing]);
     await Promise.all(
       [...this.slots.values()].map(
         (s) =>
