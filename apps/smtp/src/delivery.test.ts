@@ -235,6 +235,51 @@ describe('outbound queue: delivery over SMTP', () => {
     await q.stop();
   });
 
+  it('after a restart too: a finished job keeps its name on disk for a minute, and a replay then does not send it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const outside = await sink();
+    const opts = {
+      dir,
+      hostname: 'mx.example.com',
+      smartHost: { host: outside.host, port: outside.port },
+      onBounce: async () => undefined,
+    };
+    const recipients = [
+      { address: 'bob@outside.example', hop: { kind: 'outbound', domain: 'outside.example' } },
+    ] as const;
+    const message = Buffer.from('Subject: once\r\n\r\nonce\r\n');
+    const first = new OutboundQueue(opts);
+    await first.start();
+    const name = await first.enqueue('alice@example.com', [...recipients], message, 1, {
+      name: '1700000000.M2P1Q1R1.test',
+      sync: false,
+    });
+    await outside.waitFor(1);
+    await first.idle();
+    await first.stop();
+    // Its name, emptied: the message itself is not kept.
+    expect(readdirSync(join(dir, 'done'))).toEqual([name]);
+    expect(readFileSync(join(dir, 'done', name))).toHaveLength(0);
+    // The whole node crashed: a new runner, nothing in memory, replays the journal.
+    const second = new OutboundQueue(opts);
+    await second.start();
+    onTestFinished(() => second.stop());
+    await second.enqueue('alice@example.com', [...recipients], message, 1, {
+      name,
+      sync: false,
+      skipPresent: true,
+    });
+    expect(second.stats.queueMessages).toBe(0);
+    second.flush();
+    await second.idle();
+    expect(outside.messages).toHaveLength(1);
+    // A minute later the name is swept.
+    const later = new OutboundQueue({ ...opts, now: () => Date.now() + 61_000 });
+    await later.sweepDone();
+    expect(readdirSync(join(dir, 'done'))).toEqual([]);
+  });
+
   it('a journal replayed after the job was delivered does not queue it again (a worker that died)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@
  * non-delivery report to the sender (never to the null sender).
  */
 
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueuedMessage } from '@ims/api-contract';
 import type { NextHop } from '@ims/routing-core';
@@ -117,6 +117,12 @@ const FIVE_DAYS = 5 * 24 * 60 * 60_000;
  * more than a second of relayed mail at any rate this node reaches.
  */
 const FINISHED_REMEMBERED = 100_000;
+/**
+ * How long the name of a finished job stays on disk (done/, an empty file):
+ * longer than a journal record outlives its job, so that the journal
+ * replayed after a crash of the whole node does not send it again.
+ */
+const DONE_KEPT_MS = 60_000;
 
 function splitJob(data: Buffer): { job: QueueJob; message: Buffer } {
   const nl = data.indexOf(0x0a);
@@ -141,11 +147,11 @@ async function readHead(path: string): Promise<Buffer> {
   return readFile(path);
 }
 
-/** Removes a file; one already gone (a replayed copy removed on hand-over, say) is no error. */
-async function unlinkIfThere(path: string): Promise<void> {
-  await unlink(path).catch((err: unknown) => {
-    if ((err as { code?: string }).code !== 'ENOENT') throw err;
-  });
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function hopKey(hop: NextHop): string {
@@ -175,6 +181,7 @@ export class OutboundQueue {
    */
   private readonly finished = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private stopped = true;
   private abort = new AbortController();
   private readonly totals = { outboundDelivered: 0, outboundFailed: 0, outboundAttempts: 0 };
@@ -188,6 +195,11 @@ export class OutboundQueue {
     return join(this.opts.dir, 'queue');
   }
 
+  /** Names of finished jobs, kept DONE_KEPT_MS (see retire()). */
+  private get doneDir() {
+    return join(this.opts.dir, 'done');
+  }
+
   get stats(): QueueStats {
     return { queueMessages: this.due.size, queueDeferred: this.deferred.size, ...this.totals };
   }
@@ -198,6 +210,10 @@ export class OutboundQueue {
     this.stopped = false;
     this.abort = new AbortController();
     await mkdir(this.queueDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.doneDir, { recursive: true, mode: 0o700 });
+    await this.sweepDone();
+    this.sweeper = setInterval(() => void this.sweepDone(), DONE_KEPT_MS);
+    this.sweeper.unref();
     for (const name of await readdir(this.queueDir)) {
       let data: Buffer;
       try {
@@ -227,6 +243,8 @@ export class OutboundQueue {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.abort.abort();
     await Promise.allSettled([...this.running.values()]);
   }
@@ -239,9 +257,11 @@ export class OutboundQueue {
     version?: number,
     opts: WriteOptions & { skipPresent?: boolean } = {},
   ): Promise<string> {
-    // Replaying a journal: a job already queued, or finished since this
-    // runner started, is not queued twice.
+    // Replaying a journal: a job already queued, or finished (since this
+    // runner started, or in the last DONE_KEPT_MS), is not queued twice.
     if (opts.name && (this.due.has(opts.name) || this.finished.has(opts.name))) return opts.name;
+    if (opts.name && opts.skipPresent && (await exists(join(this.doneDir, opts.name))))
+      return opts.name;
     // A worker replaying its journal segment: the runner may hold the job already.
     if (opts.name && opts.skipPresent && this.opts.handOff) {
       const present = await stat(join(this.queueDir, opts.name)).then(
@@ -252,6 +272,7 @@ export class OutboundQueue {
         this.opts.handOff(opts.name, this.now());
         return opts.name;
       }
+      if (await exists(join(this.doneDir, opts.name))) return opts.name;
     }
     const job: QueueJob = {
       kind: 'relay',
@@ -388,7 +409,7 @@ export class OutboundQueue {
         }
       }
       this.remember(id);
-      await unlinkIfThere(path);
+      await this.retire(id);
       await fsyncDir(this.queueDir);
       this.forget(id);
       this.opts.logger?.info({ event: 'queue-deleted', job: id, ndr: ndrSent });
@@ -550,7 +571,7 @@ export class OutboundQueue {
     }
     // Finished from here: a journal replayed meanwhile must not queue it again.
     this.remember(name);
-    await unlinkIfThere(path);
+    await this.retire(name);
     await fsyncDir(this.queueDir);
     this.forget(name);
   }
@@ -559,6 +580,40 @@ export class OutboundQueue {
     this.due.delete(name);
     this.deferred.delete(name);
     this.failures.delete(name);
+  }
+
+  /**
+   * A finished job's file leaves the queue for done/, emptied: its name is
+   * what a journal replayed after a crash is checked against (this runner's
+   * memory is gone then), until sweepDone() removes it.
+   */
+  private async retire(name: string): Promise<void> {
+    const done = join(this.doneDir, name);
+    try {
+      await rename(join(this.queueDir, name), done);
+    } catch (err) {
+      // Removed already (a copy a worker wrote again, on hand-over).
+      if ((err as { code?: string }).code === 'ENOENT') return;
+      throw err;
+    }
+    // The message's bytes are not kept; truncating also dates the name now.
+    await truncate(done, 0).catch(() => undefined);
+  }
+
+  /** Removes the names of jobs finished more than DONE_KEPT_MS ago. */
+  async sweepDone(): Promise<void> {
+    const cutoff = this.now() - DONE_KEPT_MS;
+    let names: string[];
+    try {
+      names = await readdir(this.doneDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(this.doneDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await unlink(path).catch(() => undefined);
+    }
   }
 
   /** A job is finished (delivered, returned or deleted): a replay of its journal record is not queued. */
