@@ -278,6 +278,13 @@ describe('outbound queue: delivery over SMTP', () => {
     const later = new OutboundQueue({ ...opts, now: () => Date.now() + 61_000 });
     await later.sweepDone();
     expect(readdirSync(join(dir, 'done'))).toEqual([]);
+    // done/ removed by hand meanwhile: made again, and the job still leaves the queue.
+    rmSync(join(dir, 'done'), { recursive: true });
+    await second.enqueue('alice@example.com', [...recipients], message, 1, { sync: false });
+    await outside.waitFor(2);
+    await second.idle();
+    expect(readdirSync(join(dir, 'queue'))).toEqual([]);
+    expect(readdirSync(join(dir, 'done'))).toHaveLength(1);
   });
 
   it('a journal replayed after the job was delivered does not queue it again (a worker that died)', async () => {

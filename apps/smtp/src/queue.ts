@@ -589,12 +589,16 @@ export class OutboundQueue {
    */
   private async retire(name: string): Promise<void> {
     const done = join(this.doneDir, name);
+    const from = join(this.queueDir, name);
     try {
-      await rename(join(this.queueDir, name), done);
+      await rename(from, done);
     } catch (err) {
-      // Removed already (a copy a worker wrote again, on hand-over).
-      if ((err as { code?: string }).code === 'ENOENT') return;
-      throw err;
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      // Removed already (a copy a worker wrote again, on hand-over)?
+      if (!(await exists(from))) return;
+      // Or done/ itself is gone: made again.
+      await mkdir(this.doneDir, { recursive: true, mode: 0o700 });
+      await rename(from, done);
     }
     // The message's bytes are not kept; truncating also dates the name now.
     await truncate(done, 0).catch(() => undefined);
