@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApiClient } from '@ims/api-client';
 import { RawSmtp } from '@ims/smtp/testing';
-import { type Child, descendants, freePort, start, until } from '@ims/test-support';
+import { type Child, descendants, freePort, running, start, until } from '@ims/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postfixAvailable } from './stack';
 
@@ -298,17 +298,7 @@ describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without
     expect(alive(nodePid)).toBe(false);
     // Its workers end with it (a zombie left for init to reap is gone too).
     await until(
-      async () =>
-        workerPids.every((pid) => {
-          try {
-            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-            return stat[stat.lastIndexOf(')') + 2] === 'Z';
-          } catch {
-            return true;
-          }
-        })
-          ? true
-          : undefined,
+      async () => (workerPids.some(running) ? undefined : true),
       10_000,
       'the built workers to end',
     );

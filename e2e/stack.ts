@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { type ApiClient, createApiClient, type Service } from '@ims/api-client';
 import type { RoutingConfig } from '@ims/routing-core';
 import { SmtpSink } from '@ims/smtp/testing';
-import { type Child, freePort, start, until } from '@ims/test-support';
+import { type Child, freePort, running, start, until } from '@ims/test-support';
 
 export const root = resolve(import.meta.dirname, '..');
 export const ALICE = { address: 'alice@example.com', password: 'alice e2e password' };
@@ -258,17 +258,8 @@ export class Stack {
       }
     }
     await kill9(this.node);
-    // Gone, or a zombie waiting for whoever adopted it to reap it.
-    const alive = (pid: number) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-      } catch {
-        return false;
-      }
-    };
     await until(
-      async () => (workers.some(alive) ? undefined : true),
+      async () => (workers.some(running) ? undefined : true),
       10_000,
       'the killed workers to be gone',
     );

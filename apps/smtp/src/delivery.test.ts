@@ -287,6 +287,24 @@ describe('outbound queue: delivery over SMTP', () => {
     expect(readdirSync(join(dir, 'done'))).toHaveLength(1);
   });
 
+  it('what else lies in queue/done (a directory, a file with bytes) stops neither the start nor the sweep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('mkdir', ['-p', join(dir, 'done', 'a-directory')]);
+    writeFileSync(join(dir, 'done', 'not-empty'), 'bytes');
+    const later = new OutboundQueue({
+      dir,
+      hostname: 'h',
+      onBounce: async () => undefined,
+      now: () => Date.now() + 61_000,
+    });
+    await later.start();
+    onTestFinished(() => later.stop());
+    // The old file is swept; the directory is left (nothing the queue wrote).
+    expect(readdirSync(join(dir, 'done'))).toEqual(['a-directory']);
+    expect(later.stats.queueMessages).toBe(0);
+  });
+
   it('a journal replayed after the job was delivered does not queue it again (a worker that died)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ims-queue-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

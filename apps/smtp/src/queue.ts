@@ -264,15 +264,10 @@ export class OutboundQueue {
       return opts.name;
     // A worker replaying its journal segment: the runner may hold the job already.
     if (opts.name && opts.skipPresent && this.opts.handOff) {
-      const present = await stat(join(this.queueDir, opts.name)).then(
-        () => true,
-        () => false,
-      );
-      if (present) {
+      if (await exists(join(this.queueDir, opts.name))) {
         this.opts.handOff(opts.name, this.now());
         return opts.name;
       }
-      if (await exists(join(this.doneDir, opts.name))) return opts.name;
     }
     const job: QueueJob = {
       kind: 'relay',

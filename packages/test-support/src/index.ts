@@ -192,3 +192,13 @@ export function descendants(pid: number): { pid: number; cmdline: string }[] {
   walk(pid);
   return out;
 }
+
+/** Whether process `pid` still runs: false once it is gone, or a zombie waiting for whoever adopted it to reap it. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
