@@ -93,6 +93,19 @@ if (r.smtp) {
       target === undefined ? '' : `≥ ${target} × Postfix`,
       target === undefined ? undefined : row.ratio !== undefined && row.ratio >= target,
     );
+    // The relay-denied rows' floor: the same sessions against a bare Node.js
+    // responder laid out as the node (bench/smtp/src/node-floor.ts).
+    if (row.floor !== undefined) {
+      add(
+        'smtp',
+        `${row.title}: a bare Node.js responder, ${r.smtp.workers} workers (the platform's floor, tx/s)`,
+        row.floor,
+        row.postfix ?? '–',
+        row.floorRatio ?? '–',
+        '',
+        undefined,
+      );
+    }
   }
   for (const m of r.smtp.memory ?? []) {
     add(

@@ -5,7 +5,9 @@
  * starts with one uncounted run of each server, and each run starts once
  * Postfix has delivered what it accepted before and the disk has written
  * back what earlier runs left in the page cache (settle()). The
- * `smtp-source` → `smtp-sink` rate is printed as the load generator's ceiling.
+ * `smtp-source` → `smtp-sink` rate is printed as the load generator's ceiling,
+ * and for the relay-denied rows the rate of a bare Node.js responder laid out
+ * as the node (node-floor.ts) as the platform's floor.
  *
  *   pnpm --filter @ims/bench-smtp run bench [--runs 3] [--messages 2000]
  *   … --quick   a smoke run: tiny sizes, one run, no targets
@@ -340,6 +342,7 @@ try {
       '--outdir',
       join(import.meta.dirname, '../build'),
       join(import.meta.dirname, 'node-host.ts'),
+      join(import.meta.dirname, 'node-floor.ts'),
       join(repo, 'apps/smtp/src/cluster/worker.ts'),
     ],
     { stdio: 'inherit' },
@@ -382,24 +385,43 @@ try {
   children.push(sink);
   await new Promise((r) => setTimeout(r, 300));
 
-  const rows: { sc: Scenario; ceiling?: number; product: number; postfix?: number }[] = [];
+  // The relay-denied rows' floor: a bare Node.js responder laid out as the node (node-floor.ts).
+  const floorPort = await freePort();
+  const floorHost = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '../build/node-floor.js'), String(floorPort), String(workers)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(floorHost);
+  await waitForLine(floorHost, /listening \d+/);
+
+  const rows: {
+    sc: Scenario;
+    ceiling?: number;
+    floor?: number;
+    product: number;
+    postfix?: number;
+  }[] = [];
   for (const sc of scenarios.filter((x) => !only || only.includes(x.id))) {
     const product: number[] = [];
     const pf: number[] = [];
     const ceiling: number[] = [];
+    const floor: number[] = [];
     // One run of each server first, not counted: the node's JIT compiles its
     // paths for this row's traffic, Postfix starts the processes it needs.
-    for (const port of [productPort, postfixPort]) {
+    for (const port of [productPort, postfixPort, ...(sc.denied ? [floorPort] : [])]) {
       if (port === undefined) continue;
       await settle();
       drive(port, sc);
     }
     for (let run = 0; run < runs; run++) {
       // Alternate which server goes first, so neither always gets the warmer machine.
-      const order = run % 2 === 0 ? ['product', 'postfix'] : ['postfix', 'product'];
+      const servers = ['product', 'postfix', ...(sc.denied ? ['floor'] : [])];
+      const order = run % 2 === 0 ? servers : servers.reverse();
       for (const who of order) {
         await settle();
         if (who === 'product') product.push(drive(productPort, sc));
+        else if (who === 'floor') floor.push(drive(floorPort, sc));
         else if (postfixPort) pf.push(drive(postfixPort, sc));
       }
       if (sc.id.startsWith('a')) {
@@ -412,13 +434,18 @@ try {
       product: median(product),
       ...(pf.length ? { postfix: median(pf) } : {}),
       ...(ceiling.length ? { ceiling: median(ceiling) } : {}),
+      ...(floor.length ? { floor: median(floor) } : {}),
     };
     rows.push(row);
     const ratio = row.postfix ? (row.product / row.postfix).toFixed(2) : '–';
     console.log(
       `${sc.title.padEnd(48)} product ${row.product.toFixed(0).padStart(6)}/s  postfix ${
         row.postfix ? row.postfix.toFixed(0).padStart(6) : '     –'
-      }/s  ratio ${ratio}${row.ceiling ? `  (generator ceiling ${row.ceiling.toFixed(0)}/s)` : ''}`,
+      }/s  ratio ${ratio}${row.ceiling ? `  (generator ceiling ${row.ceiling.toFixed(0)}/s)` : ''}${
+        row.floor
+          ? `  (bare Node.js responder ${row.floor.toFixed(0)}/s${row.postfix ? `, ${(row.floor / row.postfix).toFixed(2)}× Postfix` : ''})`
+          : ''
+      }`,
     );
   }
   // Memory: 1,000 idle sessions, and the peak during the 50-session run.
@@ -456,7 +483,7 @@ try {
     `node start-up to a listening socket: tsx ${startup.tsx.startMs.toFixed(0)} ms, built JS ${startup.js.startMs.toFixed(0)} ms; idle RSS: tsx ${mb(startup.tsx.idleKb)}, built JS ${mb(startup.js.idleKb)}`,
   );
   process.stdout.write(
-    `\n${JSON.stringify({ bench: 'smtp', runs, messages, workers, memory, startup: { tsx: { startMs: Math.round(startup.tsx.startMs), idleRssMb: Math.round(startup.tsx.idleKb / 1024) }, js: { startMs: Math.round(startup.js.startMs), idleRssMb: Math.round(startup.js.idleKb / 1024) } }, rows: rows.map((r) => ({ id: r.sc.id, title: r.sc.title, product: Math.round(r.product), postfix: r.postfix && Math.round(r.postfix), ratio: r.postfix && +(r.product / r.postfix).toFixed(2), ceiling: r.ceiling && Math.round(r.ceiling) })) })}\n`,
+    `\n${JSON.stringify({ bench: 'smtp', runs, messages, workers, memory, startup: { tsx: { startMs: Math.round(startup.tsx.startMs), idleRssMb: Math.round(startup.tsx.idleKb / 1024) }, js: { startMs: Math.round(startup.js.startMs), idleRssMb: Math.round(startup.js.idleKb / 1024) } }, rows: rows.map((r) => ({ id: r.sc.id, title: r.sc.title, product: Math.round(r.product), postfix: r.postfix && Math.round(r.postfix), ratio: r.postfix && +(r.product / r.postfix).toFixed(2), ceiling: r.ceiling && Math.round(r.ceiling), floor: r.floor && Math.round(r.floor), floorRatio: r.floor && r.postfix && +(r.floor / r.postfix).toFixed(2) })) })}\n`,
   );
 } finally {
   cleanup();
