@@ -46,3 +46,60 @@ describe('QUIT', () => {
     }
   });
 });
+
+describe('the system calls of a connection', () => {
+  /** One session on a server listening on `host`: what it saw, and the native calls its socket made. */
+  async function oneSession(host: string) {
+    const seen: { local?: string; localPort?: number } = {};
+    const calls = { setNoDelay: 0, getsockname: 0 };
+    const server = new ImsSmtpServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onConnect(session, callback) {
+        seen.local = session.localAddress;
+        seen.localPort = session.localPort;
+        callback();
+      },
+    });
+    // Before the library's own 'connection' listener: count what the accepted socket's handle is asked.
+    server.server.prependListener('connection', (socket) => {
+      const handle = (
+        socket as unknown as { _handle: Record<string, (...a: unknown[]) => unknown> }
+      )._handle;
+      for (const name of ['setNoDelay', 'getsockname'] as const) {
+        const native = handle[name]?.bind(handle);
+        handle[name] = (...args: unknown[]) => {
+          calls[name]++;
+          return native?.(...args);
+        };
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, host, r));
+    const { port } = server.server.address() as AddressInfo;
+    try {
+      const client = connect({ port, host });
+      let received = '';
+      await new Promise<void>((resolve) => {
+        client.on('data', (d) => {
+          received += String(d);
+          if (/^220 /m.test(received) && !received.includes('221')) client.write('QUIT\r\n');
+        });
+        client.once('close', () => resolve());
+      });
+      expect(received).toMatch(/^221 /m);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    return { seen, calls, port };
+  }
+
+  it('a listener bound to one address gives each session that address and TCP_NODELAY without asking its socket', async () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1']) {
+      const { seen, calls, port } = await oneSession(host);
+      expect(seen).toEqual({ local: host, localPort: port });
+      // Linux copies the listener's TCP_NODELAY to the connections it accepts.
+      expect(calls).toEqual({ setNoDelay: 0, getsockname: 0 });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * ImsSmtpServer overrides these pieces of smtp-server. If an upgrade changes
- * them, these fail: re-read the library's init(), connect(), _handleProxy(), send(), handler_AUTH(),
+ * them, these fail: re-read the library's init(), connect(), _handleProxy(), the
+ * connection's constructor, send(), handler_AUTH(),
  * handler_MAIL(), handler_RCPT(), handler_DATA() and _parseAddressCommand() and
  * adjust ims-smtp-server.ts before changing the expectations.
  */
@@ -35,6 +36,15 @@ describe('the smtp-server code ImsSmtpServer replaces', () => {
       'this._handleProxy(socket, (err, socketOptions) =>',
     );
     expect(source(SMTPConnection)).toContain('options.id ||');
+  });
+
+  it("the connection still asks its socket for TCP_NODELAY and takes a local address given before asking its socket (why ImsSmtpServer's listener does both)", () => {
+    const constructor = source(SMTPConnection);
+    expect(constructor).toContain('socket.setNoDelay(true)');
+    expect(constructor).toContain(
+      'normalizeAddress(options.localAddress || this._socket.localAddress)',
+    );
+    expect(constructor).toContain('Number(options.localPort || this._socket.localPort)');
   });
 
   it('handler_AUTH() still lets AUTH through during a mail transaction (why ImsSmtpConnection refuses it)', () => {
