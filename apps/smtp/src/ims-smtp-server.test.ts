@@ -3,7 +3,22 @@
 
 import { type AddressInfo, connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ImsSmtpServer, nextSessionId } from './ims-smtp-server';
+import { ImsSmtpServer, type ImsSmtpServerOptions, nextSessionId } from './ims-smtp-server';
+
+/** A plain server (no TLS, no logging) listening on `host`, and its port. */
+async function listening(
+  host: string,
+  options: Partial<ImsSmtpServerOptions> = {},
+): Promise<{ server: ImsSmtpServer; port: number }> {
+  const server = new ImsSmtpServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    ...options,
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return { server, port: (server.server.address() as AddressInfo).port };
+}
 
 describe('session ids', () => {
   it('are 16 base-32 characters, as the library makes them, and never repeat within the process', () => {
@@ -17,13 +32,7 @@ describe('session ids', () => {
 
 describe('QUIT', () => {
   it('closes the connection once the 221 has left, without waiting for the client to close its side', async () => {
-    const server = new ImsSmtpServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.server.address() as AddressInfo;
+    const { server, port } = await listening('127.0.0.1');
     try {
       // allowHalfOpen: this client never closes its side on its own.
       const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
@@ -52,10 +61,7 @@ describe('the system calls of a connection', () => {
   async function oneSession(host: string) {
     const seen: { local?: string; localPort?: number } = {};
     const calls = { setNoDelay: 0, getsockname: 0 };
-    const server = new ImsSmtpServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+    const { server, port } = await listening(host, {
       onConnect(session, callback) {
         seen.local = session.localAddress;
         seen.localPort = session.localPort;
@@ -75,8 +81,6 @@ describe('the system calls of a connection', () => {
         };
       }
     });
-    await new Promise<void>((r) => server.listen(0, host, r));
-    const { port } = server.server.address() as AddressInfo;
     try {
       const client = connect({ port, host });
       let received = '';

@@ -50,7 +50,7 @@ cluster.schedulingPolicy = cluster.SCHED_NONE;
 if (n > 1 && cluster.isPrimary) {
   let ready = 0;
   for (let i = 0; i < n; i++) {
-    cluster.fork({ ...process.env }).once('listening', () => {
+    cluster.fork().once('listening', () => {
       if (++ready === n) console.log(`listening ${port}`);
     });
   }
