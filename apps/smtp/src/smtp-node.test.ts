@@ -7,6 +7,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { maildirOf } from './maildir';
 import { SmtpNode } from './smtp-node';
 import { bundle, hash, plain, session, startNode } from './testing/node-fixture';
+import { ScriptedSocket } from './testing/scripted-socket';
 import { RawSmtp } from './testing/smtp-client';
 
 describe('SMTP node: the wire', () => {
@@ -64,6 +65,30 @@ describe('SMTP node: the wire', () => {
       action: 'reject',
       reason: 'relay-denied',
       reply: '550 5.7.1',
+    });
+  });
+
+  it('a session handed over without the network (acceptConnection) gets the replies of one on the wire', async () => {
+    const { node, port, log } = await startNode();
+    const script = [
+      'EHLO client.example',
+      'MAIL FROM:<spammer@remote.example>',
+      'RCPT TO:<victim@elsewhere.example>',
+      'RCPT TO:<alice@example.com>',
+      'RSET',
+      'DATA',
+      'QUIT',
+    ];
+    const wire: number[] = [];
+    const c = await session(port);
+    for (const command of script) wire.push(Number((await c.cmd(command)).slice(0, 3)));
+    expect(wire).toEqual([250, 250, 550, 250, 250, 503, 221]);
+    const socket = new ScriptedSocket(script, { remoteAddress: '127.0.0.9' });
+    node.acceptConnection(socket);
+    expect(await socket.done).toEqual([220, ...wire]);
+    expect(log.filter((e) => e.rcptTo === 'victim@elsewhere.example').at(-1)).toMatchObject({
+      client: '127.0.0.9',
+      reason: 'relay-denied',
     });
   });
 

@@ -14,6 +14,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { REPLIES } from '@ims/routing-core';
 import { AuthChecker } from './auth';
 import { cleartextAuthWarning } from './auth-policy';
@@ -205,6 +206,18 @@ export class SmtpNode {
       const a = s.server.address() as AddressInfo;
       return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     });
+  }
+
+  /**
+   * Starts a session on `socket` as if the first listener had accepted it:
+   * a session without the network, for a socket that stands in for an
+   * accepted one (testing/scripted-socket.ts). bench/smtp's session-cost
+   * measures the node's own work per session this way.
+   */
+  acceptConnection(socket: Duplex): void {
+    const listener = this.servers[0];
+    if (!listener) throw new Error('the node is not listening');
+    listener.server.emit('connection', socket);
   }
 
   /**
