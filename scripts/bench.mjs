@@ -14,9 +14,21 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
-const benches = ['routing-core', 'smtp', 'restart', 'restart-postfix', 'api', 'web'];
-// A bench that is another's with arguments: the Postfix engine's restarts (issue 12).
-const variants = { 'restart-postfix': { workspace: 'restart', args: ['--engine', 'postfix'] } };
+const benches = [
+  'routing-core',
+  'smtp',
+  'smtp-session',
+  'restart',
+  'restart-postfix',
+  'api',
+  'web',
+];
+// A bench that is another workspace's, with other arguments or another script: the Postfix
+// engine's restarts (issue 12); the CPU of a relay-denied session in one process (issue 15).
+const variants = {
+  'smtp-session': { workspace: 'smtp', script: 'session-cost' },
+  'restart-postfix': { workspace: 'restart', args: ['--engine', 'postfix'] },
+};
 const results = {};
 let failed = 0;
 
@@ -29,7 +41,7 @@ for (const name of benches) {
       '--filter',
       `@ims/bench-${variants[name]?.workspace ?? name}`,
       'run',
-      'bench',
+      variants[name]?.script ?? 'bench',
       ...(variants[name]?.args ?? []),
       ...(quick ? ['--quick'] : []),
     ],
@@ -130,6 +142,19 @@ if (r.smtp) {
       undefined,
     );
   }
+}
+if (r['smtp-session']) {
+  const x = r['smtp-session'];
+  // The wire rows' node, library and floor, with the kernel's share left out (session-cost.ts).
+  add(
+    'smtp',
+    '(b) relay denied: CPU per session in one process, no network (µs): the node against a bare smtp-server (and the floor)',
+    x.nodeUs,
+    `${x.libraryUs} (bare smtp-server); floor ${x.floorUs}`,
+    `${x.ratio}`,
+    '',
+    undefined,
+  );
 }
 if (r.restart) {
   const x = r.restart;
@@ -274,6 +299,7 @@ ${machine}
 \`\`\`sh
 pnpm bench                                       # everything below, then this file
 pnpm --filter @ims/bench-smtp run bench          # the SMTP node against a private Postfix (smtp-source, 1 KB, one connection per message)
+pnpm --filter @ims/bench-smtp run session-cost   # CPU of a relay-denied session in one process: the node, a bare smtp-server, the floor
 pnpm --filter @ims/bench-restart run bench       # 50 restarts under smtp-source load
 pnpm --filter @ims/bench-restart run bench --engine postfix   # 10 restarts of a Postfix node
 pnpm --filter @ims/bench-api run bench           # autocannon against the API and a bare Fastify hello-world

@@ -15,36 +15,12 @@
  */
 
 import cluster from 'node:cluster';
-import { createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { floorSession } from './floor-session';
 
 const [port = '0', workers] = process.argv.slice(2);
 const n = Math.max(1, Number(workers ?? availableParallelism()));
-
-/** Answers one session: a reply per command line, as the node's replies for a relay-denied exchange. */
-function session(socket: Socket): void {
-  socket.on('error', () => socket.destroy());
-  socket.write('220 ims.bench.example ESMTP\r\n');
-  let pending = '';
-  socket.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('latin1');
-    for (let eol = pending.indexOf('\r\n'); eol >= 0; eol = pending.indexOf('\r\n')) {
-      const verb = pending.slice(0, 4).toUpperCase();
-      pending = pending.slice(eol + 2);
-      if (verb === 'QUIT') {
-        socket.end('221 2.0.0 Bye\r\n');
-        return;
-      }
-      socket.write(
-        verb === 'RCPT'
-          ? '550 5.7.1 Relaying is prohibited\r\n'
-          : verb === 'DATA'
-            ? '503 5.5.1 Error: need RCPT command\r\n'
-            : '250 2.0.0 OK\r\n',
-      );
-    }
-  });
-}
 
 cluster.schedulingPolicy = cluster.SCHED_NONE;
 if (n > 1 && cluster.isPrimary) {
@@ -55,7 +31,7 @@ if (n > 1 && cluster.isPrimary) {
     });
   }
 } else {
-  const server = createServer(session);
+  const server = createServer(floorSession);
   server.listen(Number(port), '127.0.0.1', () => {
     if (cluster.isPrimary) console.log(`listening ${port}`);
   });
