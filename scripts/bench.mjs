@@ -149,9 +149,9 @@ if (r['smtp-session']) {
   add(
     'smtp',
     '(b) relay denied: CPU per session in one process, no network (µs): the node against a bare smtp-server (and the floor)',
-    x.nodeUs,
-    `${x.libraryUs} (bare smtp-server); floor ${x.floorUs}`,
-    `${x.ratio}`,
+    x.nodeUs.toFixed(1),
+    `${x.libraryUs.toFixed(1)} (bare smtp-server); floor ${x.floorUs.toFixed(1)}`,
+    `${x.ratio} (node ÷ library: lower is better)`,
     '',
     undefined,
   );

@@ -12,7 +12,7 @@
  * - ndr.ts: non-delivery reports; queue.ts: outbound delivery.
  */
 
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { REPLIES } from '@ims/routing-core';
@@ -211,10 +211,15 @@ export class SmtpNode {
   /**
    * Starts a session on `socket` as if the first listener had accepted it:
    * a session without the network, for a socket that stands in for an
-   * accepted one (testing/scripted-socket.ts). bench/smtp's session-cost
-   * measures the node's own work per session this way.
+   * accepted one (testing/scripted-socket.ts). The policy judges its
+   * remoteAddress; on a listener bound to one address the session's local
+   * end is that address, whatever the socket says (ims-smtp-server.ts, 10).
+   * bench/smtp's session-cost measures the node's own work per session
+   * this way.
    */
-  acceptConnection(socket: Duplex): void {
+  acceptConnection(
+    socket: Duplex & Pick<Socket, 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'>,
+  ): void {
     const listener = this.servers[0];
     if (!listener) throw new Error('the node is not listening');
     listener.server.emit('connection', socket);

@@ -8,6 +8,10 @@
  * the session. Each command is pushed at the next turn of the event loop, as
  * data read from a real socket arrives.
  *
+ * The script must end with a command after which the server closes (QUIT):
+ * the socket has no timers, so a server's idle timeout never fires on it and
+ * `done` would wait for ever.
+ *
  * bench/smtp's session-cost measures the CPU of a session this way, without
  * the kernel's share; the node's tests check that such a session gets the
  * replies a real one gets.
@@ -29,8 +33,6 @@ export class ScriptedSocket extends Duplex {
   readonly remoteFamily: string;
   readonly localAddress: string;
   readonly localPort: number;
-  /** What net.Socket says of an open connection (smtp-server writes only then). */
-  readonly readyState = 'open';
   /** The reply codes, in order, once the server has closed the session. */
   readonly done: Promise<number[]>;
   private readonly codes: number[] = [];
@@ -49,6 +51,12 @@ export class ScriptedSocket extends Duplex {
     this.done = new Promise((resolve) => this.once('close', () => resolve(this.codes)));
     // The server half-closed (the library's QUIT without the node's override): the client closes too.
     this.once('finish', () => this.push(null));
+  }
+
+  /** As net.Socket reports it: smtp-server writes only while it is 'open'. */
+  get readyState(): 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.readable) return this.writable ? 'open' : 'readOnly';
+    return this.writable ? 'writeOnly' : 'closed';
   }
 
   setNoDelay(): this {
@@ -74,7 +82,10 @@ export class ScriptedSocket extends Duplex {
       if (line[3] === '-') continue;
       this.codes.push(Number(line.slice(0, 3)));
       const command = this.script[this.step++];
-      if (command !== undefined) setImmediate(() => this.push(`${command}\r\n`));
+      if (command === undefined) continue;
+      setImmediate(() => {
+        if (!this.readableEnded && !this.destroyed) this.push(`${command}\r\n`);
+      });
     }
     callback();
   }
