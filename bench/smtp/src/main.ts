@@ -7,7 +7,9 @@
  * back what earlier runs left in the page cache (settle()). The
  * `smtp-source` → `smtp-sink` rate is printed as the load generator's ceiling,
  * and for the relay-denied rows the rate of a bare Node.js responder laid out
- * as the node (node-floor.ts) as the platform's floor.
+ * as the node (node-floor.ts) as the platform's floor. Both servers log as
+ * they do by default, each to a file: the node a line per RCPT decision
+ * (level info), Postfix its maillog_file through postlogd.
  *
  *   pnpm --filter @ims/bench-smtp run bench [--runs 3] [--messages 2000]
  *   … --quick   a smoke run: tiny sizes, one run, no targets
@@ -18,7 +20,7 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -269,13 +271,30 @@ async function startHost(
     kind === 'js'
       ? [join(import.meta.dirname, '../build/node-host.js')]
       : ['--import', 'tsx', join(import.meta.dirname, 'node-host.ts')];
+  // Its log (a line per RCPT at level info) goes to a file beside its data, as
+  // Postfix's to its maillog_file; the listening line is read back from there.
+  const log = `${dataDir}.log`;
+  const out = openSync(log, 'w');
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [...args, String(port), dataDir, String(workers)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   });
+  closeSync(out);
   children.push(child);
-  await waitForLine(child, /listening \d+/);
+  await waitForFileLine(log, child, /^listening \d+$/m);
   return { child, startMs: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+/** Waits until `file`, which `child` writes, has a line matching `re`. */
+async function waitForFileLine(file: string, child: ChildProcess, re: RegExp): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const text = readFileSync(file, 'utf8');
+    if (re.test(text)) return;
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${text.slice(-2000)}`);
+    if (Date.now() > end) throw new Error(`no "${re}" in ${file}: ${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 async function stopHost(child: ChildProcess): Promise<void> {

@@ -4,7 +4,10 @@
  * authenticated relay only), alice@example.com (and 1alice … 50alice) in the
  * directory, no per-address session limits (as the Postfix peer), no console. With more than one worker (the third argument,
  * default the available cores, as IMS_SMTP_WORKERS) it is a primary and its
- * SMTP workers sharing the socket, as the node runs.
+ * SMTP workers sharing the socket, as the node runs. It logs as a new
+ * install does (level info: a line per RCPT decision) to its standard
+ * output, which main.ts points at a file, as the Postfix peer writes its
+ * maillog_file.
  * Prints `listening <port>` once ready.
  *
  * Usage: node --import tsx src/node-host.ts <port> <dataDir> [workers]
@@ -13,7 +16,7 @@
 
 import { availableParallelism } from 'node:os';
 import { defaultConfig } from '@ims/routing-core';
-import { ClusterNode, SmtpNode } from '@ims/smtp';
+import { ClusterNode, createLogger, SmtpNode } from '@ims/smtp';
 
 const [port = '0', dataDir = '/tmp/ims-bench-node', workers] = process.argv.slice(2);
 const n = Number(workers ?? availableParallelism());
@@ -30,7 +33,9 @@ const options = {
   clientLimits: { maxConnectionsPerClient: 0, connectionRatePerMinute: 0 },
 };
 const node =
-  n > 1 ? new ClusterNode({ ...options, workers: n, logLevel: 'warn' }) : new SmtpNode(options);
+  n > 1
+    ? new ClusterNode({ ...options, workers: n, logLevel: 'info' })
+    : new SmtpNode({ ...options, logger: createLogger({ level: 'info' }) });
 await node.start({
   version: 1,
   config: defaultConfig('example.com'),
