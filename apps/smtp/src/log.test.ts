@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, eventLog } from './log';
+import { createLogger, eventLog, flatLineLogger } from './log';
 
 function capture(level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];
@@ -43,6 +43,31 @@ describe('the node log', () => {
     for (let i = 1; i <= 7; i++) expect(line).not.toContain(`secret-${i}`);
     expect(line).toContain('[redacted]');
     expect(line).toContain('alice@example.com');
+  });
+
+  it('a flat line (the RCPT decision) redacts the same names at its top, and keeps every other field', () => {
+    const { logger, lines, entries } = capture();
+    const flat = flatLineLogger(logger);
+    flat.info({
+      event: 'rcpt',
+      user: 'alice',
+      password: 'secret-1',
+      token: 'secret-2',
+      auth: 'secret-3',
+      passwordHash: 'secret-4',
+      authorization: 'secret-5',
+    });
+    const line = lines.join('');
+    for (let i = 1; i <= 5; i++) expect(line).not.toContain(`secret-${i}`);
+    expect(entries()[0]).toMatchObject({
+      level: 30,
+      event: 'rcpt',
+      user: 'alice',
+      password: '[redacted]',
+    });
+    // The parent's redaction is unchanged by the child.
+    logger.info({ event: 'x', credentials: { password: 'secret-6' } });
+    expect(lines.join('')).not.toContain('secret-6');
   });
 
   it('eventLog sends each event at its level (info unless it is a failure)', () => {

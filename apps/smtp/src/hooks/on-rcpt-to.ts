@@ -18,6 +18,7 @@ import { decide, formatReply, REPLIES } from '@ims/routing-core';
 import type { SMTPServerOptions } from 'smtp-server';
 import { recordDecision } from '../decision-records';
 import { replyError } from '../ims-smtp-server';
+import { flatLineLogger } from '../log';
 import type { HookContext } from './context';
 
 const RELAY_DENIED = formatReply(REPLIES.relayDenied);
@@ -28,6 +29,8 @@ export function onRcptTo({
   maxRecipients,
   traffic,
 }: HookContext): NonNullable<SMTPServerOptions['onRcptTo']> {
+  // Every field of the line below is flat: see flatLineLogger.
+  const decisionLog = flatLineLogger(logger);
   return (address, session, callback) => {
     const s = state.sessions.get(session.id);
     if (!s) return callback(replyError(REPLIES.policyNotLoaded));
@@ -50,7 +53,7 @@ export function onRcptTo({
       trace: false,
     });
     recordDecision(traffic, envelope, decision);
-    logger.info({
+    decisionLog.info({
       event: 'rcpt',
       session: session.id,
       version: s.generation.version,
