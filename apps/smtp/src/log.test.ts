@@ -1,4 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger, eventLog, flatLineLogger } from './log';
 
 function capture(level: 'info' | 'debug' = 'info') {
@@ -80,6 +86,46 @@ describe('the node log', () => {
       ['reloaded', 30],
       ['restart-failed', 50],
       ['console-unreachable', 40],
+    ]);
+  });
+
+  it('writes each line before the logging call returns: the last line before a kill -9 is in the log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ims-log-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const logTs = pathToFileURL(fileURLToPath(new URL('./log.ts', import.meta.url))).href;
+    const script = join(dir, 'crash.ts');
+    // The thread pool's one thread is kept busy, so a line handed to it (pino's
+    // default, an asynchronous write) would still be waiting when the process dies.
+    writeFileSync(
+      script,
+      [
+        "import { pbkdf2 } from 'node:crypto';",
+        `import { createLogger } from ${JSON.stringify(logTs)};`,
+        "pbkdf2('x', 'y', 5_000_000, 64, 'sha512', () => {});",
+        "createLogger().info({ event: 'rcpt', rcptTo: 'last@example.com' });",
+        "process.kill(process.pid, 'SIGKILL');",
+      ].join('\n'),
+    );
+    const out = join(dir, 'node.log');
+    const fd = openSync(out, 'w');
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('IMS_')),
+    );
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    try {
+      execFileSync(process.execPath, ['--import', tsx, script], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: { ...env, UV_THREADPOOL_SIZE: '1' },
+      });
+      expect.unreachable('the child was to die of SIGKILL');
+    } catch (err) {
+      expect((err as { signal?: string }).signal).toBe('SIGKILL');
+    } finally {
+      closeSync(fd);
+    }
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ event: 'rcpt', rcptTo: 'last@example.com' }),
     ]);
   });
 });
