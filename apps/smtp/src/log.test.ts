@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { childEnv } from '@ims/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger, eventLog, flatLineLogger } from './log';
 
@@ -92,7 +93,7 @@ describe('the node log', () => {
   it('writes each line before the logging call returns: the last line before a kill -9 is in the log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ims-log-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const logTs = pathToFileURL(fileURLToPath(new URL('./log.ts', import.meta.url))).href;
+    const logTs = new URL('./log.ts', import.meta.url).href;
     const script = join(dir, 'crash.ts');
     // The thread pool's one thread is kept busy, so a line handed to it (pino's
     // default, an asynchronous write) would still be waiting when the process dies.
@@ -108,24 +109,23 @@ describe('the node log', () => {
     );
     const out = join(dir, 'node.log');
     const fd = openSync(out, 'w');
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('IMS_')),
-    );
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    try {
-      execFileSync(process.execPath, ['--import', tsx, script], {
-        stdio: ['ignore', fd, 'pipe'],
-        env: { ...env, UV_THREADPOOL_SIZE: '1' },
-      });
-      expect.unreachable('the child was to die of SIGKILL');
-    } catch (err) {
-      expect((err as { signal?: string }).signal).toBe('SIGKILL');
-    } finally {
-      closeSync(fd);
-    }
-    const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ event: 'rcpt', rcptTo: 'last@example.com' }),
-    ]);
+    const child = spawnSync(process.execPath, ['--import', tsx, script], {
+      stdio: ['ignore', fd, 'pipe'],
+      env: childEnv({ UV_THREADPOOL_SIZE: '1' }),
+      timeout: 20_000,
+    });
+    closeSync(fd);
+    expect(child.signal, `the child was to die of SIGKILL: ${String(child.stderr)}`).toBe(
+      'SIGKILL',
+    );
+    const text = readFileSync(out, 'utf8');
+    expect(text, 'the log file').toContain('last@example.com');
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([expect.objectContaining({ event: 'rcpt', rcptTo: 'last@example.com' })]);
   });
 });

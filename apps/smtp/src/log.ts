@@ -1,6 +1,7 @@
 /**
  * The node's log: pino, as the console's (levels, one JSON object a line,
- * secrets redacted). Every line carries an `event` name (`rcpt`, `restarted`,
+ * secrets redacted), but written synchronously (stdoutLines below; the
+ * console's pino writes asynchronously). Every line carries an `event` name (`rcpt`, `restarted`,
  * `ndr`, …) and the same fields as before, so logs stay greppable.
  */
 
@@ -47,15 +48,18 @@ export function createLogger({ level = 'info', destination }: LoggerOptions = {}
  * Standard output, each line written by the call that logs it (a write(2)
  * on the logging thread), as Postfix's smtpd writes each line with syslog()
  * before it goes on. A line is in the log file (or the pipe) once the call
- * returns: the lines before a crash, kill -9 included, are there to read
- * (log.test.ts). A reader of a pipe that falls behind makes the node wait for
- * it, as a slow syslog does, instead of piling lines up in memory.
+ * returns, so a process killed outright (kill -9, the out-of-memory killer)
+ * loses none it logged (log.test.ts); pino flushes its asynchronous default
+ * on a normal exit, but not then. A reader of the pipe that stalls stalls
+ * the node (in 100 ms steps if the descriptor is non-blocking) rather than
+ * letting lines pile up in memory; a closed reader (EPIPE) ends the log,
+ * not the node (pino drops the lines from then on).
  *
  * pino's own default hands every line to libuv's thread pool (an
  * asynchronous write): a thread woken and an event sent back per line,
  * about 30 µs of CPU of a relay-denied transaction of about 350 µs on this
- * machine, against a few for the system call (docs/benchmarks-notes.md,
- * eighth pass), and a line still queued there is lost with the process.
+ * machine with the log in a file, against a few for the system call
+ * (docs/benchmarks-notes.md, eighth pass).
  */
 function stdoutLines(): DestinationStream {
   return pino.destination({ dest: 1, sync: true });
@@ -76,9 +80,13 @@ export function flatLineLogger(logger: Logger): Logger {
   return logger.child({}, { redact: { paths: REDACT_TOP, censor: '[redacted]' } });
 }
 
-/** A logger that writes nothing: a node started without one. */
+/**
+ * A logger that writes nothing: a node started without one. It has no
+ * stream of its own (pino's default would open standard output, and make
+ * it non-blocking, for nothing).
+ */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino({ level: 'silent' }, { write: () => undefined });
 }
 
 /** The level of each event written through an `(entry) => void` function (eventLog). */
