@@ -6,9 +6,11 @@
  *
  *   pnpm --filter @ims/bench-web run bench   (--quick: 3 tries)
  *
- * Needs apps/web/dist (`pnpm --filter @ims/web build`) and Debian's chromium.
+ * Builds apps/web/dist first when it is missing (`pnpm --filter @ims/web
+ * build`, as a new clone has none); needs Debian's chromium.
  */
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,8 +22,11 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const tries = values.quick ? 3 : 20;
 const dist = resolve(import.meta.dirname, '../../../apps/web/dist');
 if (!existsSync(join(dist, 'index.html'))) {
-  console.log('apps/web/dist is missing: run `pnpm --filter @ims/web build` first.');
-  process.exit(1);
+  console.log('apps/web/dist is missing: building it (pnpm --filter @ims/web build).');
+  execFileSync('pnpm', ['--filter', '@ims/web', 'build'], {
+    cwd: resolve(import.meta.dirname, '../../..'),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 // What index.html loads up front: its scripts, the chunks it preloads, its stylesheets.
