@@ -1,8 +1,9 @@
 /**
  * The node's log: pino, as the console's (levels, one JSON object a line,
  * secrets redacted), but written synchronously (stdoutLines below; the
- * console's pino writes asynchronously). Every line carries an `event` name (`rcpt`, `restarted`,
- * `ndr`, …) and the same fields as before, so logs stay greppable.
+ * console's pino writes asynchronously). Every line carries an `event` name
+ * (`rcpt`, `restarted`, `ndr`, …) and the same fields as before, so logs
+ * stay greppable.
  */
 
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
