@@ -1,10 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { childEnv } from '@ims/test-support';
+import { start, tempDir } from '@ims/test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger, eventLog, flatLineLogger } from './log';
 
@@ -90,37 +86,31 @@ describe('the node log', () => {
     ]);
   });
 
-  it('writes each line before the logging call returns: the last line before a kill -9 is in the log', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ims-log-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const logTs = new URL('./log.ts', import.meta.url).href;
-    const script = join(dir, 'crash.ts');
+  it('writes each line before the logging call returns: the last line before a kill -9 is in the log', async () => {
+    const dir = tempDir('ims-log-');
+    onTestFinished(dir.remove);
+    const script = join(dir.path, 'crash.ts');
     // The thread pool's one thread is kept busy, so a line handed to it (pino's
     // default, an asynchronous write) would still be waiting when the process dies.
     writeFileSync(
       script,
       [
         "import { pbkdf2 } from 'node:crypto';",
-        `import { createLogger } from ${JSON.stringify(logTs)};`,
+        `import { createLogger } from ${JSON.stringify(new URL('./log.ts', import.meta.url).href)};`,
         "pbkdf2('x', 'y', 5_000_000, 64, 'sha512', () => {});",
         "createLogger().info({ event: 'rcpt', rcptTo: 'last@example.com' });",
         "process.kill(process.pid, 'SIGKILL');",
       ].join('\n'),
     );
-    const out = join(dir, 'node.log');
-    const fd = openSync(out, 'w');
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawnSync(process.execPath, ['--import', tsx, script], {
-      stdio: ['ignore', fd, 'pipe'],
-      env: childEnv({ UV_THREADPOOL_SIZE: '1' }),
-      timeout: 20_000,
-    });
-    closeSync(fd);
-    expect(child.signal, `the child was to die of SIGKILL: ${String(child.stderr)}`).toBe(
-      'SIGKILL',
+    // From this package's folder, where tsx resolves; IMS_* variables cleared (childEnv).
+    const child = start(import.meta.dirname, script, { UV_THREADPOOL_SIZE: '1' });
+    onTestFinished(child.stop);
+    const signal = await new Promise((resolve) =>
+      child.proc.once('close', (_, sig) => resolve(sig)),
     );
-    const text = readFileSync(out, 'utf8');
-    expect(text, 'the log file').toContain('last@example.com');
+    const text = child.output();
+    expect(signal, `the child was to die of SIGKILL: ${text}`).toBe('SIGKILL');
+    expect(text, 'the log').toContain('last@example.com');
     expect(
       text
         .trim()
