@@ -227,6 +227,20 @@ describe('npm start: the console with one supervised local SMTP node', () => {
 });
 
 describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without tsx', () => {
+  it('scripts/start.sh builds the console, the node and the CLI, then runs the built launcher', () => {
+    const script = readFileSync(join(root, 'scripts/start.sh'), 'utf8');
+    const commands = script.split('\n').filter((line) => line.trim() && !line.startsWith('#'));
+    // With no app named, build.mjs builds all three (apps/server, apps/smtp, apps/cli).
+    expect(commands).toContain('node scripts/build.mjs');
+    expect(commands.at(-1)).toBe(
+      'exec node --enable-source-maps apps/server/build/launcher.js "$@"',
+    );
+    expect(commands.filter((line) => /\btsx\b/.test(line))).toEqual([]);
+    const build = readFileSync(join(root, 'scripts/build.mjs'), 'utf8');
+    for (const app of ['apps/server', 'apps/smtp', 'apps/cli'])
+      expect(build).toContain(`dir: '${app}'`);
+  });
+
   it('the built launcher serves the console and starts the built node with its two SMTP workers', {
     timeout: 120_000,
   }, async () => {
@@ -271,6 +285,8 @@ describe('npm start as it runs: the JavaScript scripts/build.mjs builds, without
       60_000,
       'the built node to run the saved version',
     );
+    // Two SMTP processes, one node: one attachment to the console.
+    expect((await browser.service.status()).nodes).toHaveLength(1);
     // The node's policy answers on the wire: relaying refused, as the defaults say.
     const c = await RawSmtp.open(smtpPort);
     try {

@@ -14,7 +14,16 @@ import { ENGINES, type Engine, Stack } from './stack';
 describe.each(ENGINES)('%s engine', (engine: Engine) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await Stack.start({ engine });
+    // The product's node with two SMTP workers, as it runs on a machine with
+    // two cores or more. The probes below open sessions back to back from
+    // 127.0.0.1, thousands a minute, which the node's default connection rate
+    // per client (600 a minute) refuses with 421 4.7.0: off here.
+    stack = await Stack.start({
+      engine,
+      ...(engine === 'ims'
+        ? { workers: 2, nodeEnv: { IMS_SMTP_CLIENT_CONNECTION_RATE: '0' } }
+        : {}),
+    });
   }, 300_000);
   afterAll(() => stack?.stop());
 
@@ -77,7 +86,12 @@ describe.each(ENGINES)('%s engine', (engine: Engine) => {
 
       // Restart: the node applies version 2 and says so; pending clears.
       await stack.restart();
-      expect((await stack.service()).pendingRestart).toBe(false);
+      const service = await stack.service();
+      expect(service.pendingRestart).toBe(false);
+      // One node, however many SMTP processes it runs, reporting the version all of them run.
+      expect(service.nodes).toHaveLength(1);
+      expect(service.nodes[0]).toMatchObject({ runningVersion: 2, state: 'running' });
+      if (engine === 'ims') expect(stack.nodeWorkerPids()).toHaveLength(2);
       expect(await relayAttempt(port)).toMatch(/^250 2\.1\.5 /);
       const probes = await prober.stop();
       expect(probes.failed).toEqual([]);
@@ -97,28 +111,24 @@ describe.each(ENGINES)('%s engine', (engine: Engine) => {
     });
   });
 
-  it.runIf(engine === 'postfix')(
-    '10 restarts under connection load: no connection refused, each reported applied',
-    async () => {
-      const port = stack.smtpPort;
-      const prober = probeConnections(port);
-      let last = 0;
-      for (let i = 0; i < 10; i++) {
-        // Alternate the relay list, so each restart is a new version Postfix must take.
-        last = await stack.save((config) => {
-          config.restrictions.clientAddresses = {
-            enabled: true,
-            entries: [{ ip: i % 2 === 0 ? '127.0.0.2' : '127.0.0.0', mask: '255.255.255.0' }],
-          };
-        });
-        await stack.restart();
-        const node = (await stack.service()).nodes[0];
-        expect(node).toMatchObject({ runningVersion: last, state: 'running', engine: 'postfix' });
-      }
-      const probes = await prober.stop();
-      expect(probes.failed).toEqual([]);
-      expect(probes.ok).toBeGreaterThan(10);
-    },
-    900_000,
-  );
+  it('10 restarts under connection load: no connection refused, each reported applied', async () => {
+    const port = stack.smtpPort;
+    const prober = probeConnections(port);
+    let last = 0;
+    for (let i = 0; i < 10; i++) {
+      // Alternate the relay list, so each restart is a new version Postfix must take.
+      last = await stack.save((config) => {
+        config.restrictions.clientAddresses = {
+          enabled: true,
+          entries: [{ ip: i % 2 === 0 ? '127.0.0.2' : '127.0.0.0', mask: '255.255.255.0' }],
+        };
+      });
+      await stack.restart();
+      const node = (await stack.service()).nodes[0];
+      expect(node).toMatchObject({ runningVersion: last, state: 'running', engine });
+    }
+    const probes = await prober.stop();
+    expect(probes.failed).toEqual([]);
+    expect(probes.ok).toBeGreaterThan(10);
+  }, 900_000);
 });

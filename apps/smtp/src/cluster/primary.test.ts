@@ -1,6 +1,7 @@
 // A node with two SMTP workers (cluster/primary.ts) on loopback: real
 // processes sharing one listening socket.
 
+import cluster from 'node:cluster';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,10 @@ describe('a node with two SMTP workers', () => {
     expect(node.workerPids.size).toBe(2);
     expect(new Set(node.workerPids.values()).size).toBe(2);
     expect(node.listening).toEqual([`127.0.0.1:${port}`]);
+    // No proxy in the data path: each worker accepts from the shared socket
+    // itself, where cluster's default has the primary accept and pass each on.
+    if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
+      expect(cluster.schedulingPolicy).toBe(cluster.SCHED_NONE);
     expect(node.runningVersion).toBe(1);
     for (let i = 0; i < 4; i++) {
       const c = await greeted(port);
