@@ -150,12 +150,17 @@ describe('a node with two SMTP workers', () => {
     const onKilled = node.sessionsBySlot.get(slot) ?? 0;
     expect(onKilled).toBeGreaterThan(0);
     expect(onKilled).toBeLessThan(sessions.length);
+    await node.settled();
+    const counted = node.counters.sessions;
+    expect(counted).toBeGreaterThanOrEqual(sessions.length);
     process.kill(pid, 'SIGKILL');
     const replaced = await until(() => {
       const now = node.workerPids.get(slot);
       return now && now !== pid && node.runningVersion === 1 ? now : undefined;
     });
     expect(replaced).not.toBe(pid);
+    // The node's totals keep what the dead worker counted: they never go back.
+    expect(node.counters.sessions).toBeGreaterThanOrEqual(counted);
     // The killed worker's sessions are gone; the others' finish their transaction.
     let survived = 0;
     for (const c of sessions) {
