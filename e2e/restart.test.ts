@@ -86,13 +86,19 @@ describe.each(ENGINES)('%s engine', (engine: Engine) => {
 
       // Restart: the node applies version 2 and says so; pending clears.
       await stack.restart();
-      const service = await stack.service();
-      expect(service.pendingRestart).toBe(false);
-      // One node, however many SMTP processes it runs, reporting the version all of them run.
-      expect(service.nodes).toHaveLength(1);
-      expect(service.nodes[0]).toMatchObject({ runningVersion: 2, state: 'running' });
-      if (engine === 'ims') expect(stack.nodeWorkerPids()).toHaveLength(2);
-      expect(await relayAttempt(port)).toMatch(/^250 2\.1\.5 /);
+      expect((await stack.service()).pendingRestart).toBe(false);
+      if (engine === 'ims') {
+        // Two SMTP processes, one node: its primary is attached to the
+        // console, the workers are not (they get the version from it).
+        const workers = stack.nodeWorkerPids();
+        expect(workers).toHaveLength(2);
+        expect(stack.consoleConnections(stack.nodePid())).toBeGreaterThan(0);
+        for (const pid of workers) expect(stack.consoleConnections(pid)).toBe(0);
+      }
+      // The kernel picks the worker of each session: several attempts, so
+      // that each worker very likely answers one (the node reports version 2
+      // only once every worker runs it: cluster/primary.test.ts).
+      for (let i = 0; i < 6; i++) expect(await relayAttempt(port)).toMatch(/^250 2\.1\.5 /);
       const probes = await prober.stop();
       expect(probes.failed).toEqual([]);
       expect(probes.ok).toBeGreaterThan(0);

@@ -188,6 +188,54 @@ export class Stack {
     return out;
   }
 
+  /** The pid of the SMTP node's process (its primary, with several workers). */
+  nodePid(): number {
+    const pid = this.node?.proc.pid;
+    if (pid === undefined) throw new Error('no SMTP node started');
+    return pid;
+  }
+
+  /**
+   * Established TCP connections that process `pid` holds to the console's
+   * HTTP port, read from /proc (its socket descriptors matched against the
+   * kernel's TCP tables). A node attached to the console holds one (its event
+   * stream); a process that never talks to the console holds none.
+   */
+  consoleConnections(pid: number): number {
+    const port = Number(new URL(this.url).port);
+    const sockets = new Set<string>();
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return 0; // Gone.
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) sockets.add(inode);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+    let count = 0;
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text: string;
+      try {
+        text = readFileSync(table, 'utf8');
+      } catch {
+        continue;
+      }
+      // sl local_address rem_address st … inode: 01 is ESTABLISHED, ports in hex.
+      for (const row of text.split('\n').slice(1)) {
+        const f = row.trim().split(/\s+/);
+        const remotePort = Number.parseInt(f[2]?.split(':')[1] ?? '', 16);
+        if (f[3] === '01' && remotePort === port && sockets.has(f[9] ?? '')) count++;
+      }
+    }
+    return count;
+  }
+
   /**
    * Registers and starts one more node of `engine` (a mixed fleet): its own
    * port and data directory, the same console and smart host.

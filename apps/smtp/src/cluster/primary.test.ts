@@ -116,6 +116,7 @@ describe('a node with two SMTP workers', () => {
     expect(node.listening).toEqual([`127.0.0.1:${port}`]);
     // No proxy in the data path: each worker accepts from the shared socket
     // itself, where cluster's default has the primary accept and pass each on.
+    // (The setting, as the primary leaves it; cluster reads it at the first fork.)
     if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined)
       expect(cluster.schedulingPolicy).toBe(cluster.SCHED_NONE);
     expect(node.runningVersion).toBe(1);
