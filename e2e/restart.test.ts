@@ -122,7 +122,7 @@ describe.each(ENGINES)('%s engine', (engine: Engine) => {
     const prober = probeConnections(port);
     let last = 0;
     for (let i = 0; i < 10; i++) {
-      // Alternate the relay list, so each restart is a new version Postfix must take.
+      // Alternate the relay list, so each restart is a new version the node must take.
       last = await stack.save((config) => {
         config.restrictions.clientAddresses = {
           enabled: true,
